@@ -1,0 +1,1 @@
+//! Browser client (placeholder; built out in client/).
