@@ -1,0 +1,226 @@
+//! `POST /api/recovery/uploads`: a presigned PUT for a new key in the caller's namespace.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use recovery_shared::app::rfc3339;
+use recovery_shared::domain::{
+    AudioContentType, AudioKey, DomainError, Filename, ObjectId, SessionId,
+};
+use recovery_shared::ports::{AudioStore, TokenStore, UploadSpec};
+use recovery_shared::{ApiError, App, http};
+use serde::{Deserialize, Serialize};
+
+pub const ROUTE: &str = "POST /api/recovery/uploads";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadRequest {
+    session_id: String,
+    content_type: String,
+    content_length: u64,
+    filename: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct UploadResponse {
+    key: String,
+    upload_url: String,
+    method: String,
+    /// Send these exactly: they are part of the signature.
+    headers: BTreeMap<String, String>,
+    expires_at: String,
+}
+
+pub async fn handle<T: TokenStore, A: AudioStore>(
+    app: &App<T, A>,
+    req: Request,
+) -> Result<Response<Body>, Infallible> {
+    http::serve(req, ROUTE, |req| create_upload(app, req)).await
+}
+
+async fn create_upload<T: TokenStore, A: AudioStore>(
+    app: &App<T, A>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
+    let owner = http::owner(&req)?;
+    let body: UploadRequest = http::json_body(&req)?;
+    let session = SessionId::parse(&body.session_id)?;
+    let content_type = AudioContentType::parse(&body.content_type)?;
+    let max = app.config.max_audio_bytes;
+    if !(1..=max).contains(&body.content_length) {
+        return Err(DomainError::BadLength { max }.into());
+    }
+    let filename = body.filename.as_deref().map(Filename::parse).transpose()?;
+
+    let object = ObjectId::generate().map_err(|e| anyhow::anyhow!("CSPRNG failed: {e}"))?;
+    let key = AudioKey::new(&app.config.audio_prefix, owner.hash(), session, &object);
+    let lifetime = app.config.presign_ttl_seconds;
+    let now = app.clock.now();
+    let presigned = app
+        .audio
+        .presign_upload(UploadSpec {
+            key: &key,
+            content_type: content_type.as_str(),
+            content_length: body.content_length,
+            filename: filename.as_ref().map(Filename::as_str),
+            expires_in: Duration::from_secs(lifetime.into()),
+        })
+        .await?;
+    tracing::info!(size = body.content_length, "upload presigned");
+    http::json_response(
+        StatusCode::CREATED,
+        &UploadResponse {
+            key: key.to_string(),
+            upload_url: presigned.url,
+            method: presigned.method,
+            headers: presigned.headers.into_iter().collect(),
+            expires_at: rfc3339(now + i64::from(lifetime))?,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use recovery_shared::testing::{self, assert_problem, body_json};
+    use serde_json::json;
+
+    const PATH: &str = "/api/recovery/uploads";
+
+    async fn post(app: &recovery_shared::MemoryApp, secret: &str, body: serde_json::Value) -> Response<Body> {
+        let req = testing::event("POST", PATH, PATH, secret)
+            .json(&body)
+            .into_request()
+            .unwrap();
+        handle(app, req).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn creates_a_presigned_put_in_the_callers_namespace() {
+        // GIVEN a caller with a client secret
+        let app = testing::app();
+        let secret = testing::client_secret();
+        // WHEN they ask to upload a WAV
+        let response = post(
+            &app,
+            &secret,
+            json!({"session_id": "s-1", "content_type": "audio/wav", "content_length": 1234, "filename": "take.wav"}),
+        )
+        .await;
+        // THEN they get a key under their owner hash and the signed headers to send
+        assert_eq!(response.status(), 201);
+        let body = body_json(&response);
+        let owner = recovery_shared::domain::Owner::from_client_secret(&secret)
+            .unwrap()
+            .hash();
+        let key = body["key"].as_str().unwrap();
+        assert!(key.starts_with(&format!("recovery/{}/s-1/", owner.as_str())), "{key}");
+        assert!(!key.contains(&secret));
+        assert_eq!(body["method"], "PUT");
+        assert_eq!(body["headers"]["content-type"], "audio/wav");
+        assert_eq!(body["headers"]["content-length"], "1234");
+        assert_eq!(body["expires_at"], "2026-01-01T00:05:00Z");
+        assert!(body["upload_url"].as_str().unwrap().contains(key));
+        assert_eq!(response.headers()["cache-control"], "no-store");
+    }
+
+    #[tokio::test]
+    async fn two_uploads_of_one_session_get_different_keys() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        let body = json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1});
+        let a = body_json(&post(&app, &secret, body.clone()).await);
+        let b = body_json(&post(&app, &secret, body).await);
+        assert_ne!(a["key"], b["key"]);
+    }
+
+    #[tokio::test]
+    async fn refuses_a_caller_without_a_client_secret_with_401() {
+        let app = testing::app();
+        let req = recovery_shared::apigw::HttpApiEvent::new("POST", PATH, PATH)
+            .json(&json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1}))
+            .into_request()
+            .unwrap();
+        assert_problem(&handle(&app, req).await.unwrap(), 401);
+    }
+
+    #[tokio::test]
+    async fn refuses_a_short_client_secret_with_401() {
+        let app = testing::app();
+        let response = post(
+            &app,
+            "short",
+            json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1}),
+        )
+        .await;
+        assert_problem(&response, 401);
+    }
+
+    #[tokio::test]
+    async fn refuses_invalid_bodies_with_a_400_naming_the_problem() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        for (body, needle) in [
+            (json!({"session_id": "s", "content_type": "video/mp4", "content_length": 1}), "audio"),
+            (json!({"session_id": "s", "content_type": "audio/wav", "content_length": 0}), "content_length"),
+            (json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1_000_001}), "1000000"),
+            (json!({"session_id": "s", "content_type": "audio/wav", "content_length": -1}), "content_length"),
+            (json!({"session_id": "../x", "content_type": "audio/wav", "content_length": 1}), "session_id"),
+            (json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1, "filename": "a/b"}), "filename"),
+            (json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1, "extra": true}), "unknown field"),
+            (json!({"content_type": "audio/wav", "content_length": 1}), "session_id"),
+            (json!([1, 2]), "not valid"),
+        ] {
+            let problem = assert_problem(&post(&app, &secret, body.clone()).await, 400);
+            assert!(
+                problem["detail"].as_str().unwrap().contains(needle),
+                "{body} -> {problem}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_a_body_that_is_not_json_with_415_and_an_oversized_one_with_413() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        let req = testing::event("POST", PATH, PATH, &secret)
+            .header("content-type", "text/plain")
+            .body("session_id=s")
+            .into_request()
+            .unwrap();
+        assert_problem(&handle(&app, req).await.unwrap(), 415);
+
+        let req = testing::event("POST", PATH, PATH, &secret)
+            .header("content-type", "application/json")
+            .body(vec![b' '; http::MAX_BODY_BYTES + 1])
+            .into_request()
+            .unwrap();
+        assert_problem(&handle(&app, req).await.unwrap(), 413);
+
+        let req = testing::event("POST", PATH, PATH, &secret)
+            .header("content-type", "application/json")
+            .body("{not json")
+            .into_request()
+            .unwrap();
+        assert_problem(&handle(&app, req).await.unwrap(), 400);
+    }
+
+    #[tokio::test]
+    async fn answers_503_when_the_bucket_is_unavailable() {
+        let app = testing::app();
+        app.audio.set_unavailable(true);
+        let response = post(
+            &app,
+            &testing::client_secret(),
+            json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1}),
+        )
+        .await;
+        let problem = assert_problem(&response, 503);
+        assert!(!problem.to_string().contains("injected"));
+    }
+}

@@ -1,0 +1,100 @@
+//! What a handler is given: configuration, the two stores and a clock, built once per cold start.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use anyhow::Context as _;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::aws::{load_sdk_config, s3_client};
+use crate::config::Config;
+use crate::dynamodb::DynamoTokenStore;
+use crate::memory::{MemoryAudioStore, MemoryTokenStore};
+use crate::s3::S3AudioStore;
+
+#[derive(Debug)]
+pub struct App<T, A> {
+    pub config: Config,
+    pub tokens: T,
+    pub audio: A,
+    pub clock: Clock,
+}
+
+/// The production wiring.
+pub type AwsApp = App<DynamoTokenStore, S3AudioStore>;
+/// The unit-test wiring.
+pub type MemoryApp = App<MemoryTokenStore, MemoryAudioStore>;
+
+impl AwsApp {
+    /// Reads the configuration from the environment and builds the SDK clients.
+    pub async fn from_env() -> anyhow::Result<Self> {
+        let config = Config::from_env()?;
+        Ok(Self::with_config(config).await)
+    }
+
+    pub async fn with_config(config: Config) -> Self {
+        let sdk = load_sdk_config().await;
+        let tokens = DynamoTokenStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            config.table_name.clone(),
+        );
+        let audio = S3AudioStore::new(
+            s3_client(&sdk, config.s3_force_path_style),
+            config.bucket_name.clone(),
+            sdk.credentials_provider(),
+        );
+        Self {
+            config,
+            tokens,
+            audio,
+            clock: Clock::System,
+        }
+    }
+}
+
+impl MemoryApp {
+    pub fn in_memory(config: Config, clock: Clock) -> Self {
+        Self {
+            config,
+            tokens: MemoryTokenStore::default(),
+            audio: MemoryAudioStore::default(),
+            clock,
+        }
+    }
+}
+
+/// Wall-clock time in epoch seconds, or a fixed time a test moves by hand.
+#[derive(Debug, Clone, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    Fixed(Arc<AtomicI64>),
+}
+
+impl Clock {
+    pub fn fixed(at: i64) -> Self {
+        Self::Fixed(Arc::new(AtomicI64::new(at)))
+    }
+
+    pub fn now(&self) -> i64 {
+        match self {
+            Self::System => OffsetDateTime::now_utc().unix_timestamp(),
+            Self::Fixed(t) => t.load(Ordering::SeqCst),
+        }
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        if let Self::Fixed(t) = self {
+            t.fetch_add(seconds, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Epoch seconds as an RFC 3339 UTC timestamp, the form every `*_at` field of the API uses.
+pub fn rfc3339(epoch_seconds: i64) -> anyhow::Result<String> {
+    OffsetDateTime::from_unix_timestamp(epoch_seconds)
+        .context("timestamp out of range")?
+        .format(&Rfc3339)
+        .context("formatting a timestamp")
+}

@@ -1,0 +1,190 @@
+//! The edge of every handler: who is calling, what they sent, how we answer, and the one place
+//! where errors become responses and get logged.
+
+use std::future::Future;
+use std::time::Instant;
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::domain::Owner;
+use crate::problem::ApiError;
+
+/// The header that carries the browser's client secret when the stack runs without a JWT authorizer.
+pub const CLIENT_HEADER: &str = "x-recovery-client";
+/// Request bodies are small JSON documents; anything bigger is refused before parsing.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// API Gateway's request id (what its access log shows), else the Lambda invocation id.
+pub fn request_id(req: &Request) -> String {
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
+        if let Some(id) = ctx.request_id.as_deref().filter(|id| !id.is_empty()) {
+            return id.to_owned();
+        }
+    }
+    req.lambda_context_ref()
+        .map(|ctx| ctx.request_id.clone())
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The caller: the JWT `sub` claim when an authorizer ran, else the client-secret header.
+pub fn owner(req: &Request) -> Result<Owner, ApiError> {
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
+        if let Some(sub) = ctx
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.jwt.as_ref())
+            .and_then(|jwt| jwt.claims.get("sub"))
+        {
+            return Owner::from_subject(sub).map_err(|e| ApiError::Unauthorized(e.to_string()));
+        }
+    }
+    let secret = req
+        .headers()
+        .get(CLIENT_HEADER)
+        .ok_or_else(|| {
+            ApiError::Unauthorized(
+                "send the X-Recovery-Client header (or a bearer token where the API uses one)"
+                    .to_owned(),
+            )
+        })?
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("X-Recovery-Client must be ASCII".to_owned()))?;
+    Owner::from_client_secret(secret).map_err(|e| ApiError::Unauthorized(e.to_string()))
+}
+
+/// Parses a JSON request body strictly: the right media type, a bounded size, no unknown fields
+/// (the request types deny them).
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let media_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if media_type.as_deref() != Some("application/json") {
+        return Err(ApiError::UnsupportedMediaType(
+            "the request body must be JSON sent with Content-Type: application/json".to_owned(),
+        ));
+    }
+    let bytes = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "the request body is {} bytes; the limit is {MAX_BODY_BYTES}",
+            bytes.len()
+        )));
+    }
+    if bytes.is_empty() {
+        return Err(ApiError::BadRequest(
+            "the request body is empty; a JSON object is expected".to_owned(),
+        ));
+    }
+    // The path names the offending field, which serde's own message does not always do.
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." { String::new() } else { format!(" at `{path}`") };
+        ApiError::BadRequest(format!("the request body is not valid{at}: {}", e.inner()))
+    })?;
+    de.end()
+        .map_err(|e| ApiError::BadRequest(format!("the request body is not valid: {e}")))?;
+    Ok(value)
+}
+
+/// Whether the caller asked for JSON rather than a redirect.
+pub fn wants_json(req: &Request) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        })
+}
+
+/// A response that no cache keeps and that leaks no referrer: every answer of this API either
+/// carries a capability (token, presigned URL) or is about one.
+pub fn response(status: StatusCode, content_type: &str, body: impl Into<Body>) -> Response<Body> {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+pub fn json_response(status: StatusCode, body: &impl Serialize) -> Result<Response<Body>, ApiError> {
+    let text = serde_json::to_string(body).map_err(anyhow::Error::from)?;
+    Ok(response(status, "application/json", text))
+}
+
+pub fn no_content() -> Response<Body> {
+    let mut r = response(StatusCode::NO_CONTENT, "application/json", Body::Empty);
+    r.headers_mut().remove(header::CONTENT_TYPE);
+    r
+}
+
+/// Runs one handler inside a span carrying the request id, turns its error into a problem
+/// response and logs the outcome. The route is the template (`/audio/{token}`), never the raw
+/// path, so tokens stay out of the logs.
+pub async fn serve<F, Fut>(
+    req: Request,
+    route: &'static str,
+    handle: F,
+) -> Result<Response<Body>, std::convert::Infallible>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    let request_id = request_id(&req);
+    let span = tracing::info_span!("request", request_id = %request_id, route);
+    async move {
+        let started = Instant::now();
+        let response = match handle(req).await {
+            Ok(response) => response,
+            Err(err) => {
+                if err.status().is_server_error() {
+                    // The full cause chain goes to the log and nowhere else.
+                    tracing::error!(error = %err_chain(&err), "request failed");
+                } else {
+                    tracing::info!(reason = %err, "request refused");
+                }
+                err.to_problem(&request_id).into_response()
+            }
+        };
+        tracing::info!(
+            status = response.status().as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1e3,
+            "request done"
+        );
+        Ok(response)
+    }
+    .instrument(span)
+    .await
+}
+
+/// A printable copy of an error's cause chain (the error itself is not `Clone`).
+fn err_chain(err: &ApiError) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

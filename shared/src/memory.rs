@@ -1,0 +1,183 @@
+//! In-memory fakes of the ports, for fast unit tests. They keep the semantics that matter to the
+//! handlers (conditional writes, owner-checked deletes, missing objects) and can be told to fail.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::domain::{AudioKey, Counter, Counters, OwnerHash, TokenHash, TokenRecord};
+use crate::ports::{
+    AudioStore, DeleteOutcome, DownloadSpec, ObjectInfo, PresignedRequest, StoreError, StoreResult, TokenStore,
+    UploadSpec,
+};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A test that panicked while holding the lock has already failed; keep the data usable.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn check(down: &AtomicBool, context: &'static str) -> StoreResult<()> {
+    if down.load(Ordering::SeqCst) {
+        Err(StoreError::unavailable(
+            context,
+            anyhow::anyhow!("injected outage"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryTokenStore {
+    records: Mutex<HashMap<TokenHash, TokenRecord>>,
+    counters: Mutex<Counters>,
+    down: AtomicBool,
+}
+
+impl MemoryTokenStore {
+    /// Makes every later call fail as if the table were unreachable.
+    pub fn set_unavailable(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    pub fn records(&self) -> Vec<TokenRecord> {
+        lock(&self.records).values().cloned().collect()
+    }
+}
+
+impl TokenStore for MemoryTokenStore {
+    async fn put_token(&self, record: &TokenRecord) -> StoreResult<()> {
+        check(&self.down, "put token")?;
+        let mut records = lock(&self.records);
+        if records.contains_key(&record.token_hash) {
+            return Err(StoreError::AlreadyExists);
+        }
+        records.insert(record.token_hash.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
+        check(&self.down, "get token")?;
+        Ok(lock(&self.records).get(hash).cloned())
+    }
+
+    async fn delete_token(
+        &self,
+        hash: &TokenHash,
+        owner_hash: &OwnerHash,
+    ) -> StoreResult<DeleteOutcome> {
+        check(&self.down, "delete token")?;
+        let mut records = lock(&self.records);
+        Ok(match records.get(hash) {
+            Some(r) if &r.owner_hash == owner_hash => {
+                records.remove(hash);
+                DeleteOutcome::Deleted
+            }
+            Some(_) => DeleteOutcome::NotOwner,
+            None => DeleteOutcome::Missing,
+        })
+    }
+
+    async fn increment(&self, counter: Counter) -> StoreResult<()> {
+        check(&self.down, "increment counter")?;
+        *lock(&self.counters).get_mut(counter) += 1;
+        Ok(())
+    }
+
+    async fn counters(&self) -> StoreResult<Counters> {
+        check(&self.down, "read counters")?;
+        Ok(*lock(&self.counters))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+    pub filename: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryAudioStore {
+    objects: Mutex<HashMap<String, StoredObject>>,
+    down: AtomicBool,
+    credentials_expiry: Mutex<Option<i64>>,
+}
+
+impl MemoryAudioStore {
+    pub fn set_unavailable(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Stands in for the browser's PUT to the presigned URL.
+    pub fn put_object(&self, key: &str, object: StoredObject) {
+        lock(&self.objects).insert(key.to_owned(), object);
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        lock(&self.objects).contains_key(key)
+    }
+
+    pub fn set_credentials_expiry(&self, at: Option<i64>) {
+        *lock(&self.credentials_expiry) = at;
+    }
+}
+
+impl AudioStore for MemoryAudioStore {
+    async fn presign_upload(&self, spec: UploadSpec<'_>) -> StoreResult<PresignedRequest> {
+        check(&self.down, "presign upload")?;
+        let mut headers = vec![
+            ("content-type".to_owned(), spec.content_type.to_owned()),
+            ("content-length".to_owned(), spec.content_length.to_string()),
+        ];
+        if let Some(name) = spec.filename {
+            headers.push(("x-amz-meta-filename".to_owned(), name.to_owned()));
+        }
+        Ok(PresignedRequest {
+            method: "PUT".to_owned(),
+            url: format!(
+                "memory://bucket/{}?expires_in={}",
+                spec.key,
+                spec.expires_in.as_secs()
+            ),
+            headers,
+        })
+    }
+
+    async fn presign_download(&self, spec: DownloadSpec<'_>) -> StoreResult<PresignedRequest> {
+        check(&self.down, "presign download")?;
+        Ok(PresignedRequest {
+            method: "GET".to_owned(),
+            url: format!(
+                "memory://bucket/{}?expires_in={}&disposition={}",
+                spec.key,
+                spec.expires_in.as_secs(),
+                spec.content_disposition
+            ),
+            headers: Vec::new(),
+        })
+    }
+
+    async fn head_audio(&self, key: &AudioKey) -> StoreResult<Option<ObjectInfo>> {
+        check(&self.down, "head audio")?;
+        Ok(lock(&self.objects).get(key.as_str()).map(|o| ObjectInfo {
+            size_bytes: o.bytes.len() as u64,
+            content_type: Some(o.content_type.clone()),
+            filename: o.filename.clone(),
+        }))
+    }
+
+    async fn delete_audio(&self, key: &str) -> StoreResult<()> {
+        check(&self.down, "delete audio")?;
+        lock(&self.objects).remove(key);
+        Ok(())
+    }
+
+    async fn check_bucket(&self) -> StoreResult<()> {
+        check(&self.down, "head bucket")
+    }
+
+    async fn signing_credentials_expiry(&self) -> StoreResult<Option<i64>> {
+        Ok(*lock(&self.credentials_expiry))
+    }
+}

@@ -1,0 +1,126 @@
+//! Ports: what the handlers need from storage, as traits, so the handlers can be tested on the
+//! in-memory fakes and run on DynamoDB and S3.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::domain::{AudioKey, Counter, Counters, OwnerHash, TokenHash, TokenRecord};
+
+/// A storage dependency failed. The text goes to the log, never to the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write found the item already there.
+    #[error("item already exists")]
+    AlreadyExists,
+    /// The dependency could not be reached or answered with an error.
+    #[error("{context}")]
+    Unavailable {
+        context: &'static str,
+        #[source]
+        source: anyhow::Error,
+    },
+}
+
+impl StoreError {
+    pub fn unavailable(context: &'static str, source: impl Into<anyhow::Error>) -> Self {
+        Self::Unavailable {
+            context,
+            source: source.into(),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What an owner-checked delete found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    Deleted,
+    Missing,
+    NotOwner,
+}
+
+/// Where token records live (DynamoDB in production).
+pub trait TokenStore: Send + Sync {
+    /// Stores a new record; fails with [`StoreError::AlreadyExists`] if the hash is taken.
+    fn put_token(&self, record: &TokenRecord) -> impl Future<Output = StoreResult<()>> + Send;
+
+    fn get_token(
+        &self,
+        hash: &TokenHash,
+    ) -> impl Future<Output = StoreResult<Option<TokenRecord>>> + Send;
+
+    /// Deletes the record only if `owner_hash` owns it.
+    fn delete_token(
+        &self,
+        hash: &TokenHash,
+        owner_hash: &OwnerHash,
+    ) -> impl Future<Output = StoreResult<DeleteOutcome>> + Send;
+
+    fn increment(&self, counter: Counter) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Reads the counters; doubles as the table's health check.
+    fn counters(&self) -> impl Future<Output = StoreResult<Counters>> + Send;
+}
+
+/// A request the browser makes directly against the bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedRequest {
+    pub method: String,
+    pub url: String,
+    /// Headers that were signed and must be sent exactly.
+    pub headers: Vec<(String, String)>,
+}
+
+/// What a HEAD of an audio object tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size_bytes: u64,
+    pub content_type: Option<String>,
+    /// The name given at upload time, if any.
+    pub filename: Option<String>,
+}
+
+/// Parameters of a presigned upload.
+#[derive(Debug, Clone)]
+pub struct UploadSpec<'a> {
+    pub key: &'a AudioKey,
+    pub content_type: &'a str,
+    pub content_length: u64,
+    pub filename: Option<&'a str>,
+    pub expires_in: Duration,
+}
+
+/// Parameters of a presigned download.
+#[derive(Debug, Clone)]
+pub struct DownloadSpec<'a> {
+    pub key: &'a str,
+    pub content_disposition: &'a str,
+    pub content_type: &'a str,
+    pub expires_in: Duration,
+}
+
+/// Where audio lives (S3 in production).
+pub trait AudioStore: Send + Sync {
+    fn presign_upload(
+        &self,
+        spec: UploadSpec<'_>,
+    ) -> impl Future<Output = StoreResult<PresignedRequest>> + Send;
+
+    fn presign_download(
+        &self,
+        spec: DownloadSpec<'_>,
+    ) -> impl Future<Output = StoreResult<PresignedRequest>> + Send;
+
+    fn head_audio(
+        &self,
+        key: &AudioKey,
+    ) -> impl Future<Output = StoreResult<Option<ObjectInfo>>> + Send;
+
+    fn delete_audio(&self, key: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    fn check_bucket(&self) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// When the credentials that sign URLs expire (epoch seconds), if they do.
+    fn signing_credentials_expiry(&self) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
+}

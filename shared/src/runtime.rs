@@ -1,0 +1,27 @@
+//! The body of every function's `main`: logging, configuration and clients once per cold start,
+//! then the Lambda runtime loop.
+
+use std::future::Future;
+
+use lambda_http::{Body, Error, Request, Response, service_fn};
+
+use crate::AwsApp;
+
+pub async fn run_function<F, Fut>(handle: F) -> Result<(), Error>
+where
+    F: Fn(&'static AwsApp, Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, std::convert::Infallible>> + Send,
+{
+    lambda_http::tracing::init_default_subscriber();
+    let app = match AwsApp::from_env().await {
+        Ok(app) => app,
+        Err(e) => {
+            // Fails the init phase with the reason in the log, before any request is accepted.
+            tracing::error!(error = %e, "cold start failed");
+            return Err(e.into());
+        }
+    };
+    // The app lives as long as the process; leaking it lets every invocation borrow it.
+    let app: &'static AwsApp = Box::leak(Box::new(app));
+    lambda_http::run(service_fn(|req| handle(app, req))).await
+}
