@@ -272,7 +272,10 @@ impl AudioContentType {
             !t.is_empty()
                 && t.bytes().all(|b| {
                     b.is_ascii_alphanumeric()
-                        || matches!(b, b'!' | b'#' | b'$' | b'&' | b'-' | b'^' | b'_' | b'.' | b'+')
+                        || matches!(
+                            b,
+                            b'!' | b'#' | b'$' | b'&' | b'-' | b'^' | b'_' | b'.' | b'+'
+                        )
                 })
         }
         if s.len() > 128 {
@@ -540,7 +543,12 @@ mod tests {
 
     #[test]
     fn content_types_must_be_audio() {
-        for good in ["audio/wav", "audio/mpeg", "audio/ogg; codecs=opus", "Audio/WAV"] {
+        for good in [
+            "audio/wav",
+            "audio/mpeg",
+            "audio/ogg; codecs=opus",
+            "Audio/WAV",
+        ] {
             assert!(AudioContentType::parse(good).is_ok(), "{good}");
         }
         for bad in [
@@ -560,7 +568,15 @@ mod tests {
     fn filenames_refuse_paths_and_control_characters() {
         assert!(Filename::parse("take 1.wav").is_ok());
         assert!(Filename::parse("élan.wav").is_ok());
-        for bad in ["", ".", "..", "a/b.wav", "a\\b.wav", "a\nb.wav", &"x".repeat(256)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b.wav",
+            "a\\b.wav",
+            "a\nb.wav",
+            &"x".repeat(256),
+        ] {
             assert!(Filename::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -108,7 +108,8 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<TokenRecord, Malf
         created_at: number("created_at")?,
         expires_at: number("expires_at")?,
         content_type: text("content_type")?,
-        size_bytes: u64::try_from(number("size_bytes")?).map_err(|_| MalformedItem("size_bytes"))?,
+        size_bytes: u64::try_from(number("size_bytes")?)
+            .map_err(|_| MalformedItem("size_bytes"))?,
         filename: text("filename").ok(),
         metadata: item
             .get("metadata")
@@ -180,7 +181,9 @@ impl TokenStore for DynamoTokenStore {
             .send()
             .await;
         match result {
-            Ok(out) if out.attributes.as_ref().is_some_and(|a| !a.is_empty()) => Ok(DeleteOutcome::Deleted),
+            Ok(out) if out.attributes.as_ref().is_some_and(|a| !a.is_empty()) => {
+                Ok(DeleteOutcome::Deleted)
+            }
             Ok(_) => Ok(DeleteOutcome::Missing),
             Err(e)
                 if e.as_service_error()

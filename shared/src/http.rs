@@ -88,7 +88,11 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        let at = if path == "." { String::new() } else { format!(" at `{path}`") };
+        let at = if path == "." {
+            String::new()
+        } else {
+            format!(" at `{path}`")
+        };
         ApiError::BadRequest(format!("the request body is not valid{at}: {}", e.inner()))
     })?;
     de.end()
@@ -127,7 +131,10 @@ pub fn response(status: StatusCode, content_type: &str, body: impl Into<Body>) -
     response
 }
 
-pub fn json_response(status: StatusCode, body: &impl Serialize) -> Result<Response<Body>, ApiError> {
+pub fn json_response(
+    status: StatusCode,
+    body: &impl Serialize,
+) -> Result<Response<Body>, ApiError> {
     let text = serde_json::to_string(body).map_err(anyhow::Error::from)?;
     Ok(response(status, "application/json", text))
 }

@@ -7,8 +7,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use crate::domain::{AudioKey, Counter, Counters, OwnerHash, TokenHash, TokenRecord};
 use crate::ports::{
-    AudioStore, DeleteOutcome, DownloadSpec, ObjectInfo, PresignedRequest, StoreError, StoreResult, TokenStore,
-    UploadSpec,
+    AudioStore, DeleteOutcome, DownloadSpec, ObjectInfo, PresignedRequest, StoreError, StoreResult,
+    TokenStore, UploadSpec,
 };
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

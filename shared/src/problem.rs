@@ -112,9 +112,8 @@ impl Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         // Serialising a struct of strings and a JSON map cannot fail; the fallback keeps the
         // response well-formed regardless.
-        let body = serde_json::to_string(&self).unwrap_or_else(|_| {
-            format!(r#"{{"type":"about:blank","status":{}}}"#, self.status)
-        });
+        let body = serde_json::to_string(&self)
+            .unwrap_or_else(|_| format!(r#"{{"type":"about:blank","status":{}}}"#, self.status));
         crate::http::response(status, "application/problem+json", body)
     }
 }

@@ -92,7 +92,11 @@ mod tests {
 
     const PATH: &str = "/api/recovery/uploads";
 
-    async fn post(app: &recovery_shared::MemoryApp, secret: &str, body: serde_json::Value) -> Response<Body> {
+    async fn post(
+        app: &recovery_shared::MemoryApp,
+        secret: &str,
+        body: serde_json::Value,
+    ) -> Response<Body> {
         let req = testing::event("POST", PATH, PATH, secret)
             .json(&body)
             .into_request()
@@ -119,7 +123,10 @@ mod tests {
             .unwrap()
             .hash();
         let key = body["key"].as_str().unwrap();
-        assert!(key.starts_with(&format!("recovery/{}/s-1/", owner.as_str())), "{key}");
+        assert!(
+            key.starts_with(&format!("recovery/{}/s-1/", owner.as_str())),
+            "{key}"
+        );
         assert!(!key.contains(&secret));
         assert_eq!(body["method"], "PUT");
         assert_eq!(body["headers"]["content-type"], "audio/wav");
@@ -166,14 +173,38 @@ mod tests {
         let app = testing::app();
         let secret = testing::client_secret();
         for (body, needle) in [
-            (json!({"session_id": "s", "content_type": "video/mp4", "content_length": 1}), "audio"),
-            (json!({"session_id": "s", "content_type": "audio/wav", "content_length": 0}), "content_length"),
-            (json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1_000_001}), "1000000"),
-            (json!({"session_id": "s", "content_type": "audio/wav", "content_length": -1}), "content_length"),
-            (json!({"session_id": "../x", "content_type": "audio/wav", "content_length": 1}), "session_id"),
-            (json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1, "filename": "a/b"}), "filename"),
-            (json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1, "extra": true}), "unknown field"),
-            (json!({"content_type": "audio/wav", "content_length": 1}), "session_id"),
+            (
+                json!({"session_id": "s", "content_type": "video/mp4", "content_length": 1}),
+                "audio",
+            ),
+            (
+                json!({"session_id": "s", "content_type": "audio/wav", "content_length": 0}),
+                "content_length",
+            ),
+            (
+                json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1_000_001}),
+                "1000000",
+            ),
+            (
+                json!({"session_id": "s", "content_type": "audio/wav", "content_length": -1}),
+                "content_length",
+            ),
+            (
+                json!({"session_id": "../x", "content_type": "audio/wav", "content_length": 1}),
+                "session_id",
+            ),
+            (
+                json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1, "filename": "a/b"}),
+                "filename",
+            ),
+            (
+                json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1, "extra": true}),
+                "unknown field",
+            ),
+            (
+                json!({"content_type": "audio/wav", "content_length": 1}),
+                "session_id",
+            ),
             (json!([1, 2]), "not valid"),
         ] {
             let problem = assert_problem(&post(&app, &secret, body.clone()).await, 400);

@@ -1,1 +1,159 @@
+//! `GET /api/recovery/health`: are the table and bucket reachable, what is configured, and how
+//! recoveries have gone.
 
+use std::convert::Infallible;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use recovery_shared::domain::Counters;
+use recovery_shared::ports::{AudioStore, TokenStore};
+use recovery_shared::problem::Problem;
+use recovery_shared::{ApiError, App, VERSION, http};
+use serde::Serialize;
+use serde_json::json;
+
+pub const ROUTE: &str = "GET /api/recovery/health";
+
+#[derive(Debug, Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    checks: Checks,
+    config: Lifetimes,
+    counters: Counters,
+}
+
+#[derive(Debug, Serialize)]
+struct Checks {
+    table: &'static str,
+    bucket: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Lifetimes {
+    token_ttl_seconds: u32,
+    presign_ttl_seconds: u32,
+    max_audio_bytes: u64,
+}
+
+pub async fn handle<T: TokenStore, A: AudioStore>(
+    app: &App<T, A>,
+    req: Request,
+) -> Result<Response<Body>, Infallible> {
+    http::serve(req, ROUTE, |req| health(app, req)).await
+}
+
+fn status_of<T, E: std::fmt::Display>(result: &Result<T, E>, what: &str) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(e) => {
+            tracing::error!(error = %e, check = what, "health check failed");
+            "unavailable"
+        }
+    }
+}
+
+async fn health<T: TokenStore, A: AudioStore>(
+    app: &App<T, A>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
+    // Reading the counters is the table check: one call answers both.
+    let (counters, bucket) = tokio::join!(app.tokens.counters(), app.audio.check_bucket());
+    let checks = Checks {
+        table: status_of(&counters, "table"),
+        bucket: status_of(&bucket, "bucket"),
+    };
+    let Ok(counters) = counters else {
+        return Ok(unhealthy(&req, &checks));
+    };
+    if bucket.is_err() {
+        return Ok(unhealthy(&req, &checks));
+    }
+    http::json_response(
+        StatusCode::OK,
+        &Health {
+            status: "ok",
+            version: VERSION,
+            checks,
+            config: Lifetimes {
+                token_ttl_seconds: app.config.token_ttl_seconds,
+                presign_ttl_seconds: app.config.presign_ttl_seconds,
+                max_audio_bytes: app.config.max_audio_bytes,
+            },
+            counters,
+        },
+    )
+}
+
+fn unhealthy(req: &Request, checks: &Checks) -> Response<Body> {
+    let failed: Vec<&str> = [("table", checks.table), ("bucket", checks.bucket)]
+        .into_iter()
+        .filter(|(_, status)| *status != "ok")
+        .map(|(name, _)| name)
+        .collect();
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "dependency-unavailable",
+        format!("unavailable: {}", failed.join(", ")),
+        &http::request_id(req),
+    )
+    .with_extension("checks", json!(checks))
+    .with_extension("version", json!(VERSION))
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use recovery_shared::MemoryApp;
+    use recovery_shared::domain::Counter;
+    use recovery_shared::testing::{self, assert_problem, body_json};
+
+    async fn get(app: &MemoryApp) -> Response<Body> {
+        let path = "/api/recovery/health";
+        let req = recovery_shared::apigw::HttpApiEvent::new("GET", path, path)
+            .into_request()
+            .unwrap();
+        handle(app, req).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn reports_ok_with_version_lifetimes_and_counters() {
+        let app = testing::app();
+        app.tokens.increment(Counter::Issued).await.unwrap();
+        app.tokens.increment(Counter::NotFound).await.unwrap();
+        let response = get(&app).await;
+        assert_eq!(response.status(), 200);
+        let body = body_json(&response);
+        assert_eq!(body["status"], "ok");
+        assert_eq!(body["version"], VERSION);
+        assert_eq!(body["checks"], json!({"table": "ok", "bucket": "ok"}));
+        assert_eq!(body["config"]["token_ttl_seconds"], 86_400);
+        assert_eq!(body["config"]["presign_ttl_seconds"], 300);
+        assert_eq!(
+            body["counters"],
+            json!({"issued": 1, "redeemed": 0, "expired": 0, "not_found": 1})
+        );
+    }
+
+    #[tokio::test]
+    async fn names_the_failed_check_in_a_503() {
+        let app = testing::app();
+        app.audio.set_unavailable(true);
+        let problem = assert_problem(&get(&app).await, 503);
+        assert_eq!(
+            problem["checks"],
+            json!({"table": "ok", "bucket": "unavailable"})
+        );
+        assert_eq!(problem["detail"], "unavailable: bucket");
+
+        app.audio.set_unavailable(false);
+        app.tokens.set_unavailable(true);
+        let problem = assert_problem(&get(&app).await, 503);
+        assert_eq!(
+            problem["checks"],
+            json!({"table": "unavailable", "bucket": "ok"})
+        );
+    }
+}

@@ -1,1 +1,280 @@
+//! `GET /api/recovery/audio/{token}`: a short-lived presigned download of the audio a token names.
 
+use std::convert::Infallible;
+use std::time::Duration;
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use recovery_shared::app::rfc3339;
+use recovery_shared::domain::{Counter, Filename, Metadata, Token, TokenRecord};
+use recovery_shared::ports::{AudioStore, DownloadSpec, StoreError, TokenStore};
+use recovery_shared::{ApiError, App, http};
+use serde::Serialize;
+
+pub const ROUTE: &str = "GET /api/recovery/audio/{token}";
+
+#[derive(Debug, Serialize)]
+struct AudioResponse {
+    url: String,
+    url_expires_at: String,
+    expires_at: String,
+    content_type: String,
+    size: u64,
+    filename: String,
+    metadata: Metadata,
+}
+
+pub async fn handle<T: TokenStore, A: AudioStore>(
+    app: &App<T, A>,
+    req: Request,
+) -> Result<Response<Body>, Infallible> {
+    http::serve(req, ROUTE, |req| redeem_token(app, req)).await
+}
+
+async fn redeem_token<T: TokenStore, A: AudioStore>(
+    app: &App<T, A>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
+    // No caller identity here: the token is the capability, so a fresh browser can recover.
+    let token = Token::parse(
+        req.path_parameters_ref()
+            .and_then(|p| p.first("token"))
+            .unwrap_or_default(),
+    )?;
+    let Some(record) = app.tokens.get_token(&token.hash()).await? else {
+        count(&app.tokens, Counter::NotFound).await;
+        return Err(ApiError::NotFound(
+            "no recovery token like this exists (it may have been revoked)".to_owned(),
+        ));
+    };
+    let now = app.clock.now();
+    // DynamoDB's TTL deletes within days, not on the second: the record may outlive its token.
+    if now >= record.expires_at {
+        count(&app.tokens, Counter::Expired).await;
+        return Err(ApiError::Gone(format!(
+            "this recovery token expired at {}; the audio is no longer available",
+            rfc3339(record.expires_at)?
+        )));
+    }
+
+    let lifetime = url_lifetime(app, &record, now).await?;
+    let filename = download_name(&record);
+    let presigned = app
+        .audio
+        .presign_download(DownloadSpec {
+            key: &record.audio_key,
+            content_disposition: &filename.content_disposition(),
+            content_type: &record.content_type,
+            expires_in: Duration::from_secs(lifetime.unsigned_abs()),
+        })
+        .await?;
+    count(&app.tokens, Counter::Redeemed).await;
+    tracing::info!(url_lifetime = lifetime, "token redeemed");
+
+    if http::wants_json(&req) {
+        return http::json_response(
+            StatusCode::OK,
+            &AudioResponse {
+                url: presigned.url,
+                url_expires_at: rfc3339(now + lifetime)?,
+                expires_at: rfc3339(record.expires_at)?,
+                content_type: record.content_type,
+                size: record.size_bytes,
+                filename: filename.as_str().to_owned(),
+                metadata: record.metadata,
+            },
+        );
+    }
+    let mut response = http::json_response(
+        StatusCode::FOUND,
+        &serde_json::json!({ "url": presigned.url }),
+    )?;
+    let location = HeaderValue::from_str(&presigned.url)
+        .map_err(|e| anyhow::anyhow!("presigned URL is not a header value: {e}"))?;
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}
+
+/// A presigned URL lives for the configured lifetime, but never past the token's expiry nor past
+/// the signing credentials' expiry (a URL signed with expired credentials is refused by S3).
+async fn url_lifetime<T: TokenStore, A: AudioStore>(
+    app: &App<T, A>,
+    record: &TokenRecord,
+    now: i64,
+) -> Result<i64, ApiError> {
+    let mut lifetime = i64::from(app.config.presign_ttl_seconds).min(record.expires_at - now);
+    if let Some(credentials_expiry) = app.audio.signing_credentials_expiry().await? {
+        lifetime = lifetime.min(credentials_expiry - now);
+    }
+    if lifetime < 1 {
+        return Err(StoreError::unavailable(
+            "signing credentials have expired",
+            anyhow::anyhow!("credentials expire before a URL could be used"),
+        )
+        .into());
+    }
+    Ok(lifetime)
+}
+
+/// The name the browser saves the file under: the one given, else one made from the session.
+fn download_name(record: &TokenRecord) -> Filename {
+    record
+        .filename
+        .as_deref()
+        .and_then(|f| Filename::parse(f).ok())
+        .or_else(|| {
+            let ext = extension(&record.content_type);
+            Filename::parse(&format!("recovery-{}.{ext}", record.session_id)).ok()
+        })
+        .unwrap_or_else(|| Filename::parse("recovery.audio").unwrap_or_else(|_| unreachable!()))
+}
+
+fn extension(content_type: &str) -> &'static str {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    match essence.to_ascii_lowercase().as_str() {
+        "audio/wav" | "audio/wave" | "audio/x-wav" | "audio/vnd.wave" => "wav",
+        "audio/mpeg" | "audio/mp3" => "mp3",
+        "audio/ogg" | "audio/opus" => "ogg",
+        "audio/webm" => "webm",
+        "audio/flac" | "audio/x-flac" => "flac",
+        "audio/aac" => "aac",
+        "audio/mp4" | "audio/x-m4a" => "m4a",
+        _ => "audio",
+    }
+}
+
+/// Counting is best effort: a redemption is not refused because a counter could not be bumped.
+async fn count<T: TokenStore>(tokens: &T, counter: Counter) {
+    if let Err(e) = tokens.increment(counter).await {
+        tracing::warn!(error = %e, counter = counter.name(), "counting failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use recovery_shared::MemoryApp;
+    use recovery_shared::domain::{OwnerHash, TokenHash};
+    use recovery_shared::testing::{self, NOW, assert_problem, body_json};
+
+    const ROUTE_PATH: &str = "/api/recovery/audio/{token}";
+
+    async fn stored_token(app: &MemoryApp, ttl: i64, filename: Option<&str>) -> Token {
+        let token = Token::generate().unwrap();
+        let mut metadata = Metadata::new();
+        metadata.insert("voice".into(), "v2".into());
+        app.tokens
+            .put_token(&TokenRecord {
+                token_hash: token.hash(),
+                audio_key: "recovery/o/s/x".into(),
+                owner_hash: OwnerHash::from_stored("o".into()),
+                session_id: "sess".into(),
+                created_at: NOW,
+                expires_at: NOW + ttl,
+                content_type: "audio/wav".into(),
+                size_bytes: 99,
+                filename: filename.map(str::to_owned),
+                metadata,
+            })
+            .await
+            .unwrap();
+        token
+    }
+
+    async fn get(app: &MemoryApp, token: &str, json: bool) -> Response<Body> {
+        let path = format!("/api/recovery/audio/{token}");
+        let mut event = recovery_shared::apigw::HttpApiEvent::new("GET", ROUTE_PATH, &path)
+            .path_parameter("token", token);
+        if json {
+            event = event.header("accept", "text/html, application/json;q=0.9");
+        }
+        handle(app, event.into_request().unwrap()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn redirects_to_a_presigned_url_that_names_the_file_and_is_not_cached() {
+        let app = testing::app();
+        let token = stored_token(&app, 3600, Some("take 1.wav")).await;
+        let response = get(&app, token.as_str(), false).await;
+        assert_eq!(response.status(), 302);
+        let location = response.headers()["location"].to_str().unwrap();
+        assert!(location.contains("recovery/o/s/x"), "{location}");
+        assert!(location.contains("expires_in=300"), "{location}");
+        assert!(
+            location.contains("filename*=UTF-8''take%201.wav"),
+            "{location}"
+        );
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+        assert_eq!(app.tokens.counters().await.unwrap().redeemed, 1);
+    }
+
+    #[tokio::test]
+    async fn answers_json_when_asked_and_can_be_redeemed_again() {
+        let app = testing::app();
+        let token = stored_token(&app, 3600, None).await;
+        for _ in 0..2 {
+            let response = get(&app, token.as_str(), true).await;
+            assert_eq!(response.status(), 200);
+            let body = body_json(&response);
+            assert_eq!(body["size"], 99);
+            assert_eq!(body["content_type"], "audio/wav");
+            assert_eq!(body["filename"], "recovery-sess.wav");
+            assert_eq!(body["metadata"]["voice"], "v2");
+            assert_eq!(body["url_expires_at"], "2026-01-01T00:05:00Z");
+            assert_eq!(body["expires_at"], "2026-01-01T01:00:00Z");
+        }
+        assert_eq!(app.tokens.counters().await.unwrap().redeemed, 2);
+    }
+
+    #[tokio::test]
+    async fn the_url_never_outlives_the_token_or_the_signing_credentials() {
+        let app = testing::app();
+        let token = stored_token(&app, 120, None).await;
+        let body = body_json(&get(&app, token.as_str(), true).await);
+        assert_eq!(body["url_expires_at"], "2026-01-01T00:02:00Z");
+        assert!(body["url"].as_str().unwrap().contains("expires_in=120"));
+
+        app.audio.set_credentials_expiry(Some(NOW + 30));
+        let body = body_json(&get(&app, token.as_str(), true).await);
+        assert_eq!(body["url_expires_at"], "2026-01-01T00:00:30Z");
+
+        app.audio.set_credentials_expiry(Some(NOW));
+        assert_problem(&get(&app, token.as_str(), true).await, 503);
+    }
+
+    #[tokio::test]
+    async fn refuses_an_expired_token_with_410_even_while_the_record_remains() {
+        let app = testing::app();
+        let token = stored_token(&app, 60, None).await;
+        app.clock.advance(60);
+        let problem = assert_problem(&get(&app, token.as_str(), false).await, 410);
+        assert!(problem["detail"].as_str().unwrap().contains("expired"));
+        assert_eq!(app.tokens.records().len(), 1);
+        assert_eq!(app.tokens.counters().await.unwrap().expired, 1);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_token_is_404_and_a_malformed_one_400() {
+        let app = testing::app();
+        let unknown = Token::generate().unwrap();
+        assert_problem(&get(&app, unknown.as_str(), false).await, 404);
+        assert_eq!(app.tokens.counters().await.unwrap().not_found, 1);
+        for bad in ["short", &"*".repeat(43), &"A".repeat(44)] {
+            assert_problem(&get(&app, bad, false).await, 400);
+        }
+        // What the table holds is no token: a copy of it redeems nothing.
+        stored_token(&app, 60, None).await;
+        let stored_hash: TokenHash = app.tokens.records()[0].token_hash.clone();
+        assert_problem(&get(&app, stored_hash.as_str(), false).await, 400);
+    }
+
+    #[tokio::test]
+    async fn answers_503_when_the_table_is_down() {
+        let app = testing::app();
+        let token = stored_token(&app, 60, None).await;
+        app.tokens.set_unavailable(true);
+        assert_problem(&get(&app, token.as_str(), false).await, 503);
+    }
+}

@@ -1,1 +1,204 @@
+//! `DELETE /api/recovery/token/{token}`: the user dismissed recovery. Idempotent;
+//! `?purge=true` also deletes the audio.
 
+use std::convert::Infallible;
+
+use lambda_http::{Body, Request, RequestExt, Response};
+use recovery_shared::domain::Token;
+use recovery_shared::ports::{AudioStore, DeleteOutcome, TokenStore};
+use recovery_shared::{ApiError, App, http};
+
+pub const ROUTE: &str = "DELETE /api/recovery/token/{token}";
+
+pub async fn handle<T: TokenStore, A: AudioStore>(
+    app: &App<T, A>,
+    req: Request,
+) -> Result<Response<Body>, Infallible> {
+    http::serve(req, ROUTE, |req| revoke_token(app, req)).await
+}
+
+fn purge_requested(req: &Request) -> Result<bool, ApiError> {
+    match req
+        .query_string_parameters_ref()
+        .and_then(|q| q.first("purge"))
+    {
+        None | Some("false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(_) => Err(ApiError::BadRequest(
+            "purge must be true or false".to_owned(),
+        )),
+    }
+}
+
+async fn revoke_token<T: TokenStore, A: AudioStore>(
+    app: &App<T, A>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
+    let owner = http::owner(&req)?.hash();
+    let token = Token::parse(
+        req.path_parameters_ref()
+            .and_then(|p| p.first("token"))
+            .unwrap_or_default(),
+    )?;
+    let purge = purge_requested(&req)?;
+    let hash = token.hash();
+
+    let Some(record) = app.tokens.get_token(&hash).await? else {
+        // Already revoked (or never issued): the outcome the caller wants holds.
+        return Ok(http::no_content());
+    };
+    if record.owner_hash != owner {
+        return Err(ApiError::Forbidden(
+            "this token belongs to another client".to_owned(),
+        ));
+    }
+    // The audio goes first: if that fails the token still exists and a retry can finish the job.
+    if purge {
+        app.audio.delete_audio(&record.audio_key).await?;
+    }
+    match app.tokens.delete_token(&hash, &owner).await? {
+        DeleteOutcome::Deleted | DeleteOutcome::Missing => {}
+        DeleteOutcome::NotOwner => {
+            return Err(ApiError::Forbidden(
+                "this token belongs to another client".to_owned(),
+            ));
+        }
+    }
+    tracing::info!(purge, "token revoked");
+    Ok(http::no_content())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use recovery_shared::MemoryApp;
+    use recovery_shared::domain::{Metadata, Owner, TokenRecord};
+    use recovery_shared::memory::StoredObject;
+    use recovery_shared::testing::{self, NOW, assert_problem};
+
+    const ROUTE_PATH: &str = "/api/recovery/token/{token}";
+    const KEY: &str = "recovery/o/s/x";
+
+    async fn issued(app: &MemoryApp, secret: &str) -> Token {
+        let token = Token::generate().unwrap();
+        app.audio.put_object(
+            KEY,
+            StoredObject {
+                bytes: vec![0; 4],
+                content_type: "audio/wav".into(),
+                filename: None,
+            },
+        );
+        app.tokens
+            .put_token(&TokenRecord {
+                token_hash: token.hash(),
+                audio_key: KEY.into(),
+                owner_hash: Owner::from_client_secret(secret).unwrap().hash(),
+                session_id: "s".into(),
+                created_at: NOW,
+                expires_at: NOW + 60,
+                content_type: "audio/wav".into(),
+                size_bytes: 4,
+                filename: None,
+                metadata: Metadata::new(),
+            })
+            .await
+            .unwrap();
+        token
+    }
+
+    async fn delete(app: &MemoryApp, secret: &str, token: &str, query: &str) -> Response<Body> {
+        let path = format!("/api/recovery/token/{token}");
+        let req = testing::event("DELETE", ROUTE_PATH, &path, secret)
+            .path_parameter("token", token)
+            .query(query)
+            .into_request()
+            .unwrap();
+        handle(app, req).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn revoking_removes_the_record_keeps_the_audio_and_is_idempotent() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        let token = issued(&app, &secret).await;
+        for _ in 0..2 {
+            let response = delete(&app, &secret, token.as_str(), "").await;
+            assert_eq!(response.status(), 204);
+            assert!(response.body().is_empty());
+        }
+        assert!(app.tokens.records().is_empty());
+        assert!(app.audio.contains(KEY));
+    }
+
+    #[tokio::test]
+    async fn purge_also_deletes_the_audio() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        let token = issued(&app, &secret).await;
+        assert_eq!(
+            delete(&app, &secret, token.as_str(), "purge=true")
+                .await
+                .status(),
+            204
+        );
+        assert!(app.tokens.records().is_empty());
+        assert!(!app.audio.contains(KEY));
+    }
+
+    #[tokio::test]
+    async fn another_client_gets_403_and_nothing_changes() {
+        let app = testing::app();
+        let token = issued(&app, &testing::client_secret()).await;
+        let response = delete(
+            &app,
+            &testing::client_secret(),
+            token.as_str(),
+            "purge=true",
+        )
+        .await;
+        assert_problem(&response, 403);
+        assert_eq!(app.tokens.records().len(), 1);
+        assert!(app.audio.contains(KEY));
+    }
+
+    #[tokio::test]
+    async fn bad_tokens_and_purge_values_are_400_and_a_missing_secret_401() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        let token = issued(&app, &secret).await;
+        assert_problem(&delete(&app, &secret, "nope", "").await, 400);
+        assert_problem(
+            &delete(&app, &secret, token.as_str(), "purge=yes").await,
+            400,
+        );
+        let req = recovery_shared::apigw::HttpApiEvent::new("DELETE", ROUTE_PATH, "/x")
+            .path_parameter("token", token.as_str())
+            .into_request()
+            .unwrap();
+        assert_problem(&handle(&app, req).await.unwrap(), 401);
+        assert_eq!(app.tokens.records().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failing_bucket_during_purge_is_503_and_keeps_the_token_for_a_retry() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        let token = issued(&app, &secret).await;
+        app.audio.set_unavailable(true);
+        assert_problem(
+            &delete(&app, &secret, token.as_str(), "purge=true").await,
+            503,
+        );
+        assert_eq!(app.tokens.records().len(), 1);
+        app.audio.set_unavailable(false);
+        assert_eq!(
+            delete(&app, &secret, token.as_str(), "purge=true")
+                .await
+                .status(),
+            204
+        );
+        assert!(!app.audio.contains(KEY));
+    }
+}

@@ -1,1 +1,4 @@
-fn main(){}
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    recovery_shared::runtime::run_function(revoke_token::handle).await
+}
