@@ -1,1 +1,18 @@
+//! Local stand-ins for AWS: the API gateway that serves `template.yaml`'s routes with the
+//! functions' own handler code, and provisioning of the table and bucket on the emulators.
 
+pub mod gateway;
+pub mod provision;
+pub mod template;
+
+use std::path::PathBuf;
+
+/// A path from the environment, or a default relative to the repository.
+pub fn path_from_env(var: &str, default_in_repo: &str) -> PathBuf {
+    std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .map(|root| root.join(default_in_repo))
+            .unwrap_or_else(|| default_in_repo.into())
+    })
+}

@@ -1,0 +1,50 @@
+//! Serves the API of `template.yaml` and the demo page on 127.0.0.1:3000 (or `GATEWAY_ADDR`).
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use recovery_infra::gateway::{GatewayOptions, router};
+use recovery_infra::path_from_env;
+use recovery_infra::template::Template;
+use recovery_shared::{AwsApp, Config};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    lambda_http::tracing::init_default_subscriber();
+    let addr = std::env::var("GATEWAY_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let template = Template::load(&path_from_env("TEMPLATE_PATH", "template.yaml"))?;
+    let config = Config::from_env()?;
+    let demo_dir = path_from_env("DEMO_DIR", "client/demo");
+    let options = GatewayOptions {
+        demo_dir: Some(demo_dir),
+        allowed_origins: config.allowed_origins.clone(),
+    };
+    let app = Arc::new(AwsApp::with_config(config).await);
+    let router = router(app, &template, &options)?;
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "local gateway listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("serving")
+}
+
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

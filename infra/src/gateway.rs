@@ -1,0 +1,342 @@
+//! The local API gateway: serves exactly the routes of `template.yaml` by building the API Gateway
+//! HTTP API (v2) event for each request and calling the same handler code the Lambda functions
+//! run, in-process. Everything else is the demo page directory.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use axum::Router;
+use axum::body::Body as AxumBody;
+use axum::extract::Request as AxumRequest;
+use axum::response::{IntoResponse, Response as AxumResponse};
+use axum::routing::{MethodFilter, MethodRouter, any, on};
+use http::{HeaderName, HeaderValue, Method, StatusCode};
+use lambda_http::{Body, Response};
+use recovery_shared::App;
+use recovery_shared::apigw::{HttpApiEvent, new_request_id};
+use recovery_shared::ports::{AudioStore, TokenStore};
+use recovery_shared::problem::Problem;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::ServeDir;
+
+use crate::template::{Route, Template};
+
+/// API Gateway's payload limit for HTTP APIs.
+const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// The functions of the stack, by their logical id in `template.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    CreateUpload,
+    IssueToken,
+    RedeemToken,
+    RevokeToken,
+    Health,
+}
+
+impl Function {
+    pub const ALL: [Function; 5] = [
+        Function::CreateUpload,
+        Function::IssueToken,
+        Function::RedeemToken,
+        Function::RevokeToken,
+        Function::Health,
+    ];
+
+    pub fn logical_id(self) -> &'static str {
+        match self {
+            Function::CreateUpload => "CreateUploadFunction",
+            Function::IssueToken => "IssueTokenFunction",
+            Function::RedeemToken => "RedeemTokenFunction",
+            Function::RevokeToken => "RevokeTokenFunction",
+            Function::Health => "HealthFunction",
+        }
+    }
+
+    /// The route the handler says it serves (its `ROUTE` constant).
+    pub fn route(self) -> &'static str {
+        match self {
+            Function::CreateUpload => create_upload::ROUTE,
+            Function::IssueToken => issue_token::ROUTE,
+            Function::RedeemToken => redeem_token::ROUTE,
+            Function::RevokeToken => revoke_token::ROUTE,
+            Function::Health => health::ROUTE,
+        }
+    }
+
+    pub fn from_logical_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.logical_id() == id)
+    }
+
+    async fn invoke<T, A>(self, app: &App<T, A>, req: lambda_http::Request) -> Response<Body>
+    where
+        T: TokenStore,
+        A: AudioStore,
+    {
+        let result: Result<Response<Body>, Infallible> = match self {
+            Function::CreateUpload => create_upload::handle(app, req).await,
+            Function::IssueToken => issue_token::handle(app, req).await,
+            Function::RedeemToken => redeem_token::handle(app, req).await,
+            Function::RevokeToken => revoke_token::handle(app, req).await,
+            Function::Health => health::handle(app, req).await,
+        };
+        match result {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct GatewayOptions {
+    /// Served at `/` (the demo page); `None` serves nothing there.
+    pub demo_dir: Option<PathBuf>,
+    /// CORS origins (`*` for any); empty disables CORS.
+    pub allowed_origins: Vec<String>,
+}
+
+/// Builds the gateway for `template`'s routes. Fails if the template names a function this
+/// gateway cannot run, or a handler serves a different route than the template says.
+pub fn router<T, A>(
+    app: Arc<App<T, A>>,
+    template: &Template,
+    options: &GatewayOptions,
+) -> anyhow::Result<Router>
+where
+    T: TokenStore + 'static,
+    A: AudioStore + 'static,
+{
+    let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
+    for route in template.routes()? {
+        let function = Function::from_logical_id(&route.function).with_context(|| {
+            format!(
+                "template route {} is served by {}, which the local gateway does not know",
+                route.key(),
+                route.function
+            )
+        })?;
+        if function.route() != route.key() {
+            bail!(
+                "template route {} is served by {}, whose handler serves {}",
+                route.key(),
+                route.function,
+                function.route()
+            );
+        }
+        let method = Method::from_bytes(route.method.as_bytes())
+            .with_context(|| format!("bad method in {}", route.key()))?;
+        let filter = MethodFilter::try_from(method)
+            .map_err(|e| anyhow::anyhow!("method of {} unsupported: {e}", route.key()))?;
+        let app = Arc::clone(&app);
+        let route = Arc::new(route);
+        let path = route.path.clone();
+        let handler = move |req: AxumRequest| {
+            let app = Arc::clone(&app);
+            let route = Arc::clone(&route);
+            async move { invoke(&app, function, &route, req).await }
+        };
+        let entry = by_path.remove(&path).unwrap_or_default();
+        by_path.insert(path, entry.merge(on(filter, handler)));
+    }
+
+    let mut router = Router::new();
+    for (path, methods) in by_path {
+        router = router.route(&path, methods);
+    }
+    router = router.route("/api/{*rest}", any(unknown_route));
+    if let Some(dir) = &options.demo_dir {
+        router = router.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
+    }
+    if let Some(cors) = cors_layer(template, &options.allowed_origins)? {
+        router = router.layer(cors);
+    }
+    Ok(router)
+}
+
+/// The API's CORS as the template configures it, with the origins of this run.
+fn cors_layer(template: &Template, origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let cors = template.api_cors()?;
+    let allow_origin = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .map(|o| HeaderValue::from_str(o))
+                .collect::<Result<Vec<_>, _>>()
+                .context("an allowed origin is not a header value")?,
+        )
+    };
+    let methods = cors
+        .allow_methods
+        .iter()
+        .map(|m| Method::from_bytes(m.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+        .context("a CORS method in the template is invalid")?;
+    let headers = cors
+        .allow_headers
+        .iter()
+        .map(|h| HeaderName::from_bytes(h.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+        .context("a CORS header in the template is invalid")?;
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods(methods)
+            .allow_headers(headers)
+            .max_age(Duration::from_secs(cors.max_age)),
+    ))
+}
+
+/// Path parameters the way API Gateway extracts them: each `{name}` segment of the template
+/// takes the matching segment of the path, percent-decoded.
+fn path_parameters(template: &str, path: &str) -> Vec<(String, String)> {
+    template
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(t, p)| {
+            let name = t.strip_prefix('{')?.strip_suffix('}')?;
+            let value = percent_encoding::percent_decode_str(p).decode_utf8_lossy();
+            Some((name.to_owned(), value.into_owned()))
+        })
+        .collect()
+}
+
+async fn invoke<T, A>(
+    app: &App<T, A>,
+    function: Function,
+    route: &Route,
+    req: AxumRequest,
+) -> AxumResponse
+where
+    T: TokenStore,
+    A: AudioStore,
+{
+    let request_id = new_request_id();
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await else {
+        return problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is too large",
+            &request_id,
+        );
+    };
+
+    let mut event = HttpApiEvent::new(parts.method.as_str(), &route.path, parts.uri.path())
+        .query(parts.uri.query().unwrap_or_default())
+        .request_id(&request_id);
+    for (name, value) in path_parameters(&route.path, parts.uri.path()) {
+        event = event.path_parameter(&name, &value);
+    }
+    for (name, value) in &parts.headers {
+        if let Ok(value) = value.to_str() {
+            event = event.header(name.as_str(), value);
+        }
+    }
+    if let Some(host) = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+    {
+        event = event.domain_name(host);
+    }
+    // API Gateway adds these; the handlers build absolute URLs from them.
+    event = event.header("x-forwarded-proto", "http");
+    if !bytes.is_empty() {
+        event = event.body(bytes.to_vec());
+    }
+    let request = match event.into_request() {
+        Ok(request) => request,
+        Err(_) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "the request could not be read",
+                &request_id,
+            );
+        }
+    };
+
+    let response = function.invoke(app, request).await;
+    // The route template, not the path: paths carry tokens.
+    tracing::info!(route = %route.key(), status = response.status().as_u16(), request_id, "gateway");
+    let mut response = into_axum(response);
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("apigw-requestid", id);
+    }
+    response
+}
+
+fn into_axum(response: Response<Body>) -> AxumResponse {
+    let (parts, body) = response.into_parts();
+    let body = match body {
+        Body::Empty => AxumBody::empty(),
+        Body::Text(text) => AxumBody::from(text),
+        Body::Binary(bytes) => AxumBody::from(bytes),
+        _ => AxumBody::empty(),
+    };
+    AxumResponse::from_parts(parts, body)
+}
+
+fn problem(status: StatusCode, detail: &str, request_id: &str) -> AxumResponse {
+    into_axum(Problem::new(status, "gateway", detail.to_owned(), request_id).into_response())
+}
+
+async fn unknown_route(req: AxumRequest) -> impl IntoResponse {
+    problem(
+        StatusCode::NOT_FOUND,
+        &format!("no route {} {}", req.method(), req.uri().path()),
+        &new_request_id(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::template::repo_template_path;
+
+    #[test]
+    fn every_template_route_has_a_handler_and_every_handler_a_template_route() {
+        let template = Template::load(&repo_template_path()).unwrap();
+        let routes = template.routes().unwrap();
+        for route in &routes {
+            let function = Function::from_logical_id(&route.function)
+                .unwrap_or_else(|| panic!("{} has no local handler", route.function));
+            assert_eq!(function.route(), route.key());
+        }
+        for function in Function::ALL {
+            assert!(
+                routes.iter().any(|r| r.function == function.logical_id()),
+                "{function:?} is not in template.yaml"
+            );
+        }
+        assert_eq!(routes.len(), Function::ALL.len());
+    }
+
+    #[test]
+    fn path_parameters_come_from_the_template_segments() {
+        assert_eq!(
+            path_parameters("/api/recovery/audio/{token}", "/api/recovery/audio/ab%2Dc"),
+            [("token".to_owned(), "ab-c".to_owned())]
+        );
+        assert!(path_parameters("/api/recovery/health", "/api/recovery/health").is_empty());
+    }
+
+    #[test]
+    fn a_template_route_without_a_known_function_stops_the_gateway() {
+        let text = std::fs::read_to_string(repo_template_path())
+            .unwrap()
+            .replace("HealthFunction:", "StatusFunction:");
+        let template = Template::parse(&text).unwrap();
+        let app = Arc::new(recovery_shared::testing::app());
+        let err = router(app, &template, &GatewayOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("StatusFunction"), "{err}");
+    }
+}
