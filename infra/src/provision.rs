@@ -136,14 +136,14 @@ async fn provision_bucket(
     let bucket = target.bucket;
     let mut create = client.create_bucket().bucket(bucket);
     // us-east-1 is the one region that refuses an explicit location constraint.
-    if let Some(region) = client.config().region().map(|r| r.as_ref().to_owned()) {
-        if region != "us-east-1" {
-            create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(region.as_str()))
-                    .build(),
-            );
-        }
+    if let Some(region) = client.config().region().map(|r| r.as_ref().to_owned())
+        && region != "us-east-1"
+    {
+        create = create.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                .build(),
+        );
     }
     match create.send().await {
         Ok(_) => tracing::info!(bucket, "bucket created"),

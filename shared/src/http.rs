@@ -21,10 +21,10 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// API Gateway's request id (what its access log shows), else the Lambda invocation id.
 pub fn request_id(req: &Request) -> String {
-    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
-        if let Some(id) = ctx.request_id.as_deref().filter(|id| !id.is_empty()) {
-            return id.to_owned();
-        }
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
+        && let Some(id) = ctx.request_id.as_deref().filter(|id| !id.is_empty())
+    {
+        return id.to_owned();
     }
     req.lambda_context_ref()
         .map(|ctx| ctx.request_id.clone())
@@ -34,15 +34,14 @@ pub fn request_id(req: &Request) -> String {
 
 /// The caller: the JWT `sub` claim when an authorizer ran, else the client-secret header.
 pub fn owner(req: &Request) -> Result<Owner, ApiError> {
-    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
-        if let Some(sub) = ctx
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
+        && let Some(sub) = ctx
             .authorizer
             .as_ref()
             .and_then(|a| a.jwt.as_ref())
             .and_then(|jwt| jwt.claims.get("sub"))
-        {
-            return Owner::from_subject(sub).map_err(|e| ApiError::Unauthorized(e.to_string()));
-        }
+    {
+        return Owner::from_subject(sub).map_err(|e| ApiError::Unauthorized(e.to_string()));
     }
     let secret = req
         .headers()

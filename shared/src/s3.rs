@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::{PresignedRequest as SdkPresigned, PresigningConfig};
-use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 use crate::domain::AudioKey;
 use crate::ports::{
@@ -14,6 +14,12 @@ use crate::ports::{
 
 /// Object metadata key for the name given at upload (sent as `x-amz-meta-filename`).
 const FILENAME_META: &str = "filename";
+/// Metadata travels as an HTTP header, so the name is percent-encoded (RFC 3986 unreserved kept).
+const HEADER_SAFE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[derive(Debug, Clone)]
 pub struct S3AudioStore {
@@ -68,7 +74,7 @@ impl AudioStore for S3AudioStore {
             // Header values must be ASCII; the name is percent-encoded and decoded on HEAD.
             request = request.metadata(
                 FILENAME_META,
-                utf8_percent_encode(name, NON_ALPHANUMERIC).to_string(),
+                utf8_percent_encode(name, HEADER_SAFE).to_string(),
             );
         }
         let presigned = request

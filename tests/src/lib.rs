@@ -1,1 +1,275 @@
-//! End-to-end tests live in tests/tests/.
+//! The harness of the end-to-end tests: each test gets its own freshly provisioned table and
+//! bucket on the emulators and its own local gateway on a free port, running the real handlers
+//! against LocalStack S3 and DynamoDB Local. `make test` starts the emulators and points the
+//! standard `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_DYNAMODB` variables at them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use recovery_infra::gateway::{GatewayOptions, router};
+use recovery_infra::provision::{Target, provision};
+use recovery_infra::template::{Template, repo_template_path};
+use recovery_shared::{App, AwsApp, Clock, Config};
+use serde_json::{Value, json};
+
+/// The web origin the tests present, as a browser page served by the gateway would.
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+
+/// One isolated copy of the whole system.
+#[derive(Debug)]
+pub struct Stack {
+    pub base_url: String,
+    pub config: Config,
+    pub sdk: aws_config::SdkConfig,
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub http: reqwest::Client,
+}
+
+fn require_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run these tests with `make test`, which starts the emulators")
+    })
+}
+
+fn random_suffix() -> String {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).unwrap();
+    hex::encode(bytes)
+}
+
+/// A fresh random client secret (128 bits, base64url), as the browser client makes one.
+pub fn client_secret() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).unwrap();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Stack {
+    /// Provisions a new table and bucket and serves them through a new gateway.
+    pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// As [`Stack::start`], with extra configuration variables.
+    pub async fn start_with(extra: &[(&str, &str)]) -> Self {
+        Self::start_with_clock(extra, Clock::System).await
+    }
+
+    /// As [`Stack::start_with`], with the handlers reading time from `clock`. A clock set ahead
+    /// of the wall clock lets a test see a token expire before DynamoDB Local's TTL sweep (which
+    /// runs on the wall clock, within about a second) deletes its record.
+    pub async fn start_with_clock(extra: &[(&str, &str)], clock: Clock) -> Self {
+        require_env("AWS_ENDPOINT_URL_S3");
+        require_env("AWS_ENDPOINT_URL_DYNAMODB");
+        let suffix = random_suffix();
+        let mut vars = HashMap::from([
+            ("TABLE_NAME".to_owned(), format!("tokens-{suffix}")),
+            ("BUCKET_NAME".to_owned(), format!("audio-{suffix}")),
+            ("ALLOWED_ORIGINS".to_owned(), ORIGIN.to_owned()),
+            ("S3_FORCE_PATH_STYLE".to_owned(), "true".to_owned()),
+            ("MAX_AUDIO_BYTES".to_owned(), "1048576".to_owned()),
+        ]);
+        for (k, v) in extra {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Config::from_vars(&vars).expect("test configuration");
+        let template = Template::load(&repo_template_path()).unwrap();
+        let sdk = recovery_shared::aws::load_sdk_config().await;
+        provision(
+            &sdk,
+            &template,
+            &Target {
+                table: &config.table_name,
+                bucket: &config.bucket_name,
+                allowed_origins: &config.allowed_origins,
+                s3_force_path_style: true,
+            },
+        )
+        .await
+        .expect("provisioning the emulators");
+        let mut app = AwsApp::with_config(config.clone()).await;
+        app.clock = clock;
+        Self::serve(app, config, sdk).await
+    }
+
+    /// Serves `app` through a gateway on a free port.
+    pub async fn serve<T, A>(app: App<T, A>, config: Config, sdk: aws_config::SdkConfig) -> Self
+    where
+        T: recovery_shared::ports::TokenStore + 'static,
+        A: recovery_shared::ports::AudioStore + 'static,
+    {
+        let template = Template::load(&repo_template_path()).unwrap();
+        let options = GatewayOptions {
+            demo_dir: None,
+            allowed_origins: config.allowed_origins.clone(),
+        };
+        let router = router(Arc::new(app), &template, &options).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self {
+            base_url,
+            s3: recovery_shared::aws::s3_client(&sdk, true),
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            sdk,
+            config,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// `POST /uploads` as `secret`.
+    pub async fn create_upload(&self, secret: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/recovery/uploads"))
+            .header("x-recovery-client", secret)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /token` as `secret`.
+    pub async fn issue_token(&self, secret: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/recovery/token"))
+            .header("x-recovery-client", secret)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET /audio/{token}`, optionally asking for JSON.
+    pub async fn redeem(&self, token: &str, json: bool) -> reqwest::Response {
+        let mut request = self
+            .http
+            .get(self.url(&format!("/api/recovery/audio/{token}")));
+        if json {
+            request = request.header("accept", "application/json");
+        }
+        request.send().await.unwrap()
+    }
+
+    /// `DELETE /token/{token}` as `secret`.
+    pub async fn revoke(&self, secret: &str, token: &str, purge: bool) -> reqwest::Response {
+        let query = if purge { "?purge=true" } else { "" };
+        self.http
+            .delete(self.url(&format!("/api/recovery/token/{token}{query}")))
+            .header("x-recovery-client", secret)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads `bytes` the way the browser does: ask for a presigned PUT, then PUT to S3 with the
+    /// signed headers. Returns the key.
+    pub async fn upload(
+        &self,
+        secret: &str,
+        session: &str,
+        bytes: &[u8],
+        filename: Option<&str>,
+    ) -> String {
+        let mut body = json!({
+            "session_id": session,
+            "content_type": "audio/wav",
+            "content_length": bytes.len(),
+        });
+        if let Some(name) = filename {
+            body["filename"] = json!(name);
+        }
+        let response = self.create_upload(secret, &body).await;
+        assert_eq!(response.status(), 201);
+        let upload: Value = response.json().await.unwrap();
+        let put = self.put_presigned(&upload, bytes.to_vec()).await;
+        assert_eq!(
+            put.status(),
+            200,
+            "{}",
+            put.text().await.unwrap_or_default()
+        );
+        upload["key"].as_str().unwrap().to_owned()
+    }
+
+    /// PUTs `bytes` to the presigned URL of an upload response with its signed headers.
+    pub async fn put_presigned(&self, upload: &Value, bytes: Vec<u8>) -> reqwest::Response {
+        let mut request = self.http.put(upload["upload_url"].as_str().unwrap());
+        for (name, value) in upload["headers"].as_object().unwrap() {
+            if name != "content-length" {
+                request = request.header(name, value.as_str().unwrap());
+            }
+        }
+        request.body(bytes).send().await.unwrap()
+    }
+
+    /// Upload plus token: returns (key, token).
+    pub async fn upload_and_issue(
+        &self,
+        secret: &str,
+        bytes: &[u8],
+        extra: Value,
+    ) -> (String, String) {
+        let key = self
+            .upload(secret, "session-1", bytes, Some("take.wav"))
+            .await;
+        let mut body = json!({ "key": key });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        let response = self.issue_token(secret, &body).await;
+        assert_eq!(response.status(), 201);
+        let issued: Value = response.json().await.unwrap();
+        (key, issued["token"].as_str().unwrap().to_owned())
+    }
+
+    /// Every item in the table, as JSON-ish text, for assertions about what is stored.
+    pub async fn table_items(&self) -> Vec<String> {
+        let out = self
+            .dynamodb
+            .scan()
+            .table_name(&self.config.table_name)
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        out.items().iter().map(|item| format!("{item:?}")).collect()
+    }
+
+    pub async fn object_exists(&self, key: &str) -> bool {
+        self.s3
+            .head_object()
+            .bucket(&self.config.bucket_name)
+            .key(key)
+            .send()
+            .await
+            .is_ok()
+    }
+}
+
+/// Reads a problem document and checks its shape.
+pub async fn problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    for field in ["type", "title", "detail", "instance"] {
+        assert!(
+            body[field].as_str().is_some_and(|v| !v.is_empty()),
+            "{field} in {body}"
+        );
+    }
+    body
+}

@@ -48,17 +48,18 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
 ) -> Result<Response<Body>, ApiError> {
     let owner = http::owner(&req)?;
     let body: IssueRequest = http::json_body(&req)?;
+    // The whole body is validated before anything is looked up.
     let key = AudioKey::parse(&app.config.audio_prefix, &body.key)?;
-    if key.owner() != &owner.hash() {
-        return Err(ApiError::Forbidden(
-            "this key belongs to another client".to_owned(),
-        ));
-    }
     let max_ttl = app.config.token_ttl_seconds;
     let ttl = TtlSeconds::parse(body.ttl_seconds.unwrap_or(max_ttl.into()), max_ttl)?;
     let filename = body.filename.as_deref().map(Filename::parse).transpose()?;
     let metadata = body.metadata.unwrap_or_default();
     check_metadata(&metadata)?;
+    if key.owner() != &owner.hash() {
+        return Err(ApiError::Forbidden(
+            "this key belongs to another client".to_owned(),
+        ));
+    }
 
     let object = app.audio.head_audio(&key).await?.ok_or_else(|| {
         ApiError::NotFound("no audio has been uploaded under this key".to_owned())

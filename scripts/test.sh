@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make test`: every test. Builds first (the only step that may fetch crates), then runs the whole
+# suite (unit tests, and the end-to-end tests against LocalStack S3 and DynamoDB Local, which it
+# starts and stops itself) inside a private network namespace where it can: there the emulators
+# use their default ports without touching a running `make run`, and DynamoDB Local, which binds
+# every interface, is reachable from nowhere else. Without namespaces it runs on free ports.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bash localstack/setup.sh
+echo "==> building"
+cargo build --locked --workspace --all-targets
+
+if [ "${RECOVERY_TEST_NO_NETNS:-0}" != 1 ] && unshare --net --fork true >/dev/null 2>&1; then
+  echo "==> running the suite in a private network namespace"
+  exec unshare --net --fork env RECOVERY_TEST_NETNS=1 bash scripts/test-suite.sh
+fi
+echo "==> running the suite on free loopback ports (no network namespace available)"
+exec bash scripts/test-suite.sh
