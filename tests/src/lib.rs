@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub mod openapi;
+
 use base64::Engine as _;
 use recovery_infra::gateway::{GatewayOptions, router};
 use recovery_infra::provision::{Target, provision};
