@@ -70,6 +70,7 @@ start_dynamodb() { # PORT STATE_DIR
 
 stop_emulators() { # STATE_DIR
   local state=$1 f pid
+  stop_localstack_container "$state"
   for f in "$state"/dynamodb-bridge.pid "$state"/dynamodb.pid "$state"/localstack.pid; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
@@ -77,6 +78,24 @@ stop_emulators() { # STATE_DIR
     kill -TERM "$pid" 2>/dev/null || true
     rm -f "$f"
   done
+}
+
+# With a Docker engine, LOCAL_AWS=docker runs LocalStack's container for both services instead,
+# published on 127.0.0.1 only. (Not the default: it needs the image, and so a registry this
+# project's machines cannot reach.)
+start_localstack_container() { # PORT STATE_DIR
+  local port=$1 state=$2 name="chatterbox-recovery-localstack-$1"
+  docker run --rm -d --name "$name" -p "127.0.0.1:$port:4566" \
+    -e SERVICES=s3,dynamodb -e S3_SKIP_SIGNATURE_VALIDATION=0 \
+    "${LOCALSTACK_IMAGE:-localstack/localstack}" >"$state/container.id"
+  docker logs -f "$name" >"$state/localstack.log" 2>&1 &
+  wait_for_http "http://127.0.0.1:$port/_localstack/health" 120 "LocalStack container" "$state/localstack.log"
+}
+
+stop_localstack_container() { # STATE_DIR
+  [ -f "$1/container.id" ] || return 0
+  docker stop "$(cat "$1/container.id")" >/dev/null 2>&1 || true
+  rm -f "$1/container.id"
 }
 
 # Whether DynamoDB Local can be put in its own network namespace here.
