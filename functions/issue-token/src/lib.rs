@@ -15,8 +15,7 @@ use serde::{Deserialize, Serialize};
 pub const ROUTE: &str = "POST /api/recovery/token";
 /// Metadata is a hint for the recovery UI (voice, parameters, an excerpt), not a document store.
 pub const MAX_METADATA_BYTES: usize = 2048;
-/// Collisions of 256-bit random tokens do not happen; the retry only keeps a broken RNG from
-/// overwriting a record.
+/// How many fresh tokens to try when a conditional write finds the hash taken.
 const TOKEN_ATTEMPTS: usize = 3;
 
 #[derive(Debug, Deserialize)]
@@ -66,8 +65,9 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
     })?;
 
     let now = app.clock.now();
+    let mut token = new_token()?;
     let mut record = TokenRecord {
-        token_hash: recovery_shared::domain::TokenHash::from_stored(String::new()),
+        token_hash: token.hash(),
         audio_key: key.to_string(),
         owner_hash: owner.hash(),
         session_id: key.session().as_str().to_owned(),
@@ -80,7 +80,23 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
         filename: filename.map(|f| f.as_str().to_owned()).or(object.filename),
         metadata,
     };
-    let token = store_new_token(&app.tokens, &mut record).await?;
+    // Collisions of 256-bit random tokens do not happen; the retry only keeps a broken RNG from
+    // ever overwriting a record (the write is conditional).
+    let mut attempts = 1;
+    loop {
+        match app.tokens.put_token(&record).await {
+            Ok(()) => break,
+            Err(StoreError::AlreadyExists) if attempts < TOKEN_ATTEMPTS => {
+                attempts += 1;
+                token = new_token()?;
+                record.token_hash = token.hash();
+            }
+            Err(StoreError::AlreadyExists) => {
+                return Err(anyhow::anyhow!("{TOKEN_ATTEMPTS} generated tokens collided").into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     if let Err(e) = app.tokens.increment(Counter::Issued).await {
         // The token is stored and valid; a lost count is not worth failing the request for.
         tracing::warn!(error = %e, "counting an issued token failed");
@@ -99,20 +115,8 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
     http::json_response(StatusCode::CREATED, &body)
 }
 
-async fn store_new_token<T: TokenStore>(
-    tokens: &T,
-    record: &mut TokenRecord,
-) -> Result<Token, ApiError> {
-    for _ in 0..TOKEN_ATTEMPTS {
-        let token = Token::generate().map_err(|e| anyhow::anyhow!("CSPRNG failed: {e}"))?;
-        record.token_hash = token.hash();
-        match tokens.put_token(record).await {
-            Ok(()) => return Ok(token),
-            Err(StoreError::AlreadyExists) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(anyhow::anyhow!("{TOKEN_ATTEMPTS} generated tokens collided").into())
+fn new_token() -> Result<Token, ApiError> {
+    Token::generate().map_err(|e| anyhow::anyhow!("CSPRNG failed: {e}").into())
 }
 
 /// Metadata must be a small flat object: values are strings, numbers, booleans or null.
