@@ -147,8 +147,11 @@ pub fn no_content() -> Response<Body> {
 /// Runs one handler inside a span carrying the request id, turns its error into a problem
 /// response and logs the outcome. The route is the template (`/audio/{token}`), never the raw
 /// path, so tokens stay out of the logs.
+///
+/// `function` names the function in metrics (its crate name).
 pub async fn serve<F, Fut>(
     req: Request,
+    function: &'static str,
     route: &'static str,
     handle: F,
 ) -> Result<Response<Body>, std::convert::Infallible>
@@ -172,11 +175,10 @@ where
                 err.to_problem(&request_id).into_response()
             }
         };
-        tracing::info!(
-            status = response.status().as_u16(),
-            duration_ms = started.elapsed().as_secs_f64() * 1e3,
-            "request done"
-        );
+        let status = response.status().as_u16();
+        let latency_ms = started.elapsed().as_secs_f64() * 1e3;
+        tracing::info!(status, duration_ms = latency_ms, "request done");
+        crate::metrics::emit(function, status, latency_ms, &request_id);
         Ok(response)
     }
     .instrument(span)

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod dynamodb;
 pub mod http;
 pub mod memory;
+pub mod metrics;
 pub mod ports;
 pub mod problem;
 pub mod runtime;

@@ -39,7 +39,10 @@ pub async fn handle<T: TokenStore, A: AudioStore>(
     app: &App<T, A>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
-    http::serve(req, ROUTE, |req| create_upload(app, req)).await
+    http::serve(req, env!("CARGO_PKG_NAME"), ROUTE, |req| {
+        create_upload(app, req)
+    })
+    .await
 }
 
 async fn create_upload<T: TokenStore, A: AudioStore>(

@@ -40,7 +40,7 @@ pub async fn handle<T: TokenStore, A: AudioStore>(
     app: &App<T, A>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
-    http::serve(req, ROUTE, |req| health(app, req)).await
+    http::serve(req, env!("CARGO_PKG_NAME"), ROUTE, |req| health(app, req)).await
 }
 
 fn status_of<T, E: std::fmt::Display>(result: &Result<T, E>, what: &str) -> &'static str {

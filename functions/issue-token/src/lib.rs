@@ -38,7 +38,10 @@ pub async fn handle<T: TokenStore, A: AudioStore>(
     app: &App<T, A>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
-    http::serve(req, ROUTE, |req| issue_token(app, req)).await
+    http::serve(req, env!("CARGO_PKG_NAME"), ROUTE, |req| {
+        issue_token(app, req)
+    })
+    .await
 }
 
 async fn issue_token<T: TokenStore, A: AudioStore>(

@@ -28,7 +28,10 @@ pub async fn handle<T: TokenStore, A: AudioStore>(
     app: &App<T, A>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
-    http::serve(req, ROUTE, |req| redeem_token(app, req)).await
+    http::serve(req, env!("CARGO_PKG_NAME"), ROUTE, |req| {
+        redeem_token(app, req)
+    })
+    .await
 }
 
 async fn redeem_token<T: TokenStore, A: AudioStore>(

@@ -14,7 +14,10 @@ pub async fn handle<T: TokenStore, A: AudioStore>(
     app: &App<T, A>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
-    http::serve(req, ROUTE, |req| revoke_token(app, req)).await
+    http::serve(req, env!("CARGO_PKG_NAME"), ROUTE, |req| {
+        revoke_token(app, req)
+    })
+    .await
 }
 
 fn purge_requested(req: &Request) -> Result<bool, ApiError> {
