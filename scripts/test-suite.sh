@@ -7,15 +7,25 @@ cd "$root"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 if [ "${RECOVERY_TEST_NETNS:-0}" = 1 ]; then
   ip link set lo up
+  # Nothing can be downloaded in here; scripts/test.sh fetched everything.
+  export CARGO_NET_OFFLINE=true
   export S3_PORT="${TEST_S3_PORT:-4566}" DYNAMODB_PORT="${TEST_DYNAMODB_PORT:-8000}"
+  export GATEWAY_PORT="${TEST_GATEWAY_PORT:-3000}"
 else
   export S3_PORT="${TEST_S3_PORT:-$(free_port)}" DYNAMODB_PORT="${TEST_DYNAMODB_PORT:-$(free_port)}"
+  export GATEWAY_PORT="${TEST_GATEWAY_PORT:-$(free_port)}"
 fi
+# The origin of wasm-bindgen-test's page in the client's server-path tests (client/scripts/test.sh).
+client_test_origin="http://127.0.0.1:8765"
 
 state="$(mktemp -d /tmp/chatterbox-recovery-test.XXXXXX)"
 # shellcheck source=../localstack/emulators.sh
 source localstack/emulators.sh
-cleanup() { stop_emulators "$state"; sleep 0.5; rm -rf "$state"; }
+gateway_pid=""
+cleanup() {
+  [ -z "$gateway_pid" ] || kill -TERM "$gateway_pid" 2>/dev/null || true
+  stop_emulators "$state"; sleep 0.5; rm -rf "$state"
+}
 trap cleanup EXIT
 
 echo "==> starting LocalStack (S3) on 127.0.0.1:$S3_PORT and DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT"
@@ -27,4 +37,13 @@ wait "$s3_starting"
 # shellcheck source=local-env.sh
 source scripts/local-env.sh
 echo "==> cargo test (unit and end-to-end)"
-cargo test --offline --locked --workspace
+cargo test --locked --workspace
+
+echo "==> the browser client's tests, with its server path against a local gateway on :$GATEWAY_PORT"
+export TABLE_NAME=client-test-tokens BUCKET_NAME=client-test-audio
+export ALLOWED_ORIGINS="$client_test_origin" GATEWAY_ADDR="127.0.0.1:$GATEWAY_PORT"
+target/debug/provision >"$state/provision.log" 2>&1 || { cat "$state/provision.log" >&2; exit 1; }
+target/debug/local-gateway >"$state/gateway.log" 2>&1 &
+gateway_pid=$!
+wait_for_http "http://127.0.0.1:$GATEWAY_PORT/api/recovery/health" 30 "the local gateway" "$state/gateway.log"
+RECOVERY_API_URL="http://127.0.0.1:$GATEWAY_PORT" bash client/scripts/test.sh

@@ -9,6 +9,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 bash localstack/setup.sh
+# Everything that downloads happens here, before the suite runs without a network: the browser
+# client's tools (wasm target, wasm-bindgen-cli, npm packages) and every crate for every target.
+bash -c 'source client/scripts/lib.sh && require_cmd chromium chromium && require_cmd chromedriver chromium-driver &&
+  ensure_wasm_target && ensure_wasm_bindgen && ensure_npm_deps'
+cargo fetch --locked
 echo "==> building"
 cargo build --locked --workspace --all-targets
 

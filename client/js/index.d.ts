@@ -1,0 +1,33 @@
+import type { OpenOptions, RecoveryStore } from '../pkg/chatterbox_recovery_client.js';
+
+export type {
+  AudioChunk,
+  BackupOptions,
+  BackupResult,
+  OpenOptions,
+  Progress,
+  RecoverOptions,
+  RecoverResult,
+  RestoredSession,
+  SaveStatus,
+  SessionInput,
+  SessionRecord,
+  SessionSummary,
+  StatusEvent,
+  StorageEstimate,
+  TabState,
+  WriteResult,
+} from '../pkg/chatterbox_recovery_client.js';
+export { RecoveryStore } from '../pkg/chatterbox_recovery_client.js';
+export { createRecoveryStorage, type RecoveryStateStorage } from './zustand.js';
+
+export interface OpenRecoveryOptions extends OpenOptions {
+  /** Where to fetch the .wasm from, if not next to the glue. */
+  wasmUrl?: string | URL;
+}
+
+/** Loads and instantiates the wasm module, once. */
+export function initRecovery(wasmUrl?: string | URL): Promise<void>;
+
+/** Loads the wasm if needed and opens the recovery store. */
+export function openRecoveryStore(options?: OpenRecoveryOptions): Promise<RecoveryStore>;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Measures and prints the client's size and speed figures (DESIGN.md /
+# issue targets in brackets): package size after build.sh, then in headless
+# Chromium the autosave, detect and chunk-write benchmarks of tests/bench.rs,
+# built with the optimised wasm-release profile. Figures, not pass/fail.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+require_cmd chromium chromium
+require_cmd chromedriver chromium-driver
+
+"$CLIENT_DIR/scripts/build.sh" >&2
+wasm_gz=$(gzip -9c "$PKG_DIR/${WASM_NAME}_bg.wasm" | wc -c)
+js_gz=$(gzip -9c "$PKG_DIR/${WASM_NAME}.js" | wc -c)
+wasm_raw=$(wc -c <"$PKG_DIR/${WASM_NAME}_bg.wasm")
+
+cd "$CLIENT_DIR"
+export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+# One benchmark per browser session, so none runs beside another.
+for bench in bench_autosave bench_detect bench_chunk; do
+    say "running $bench"
+    cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
+        --target wasm32-unknown-unknown --profile wasm-release --test bench \
+        -- --nocapture "$bench" 2>&1 | tee /dev/stderr | grep -E '^BENCH ' >>"$results" ||
+        die "$bench failed"
+done
+
+value() { awk -F= -v k="BENCH $1" '$1 == k { print $2 }' "$results"; }
+printf '\n%-44s %s\n' "figure" "measured [target]"
+printf '%-44s %s\n' "wasm + JS glue, gzip -9" "$((wasm_gz + js_gz)) B (wasm $wasm_gz B of $wasm_raw B raw, glue $js_gz B) [<= 60 KB]"
+printf '%-44s %s\n' "autosave 10 KB text, call to committed, p95" "$(value autosave_10kb_p95_ms) ms (p50 $(value autosave_10kb_p50_ms) ms) [<= 5 ms]"
+printf '%-44s %s\n' "detect() with 20 stored sessions, p95" "$(value detect_20_sessions_p95_ms) ms (p50 $(value detect_20_sessions_p50_ms) ms) [<= 20 ms]"
+printf '%-44s %s\n' "open + detect() at start-up, 20 sessions, p95" "$(value open_and_detect_20_p95_ms) ms"
+printf '%-44s %s\n' "chunk writes, 64 KB chunks" "$(value chunk_write_64kb_mb_per_s) MB/s [>= 50 MB/s]"
+printf '%-44s %s\n' "chunk writes, 256 KB chunks" "$(value chunk_write_256kb_mb_per_s) MB/s"

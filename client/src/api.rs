@@ -1,0 +1,561 @@
+//! The `#[wasm_bindgen]` layer: JS objects in, JS objects out, every async
+//! method a `Promise` that rejects with an `Error` (via `JsError`). All logic
+//! lives in the Rust core ([`crate::store`], [`crate::server`]).
+
+use std::{future::Future, rc::Rc};
+
+use js_sys::{Array, Function, Object, Promise};
+use wasm_bindgen::{JsCast, JsError, JsValue, prelude::wasm_bindgen};
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::{
+    Boxed,
+    error::ClientError,
+    js,
+    model::SessionInput,
+    server::{self, BackupOptions, Progress},
+    store::{self, OpenOptions, Restored, SessionSummary, StatusEvent, Store, WriteOutcome},
+};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+export interface OpenOptions {
+  /** IndexedDB database name; one store per name. Default "chatterbox-recovery". */
+  dbName?: string;
+  /** Quiet time before an autosave is written, ms. Default 1000. */
+  debounceMs?: number;
+  /** Longest an autosave may wait while changes keep coming, ms. Default 5000. */
+  maxWaitMs?: number;
+  /** Liveness heartbeat interval, ms. Default 10000. */
+  heartbeatMs?: number;
+  /** Sessions older than this are removed at start-up, ms. Default 24 h. */
+  retentionMs?: number;
+  /** Origin of the recovery API, e.g. "https://tts.example.com" (routes under /api/recovery). */
+  apiBaseUrl?: string;
+  /** Identifies this tab; random per page load unless set (tests). */
+  tabId?: string;
+  /** Flush on visibilitychange/pagehide and mark a clean exit on pagehide. Default true. */
+  listenPageEvents?: boolean;
+}
+
+export interface SessionInput {
+  id: string;
+  text?: string;
+  voiceId?: string | null;
+  /** Any structured-cloneable value: the TTS parameters. */
+  params?: unknown;
+}
+
+export interface SessionRecord {
+  id: string;
+  createdAt: number;
+  updatedAt: number;
+  text: string;
+  voiceId: string | null;
+  params: unknown;
+  tabId: string;
+  revision: number;
+  completed: boolean;
+  /** Audio removed to free space; text and params kept. */
+  audioEvicted: boolean;
+  serverToken: string | null;
+  serverTokenExpiresAt: string | null;
+  /** Set on a copy kept because another tab overwrote session `conflictOf`. */
+  conflictOf: string | null;
+}
+
+export type TabState = "own" | "other-tab" | "clean-exit" | "crashed";
+
+export interface SessionSummary extends SessionRecord {
+  state: TabState;
+  chunkCount: number;
+}
+
+export interface AudioChunk {
+  index: number;
+  mime: string;
+  bytes: ArrayBuffer;
+}
+
+export interface RestoredSession extends SessionRecord {
+  /** In index order. */
+  chunks: AudioChunk[];
+}
+
+export interface WriteResult {
+  /** false when storage stayed full even after evicting old audio. */
+  stored: boolean;
+  /** Sessions whose audio was evicted to make room. */
+  evicted: string[];
+}
+
+export type SaveStatus = "saving" | "saved" | "error" | "quota" | "conflict" | "remote-update";
+
+export interface StatusEvent {
+  status: SaveStatus;
+  sessionIds: string[];
+  message: string | null;
+  evicted: string[];
+}
+
+export interface StorageEstimate {
+  usage: number;
+  quota: number;
+}
+
+export interface Progress {
+  phase: "upload" | "download" | "store";
+  loaded: number;
+  /** 0 when unknown. */
+  total: number;
+}
+
+export interface BackupOptions {
+  /** Token lifetime, 1 s up to the server's maximum (24 h). */
+  ttlSeconds?: number;
+  filename?: string;
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface BackupResult {
+  token: string;
+  expiresAt: string;
+  audioUrl: string | null;
+  bytes: number;
+}
+
+export interface RecoverOptions {
+  /** Use this token instead of the one kept with the session. */
+  token?: string;
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface RecoverResult {
+  /** "expired": the server's copy is gone (HTTP 410); text and params still come back in `session`. */
+  audio: "restored" | "expired" | "not-found";
+  session: RestoredSession | null;
+  evicted: string[];
+}
+"#;
+
+// Optional option objects: typed in TypeScript, read field by field here.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "OpenOptions")]
+    pub type JsOpenOptions;
+    #[wasm_bindgen(typescript_type = "BackupOptions")]
+    pub type JsBackupOptions;
+    #[wasm_bindgen(typescript_type = "RecoverOptions")]
+    pub type JsRecoverOptions;
+}
+
+fn js_err(e: ClientError) -> JsValue {
+    JsError::new(&e.to_string()).into()
+}
+
+fn promise<F, T>(fut: F) -> Promise
+where
+    F: Future<Output = Result<T, ClientError>> + 'static,
+    T: Into<JsValue>,
+{
+    to_promise(Box::pin(async move { fut.await.map(Into::into) }))
+}
+
+/// The one instance of `future_to_promise`: generic per method, it cost
+/// about a kilobyte of wasm each.
+fn to_promise(fut: Boxed<'static, Result<JsValue, ClientError>>) -> Promise {
+    future_to_promise(async move { fut.await.map_err(js_err) })
+}
+
+fn open_options(value: &JsValue) -> OpenOptions {
+    let mut o = OpenOptions::default();
+    if let Some(v) = js::get_str(value, "dbName") {
+        o.db_name = v;
+    }
+    if let Some(v) = js::get_str(value, "tabId") {
+        o.tab_id = Some(v);
+    }
+    if let Some(v) = js::get_f64(value, "debounceMs") {
+        o.debounce_ms = v.max(0.0) as u32;
+    }
+    if let Some(v) = js::get_f64(value, "maxWaitMs") {
+        o.max_wait_ms = v.max(0.0) as u32;
+    }
+    if let Some(v) = js::get_f64(value, "heartbeatMs") {
+        o.heartbeat_ms = v.max(1.0) as u32;
+    }
+    if let Some(v) = js::get_f64(value, "retentionMs") {
+        o.retention_ms = v;
+    }
+    o.api_base_url = js::get_str(value, "apiBaseUrl");
+    if let Some(v) = js::get(value, "listenPageEvents").as_bool() {
+        o.listen_page_events = v;
+    }
+    o
+}
+
+fn summary_to_js(s: &SessionSummary) -> Object {
+    let o = s.record.to_js();
+    js::set_str(&o, "state", s.state.as_str());
+    js::set_f64(&o, "chunkCount", f64::from(s.chunk_count));
+    o
+}
+
+fn restored_to_js(r: &Restored) -> Object {
+    let o = r.record.to_js();
+    let chunks: Array = r
+        .chunks
+        .iter()
+        .map(|c| {
+            let chunk = Object::new();
+            js::set_f64(&chunk, "index", c.index);
+            js::set_str(&chunk, "mime", &c.mime);
+            js::set(&chunk, "bytes", &c.bytes);
+            JsValue::from(chunk)
+        })
+        .collect();
+    js::set(&o, "chunks", &chunks);
+    o
+}
+
+fn write_to_js(w: &WriteOutcome) -> Object {
+    let o = Object::new();
+    js::set_bool(&o, "stored", w.stored);
+    js::set(&o, "evicted", &js::array_of_strings(&w.evicted));
+    o
+}
+
+fn status_to_js(e: &StatusEvent) -> Object {
+    let o = Object::new();
+    js::set_str(&o, "status", e.status.as_str());
+    js::set(&o, "sessionIds", &js::array_of_strings(&e.session_ids));
+    js::set_opt_str(&o, "message", e.message.as_deref());
+    js::set(&o, "evicted", &js::array_of_strings(&e.evicted));
+    o
+}
+
+fn progress_callback(options: &JsValue) -> impl Fn(Progress) + 'static {
+    let callback = js::get(options, "onProgress").dyn_into::<Function>().ok();
+    move |p: Progress| {
+        if let Some(f) = &callback {
+            let o = Object::new();
+            js::set_str(&o, "phase", p.phase);
+            js::set_f64(&o, "loaded", p.loaded);
+            js::set_f64(&o, "total", p.total);
+            // A throwing progress callback must not break the recovery.
+            let _ = f.call1(&JsValue::NULL, &o);
+        }
+    }
+}
+
+/// Local, crash-safe persistence of TTS sessions, with crash detection and
+/// the recovery-token server path.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct RecoveryStore {
+    store: Store,
+    listeners: Vec<(Function, u32)>,
+}
+
+#[wasm_bindgen]
+impl RecoveryStore {
+    /// Opens the store: upgrades the schema, takes this tab's lock, removes
+    /// sessions past retention. Call once per page.
+    #[wasm_bindgen(unchecked_return_type = "Promise<RecoveryStore>")]
+    pub fn open(options: Option<JsOpenOptions>) -> Promise {
+        let opts = open_options(&options.map(JsValue::from).unwrap_or_default());
+        promise(async move {
+            let store = Store::open(opts).await?;
+            Ok(RecoveryStore {
+                store,
+                listeners: Vec::new(),
+            })
+        })
+    }
+
+    #[wasm_bindgen(getter, js_name = tabId)]
+    pub fn tab_id(&self) -> String {
+        self.store.tab_id().to_owned()
+    }
+
+    /// Queues a snapshot; written after the debounce, or the max wait.
+    pub fn autosave(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SessionInput")] session: JsValue,
+    ) -> Result<(), JsError> {
+        let input = SessionInput::from_js(&session).map_err(|e| JsError::new(&e))?;
+        self.store.autosave(input);
+        Ok(())
+    }
+
+    /// Writes every queued autosave now; resolves when committed.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn flush(&self) -> Promise {
+        let store = self.store.clone();
+        promise(async move { store.flush().await.map(|()| JsValue::UNDEFINED) })
+    }
+
+    /// Saves a snapshot now; resolves when committed.
+    #[wasm_bindgen(unchecked_return_type = "Promise<WriteResult>")]
+    pub fn save(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SessionInput")] session: JsValue,
+    ) -> Promise {
+        let store = self.store.clone();
+        promise(async move {
+            let input = SessionInput::from_js(&session).map_err(ClientError::Invalid)?;
+            Ok(write_to_js(&store.save(input).await?))
+        })
+    }
+
+    /// Stores one audio chunk as it arrives (one transaction per chunk).
+    /// Resolves `{stored: false}` rather than rejecting when storage is full.
+    #[wasm_bindgen(js_name = appendChunk, unchecked_return_type = "Promise<WriteResult>")]
+    pub fn append_chunk(
+        &self,
+        id: String,
+        index: u32,
+        #[wasm_bindgen(unchecked_param_type = "ArrayBuffer | ArrayBufferView")] bytes: JsValue,
+        mime: String,
+    ) -> Promise {
+        let store = self.store.clone();
+        promise(async move {
+            let buffer = as_array_buffer(&bytes)?;
+            Ok(write_to_js(
+                &store.append_chunk(&id, index, buffer, &mime).await?,
+            ))
+        })
+    }
+
+    /// Marks a session finished (its audio may be evicted first when full).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn complete(&self, id: String) -> Promise {
+        let store = self.store.clone();
+        promise(async move { store.complete(&id).await.map(|()| JsValue::UNDEFINED) })
+    }
+
+    /// Sessions left by a crashed or killed tab, newest first.
+    #[wasm_bindgen(unchecked_return_type = "Promise<SessionSummary[]>")]
+    pub fn detect(&self) -> Promise {
+        let store = self.store.clone();
+        promise(async move {
+            let list = store.detect().await?;
+            Ok(list.iter().map(summary_to_js).collect::<Array>())
+        })
+    }
+
+    /// Every stored session, with the state of the tab that wrote it.
+    #[wasm_bindgen(unchecked_return_type = "Promise<SessionSummary[]>")]
+    pub fn list(&self) -> Promise {
+        let store = self.store.clone();
+        promise(async move {
+            let list = store.list().await?;
+            Ok(list.iter().map(summary_to_js).collect::<Array>())
+        })
+    }
+
+    /// Text, voice, parameters and audio chunks in order; `null` if unknown.
+    #[wasm_bindgen(unchecked_return_type = "Promise<RestoredSession | null>")]
+    pub fn restore(&self, id: String) -> Promise {
+        let store = self.store.clone();
+        promise(async move {
+            Ok(match store.restore(&id).await? {
+                Some(r) => JsValue::from(restored_to_js(&r)),
+                None => JsValue::NULL,
+            })
+        })
+    }
+
+    /// The user declined recovery: deletes the session, and revokes (and
+    /// purges) its server backup when there is one. A failing revoke does
+    /// not keep the local data.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn dismiss(&self, id: String) -> Promise {
+        let store = self.store.clone();
+        promise(async move {
+            server::dismiss(&store, &id)
+                .await
+                .map(|()| JsValue::UNDEFINED)
+        })
+    }
+
+    /// Deletes a session and its audio.
+    #[wasm_bindgen(js_name = "delete", unchecked_return_type = "Promise<void>")]
+    pub fn delete_session(&self, id: String) -> Promise {
+        let store = self.store.clone();
+        promise(async move { store.delete(&id).await.map(|()| JsValue::UNDEFINED) })
+    }
+
+    /// `{usage, quota}` in bytes, or `null` where the browser does not say.
+    #[wasm_bindgen(unchecked_return_type = "Promise<StorageEstimate | null>")]
+    pub fn estimate(&self) -> Promise {
+        promise(async move {
+            Ok(match store::storage::estimate().await {
+                Some((usage, quota)) => {
+                    let o = Object::new();
+                    js::set_f64(&o, "usage", usage);
+                    js::set_f64(&o, "quota", quota);
+                    JsValue::from(o)
+                }
+                None => JsValue::NULL,
+            })
+        })
+    }
+
+    /// Asks for persistent storage (`navigator.storage.persist()`).
+    #[wasm_bindgen(js_name = requestPersist, unchecked_return_type = "Promise<boolean>")]
+    pub fn request_persist(&self) -> Promise {
+        promise(async move { Ok(JsValue::from_bool(store::storage::persist().await)) })
+    }
+
+    /// Calls `listener` with every status event (auto-save indicator).
+    #[wasm_bindgen(js_name = onStatus)]
+    pub fn on_status(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "(event: StatusEvent) => void")] listener: Function,
+    ) {
+        let f = listener.clone();
+        let id = self.store.on_status(Rc::new(move |e: &StatusEvent| {
+            // A throwing listener must not break saving.
+            let _ = f.call1(&JsValue::NULL, &status_to_js(e));
+        }));
+        self.listeners.push((listener, id));
+    }
+
+    #[wasm_bindgen(js_name = offStatus)]
+    pub fn off_status(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "(event: StatusEvent) => void")] listener: Function,
+    ) {
+        let store = &self.store;
+        self.listeners.retain(|(f, id)| {
+            let keep = f != &listener;
+            if !keep {
+                store.off_status(*id);
+            }
+            keep
+        });
+    }
+
+    /// Backs the session's audio up on the server and keeps the token.
+    #[wasm_bindgen(unchecked_return_type = "Promise<BackupResult>")]
+    pub fn backup(&self, id: String, options: Option<JsBackupOptions>) -> Promise {
+        let store = self.store.clone();
+        let options = options.map(JsValue::from).unwrap_or_default();
+        promise(async move {
+            let opts = BackupOptions {
+                ttl_seconds: js::get_f64(&options, "ttlSeconds").map(|v| v.max(1.0) as u32),
+                filename: js::get_str(&options, "filename"),
+            };
+            let on_progress = progress_callback(&options);
+            let out = server::backup(&store, &id, &opts, &on_progress).await?;
+            let o = Object::new();
+            js::set_str(&o, "token", &out.token);
+            js::set_str(&o, "expiresAt", &out.expires_at);
+            js::set_opt_str(&o, "audioUrl", out.audio_url.as_deref());
+            js::set_f64(&o, "bytes", out.bytes);
+            Ok(o)
+        })
+    }
+
+    /// Fetches the session's audio back from the server into IndexedDB.
+    #[wasm_bindgen(unchecked_return_type = "Promise<RecoverResult>")]
+    pub fn recover(&self, id: String, options: Option<JsRecoverOptions>) -> Promise {
+        let store = self.store.clone();
+        let options = options.map(JsValue::from).unwrap_or_default();
+        promise(async move {
+            let token = js::get_str(&options, "token");
+            let on_progress = progress_callback(&options);
+            let out = server::recover(&store, &id, token.as_deref(), &on_progress).await?;
+            let o = Object::new();
+            js::set_str(&o, "audio", out.audio.as_str());
+            match &out.session {
+                Some(r) => js::set(&o, "session", &restored_to_js(r)),
+                None => js::set(&o, "session", &JsValue::NULL),
+            }
+            js::set(&o, "evicted", &js::array_of_strings(&out.evicted));
+            Ok(o)
+        })
+    }
+
+    /// The `X-Recovery-Client` secret (created once, then kept).
+    #[wasm_bindgen(js_name = clientSecret, unchecked_return_type = "Promise<string>")]
+    pub fn client_secret(&self) -> Promise {
+        let store = self.store.clone();
+        promise(async move { store.client_secret().await })
+    }
+
+    /// Key-value access for the Zustand adapter: `null` when absent.
+    #[wasm_bindgen(js_name = getItem, unchecked_return_type = "Promise<string | null>")]
+    pub fn get_item(&self, key: String) -> Promise {
+        let store = self.store.clone();
+        promise(async move {
+            Ok(store
+                .kv_get(&key)
+                .await?
+                .map_or(JsValue::NULL, JsValue::from))
+        })
+    }
+
+    #[wasm_bindgen(js_name = setItem, unchecked_return_type = "Promise<void>")]
+    pub fn set_item(&self, key: String, value: String) -> Promise {
+        let store = self.store.clone();
+        promise(async move {
+            match store.kv_set(&key, &value).await {
+                // Reported as a `quota` event: persisting app state must never
+                // throw into the app.
+                Err(ClientError::Quota) => Ok(JsValue::UNDEFINED),
+                other => other.map(|()| JsValue::UNDEFINED),
+            }
+        })
+    }
+
+    #[wasm_bindgen(js_name = removeItem, unchecked_return_type = "Promise<void>")]
+    pub fn remove_item(&self, key: String) -> Promise {
+        let store = self.store.clone();
+        promise(async move { store.kv_remove(&key).await.map(|()| JsValue::UNDEFINED) })
+    }
+
+    /// Flushes, marks a clean exit and releases the tab: this tab's sessions
+    /// will not be offered as crashed.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn close(&self) -> Promise {
+        let store = self.store.clone();
+        promise(async move { store.close().await.map(|()| JsValue::UNDEFINED) })
+    }
+}
+
+impl RecoveryStore {
+    /// Wraps a core store opened from Rust.
+    pub fn from_core(store: Store) -> Self {
+        Self {
+            store,
+            listeners: Vec::new(),
+        }
+    }
+
+    /// The Rust core, for tests and Rust callers.
+    pub fn core(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// IndexedDB stores what it is given: copy a view's bytes into their own
+/// buffer so a later write to the caller's array cannot change saved audio
+/// and a view into a big buffer does not store all of it.
+fn as_array_buffer(bytes: &JsValue) -> Result<JsValue, ClientError> {
+    if bytes.is_instance_of::<js_sys::ArrayBuffer>() {
+        return Ok(bytes.clone());
+    }
+    if js_sys::ArrayBuffer::is_view(bytes) {
+        let view = js_sys::Uint8Array::new_with_byte_offset_and_length(
+            &js::get(bytes, "buffer"),
+            js::get_f64(bytes, "byteOffset").unwrap_or(0.0) as u32,
+            js::get_f64(bytes, "byteLength").unwrap_or(0.0) as u32,
+        );
+        return Ok(view.slice(0, view.length()).buffer().into());
+    }
+    Err(ClientError::Invalid(
+        "bytes must be an ArrayBuffer or a typed array".into(),
+    ))
+}

@@ -1,0 +1,126 @@
+//! Schema versions and the upgrade path.
+//!
+//! v1 (the first release) kept each session in one row of `sessions`, in the
+//! shape of DESIGN.md: `{id, updated_at, text, params, voice_id,
+//! chunks: [{index, bytes, mime}], server_token?}`. Rewriting a whole session
+//! on every audio chunk made chunk writes quadratic, so
+//! v2 splits the audio into `chunks` (one row per chunk, key
+//! `[sessionId, index]`), renames fields to camelCase, adds the crash-detection
+//! rows in `tabs` and a small key-value store `kv` (client secret, Zustand
+//! adapter).
+
+use js_sys::{Array, Object};
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbOpenDbRequest};
+
+use crate::js;
+
+pub const VERSION: u32 = 2;
+
+pub const SESSIONS: &str = "sessions";
+pub const CHUNKS: &str = "chunks";
+pub const TABS: &str = "tabs";
+pub const KV: &str = "kv";
+pub const BY_UPDATED: &str = "updatedAt";
+
+/// Runs inside `upgradeneeded`, synchronously creating stores; the v1 data
+/// migration continues in request callbacks of the same versionchange
+/// transaction.
+pub(crate) fn upgrade(req: &IdbOpenDbRequest, old_version: f64) -> Result<(), JsValue> {
+    let db: IdbDatabase = req.result()?.unchecked_into();
+    let tx = req
+        .transaction()
+        .ok_or_else(|| JsValue::from_str("no versionchange transaction"))?;
+    if old_version < 1.0 {
+        create_v1(&db)?;
+    }
+    if old_version < 2.0 {
+        let params = IdbObjectStoreParameters::new();
+        params.set_key_path(&Array::of2(
+            &JsValue::from_str("sessionId"),
+            &JsValue::from_str("index"),
+        ));
+        db.create_object_store_with_optional_parameters(CHUNKS, &params)?;
+        let params = IdbObjectStoreParameters::new();
+        params.set_key_path(&JsValue::from_str("tabId"));
+        db.create_object_store_with_optional_parameters(TABS, &params)?;
+        db.create_object_store(KV)?;
+        let sessions = tx.object_store(SESSIONS)?;
+        sessions.create_index_with_str_and_optional_parameters(
+            BY_UPDATED,
+            BY_UPDATED,
+            &IdbIndexParameters::new(),
+        )?;
+        if old_version >= 1.0 {
+            migrate_v1_rows(&tx)?;
+        }
+    }
+    Ok(())
+}
+
+/// The v1 layout, also used by tests to build a v1 database to upgrade.
+pub(crate) fn create_v1(db: &IdbDatabase) -> Result<(), JsValue> {
+    let params = IdbObjectStoreParameters::new();
+    params.set_key_path(&JsValue::from_str("id"));
+    db.create_object_store_with_optional_parameters(SESSIONS, &params)?;
+    Ok(())
+}
+
+fn migrate_v1_rows(tx: &web_sys::IdbTransaction) -> Result<(), JsValue> {
+    let sessions = tx.object_store(SESSIONS)?;
+    let chunks = tx.object_store(CHUNKS)?;
+    let all = sessions.get_all()?;
+    let rows_req = all.clone();
+    let on_rows = Closure::once_into_js(move || {
+        let rows: Array = rows_req
+            .result()
+            .map(JsCast::unchecked_into)
+            .unwrap_or_default();
+        for row in rows.iter() {
+            if let Err(e) = migrate_row(&sessions, &chunks, &row) {
+                web_sys::console::error_2(&JsValue::from_str("recovery: v1 row skipped"), &e);
+            }
+        }
+    });
+    all.set_onsuccess(Some(on_rows.unchecked_ref()));
+    Ok(())
+}
+
+fn migrate_row(
+    sessions: &web_sys::IdbObjectStore,
+    chunks: &web_sys::IdbObjectStore,
+    row: &JsValue,
+) -> Result<(), JsValue> {
+    let Some(id) = js::get_str(row, "id") else {
+        return Ok(());
+    };
+    let updated_at = js::get_f64(row, "updated_at").unwrap_or(0.0);
+    let old_chunks: Array = js::get(row, "chunks").dyn_into().unwrap_or_default();
+    for chunk in old_chunks.iter() {
+        let c = Object::new();
+        js::set_str(&c, "sessionId", &id);
+        js::set(&c, "index", &js::get(&chunk, "index"));
+        js::set(&c, "mime", &js::get(&chunk, "mime"));
+        js::set(&c, "bytes", &js::get(&chunk, "bytes"));
+        chunks.put(&c)?;
+    }
+    let record = crate::model::SessionRecord {
+        id,
+        created_at: updated_at,
+        updated_at,
+        text: js::get_str(row, "text").unwrap_or_default(),
+        voice_id: js::get_str(row, "voice_id"),
+        params: js::get(row, "params"),
+        // v1 had no crash detection: an unknown tab reads as a crash, so
+        // recent work is offered once rather than silently kept.
+        tab_id: String::new(),
+        revision: 1.0,
+        completed: false,
+        audio_evicted: false,
+        server_token: js::get_str(row, "server_token"),
+        server_token_expires_at: None,
+        conflict_of: None,
+    };
+    sessions.put(&record.to_js())?;
+    Ok(())
+}

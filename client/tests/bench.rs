@@ -1,0 +1,147 @@
+//! Benchmarks in headless Chromium, run by `client/scripts/bench.sh` (not
+//! part of the test suite: figures, not pass/fail). Each prints one
+//! `BENCH name=value` line.
+
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chatterbox_recovery_client::{OpenOptions, Store};
+use common::*;
+use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn now() -> f64 {
+    web_sys::window().unwrap().performance().unwrap().now()
+}
+
+fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+    samples[rank.clamp(1, samples.len()) - 1]
+}
+
+fn text_of(len: usize, seed: usize) -> String {
+    let words = [
+        "speech ",
+        "synthesis ",
+        "recovers ",
+        "every ",
+        "word ",
+        "typed ",
+    ];
+    let mut text = String::with_capacity(len + 16);
+    let mut n = seed;
+    while text.len() < len {
+        text.push_str(words[n % words.len()]);
+        n += 1;
+    }
+    text.truncate(len);
+    text
+}
+
+#[wasm_bindgen_test]
+async fn bench_autosave_of_a_10kb_session() {
+    let store = open(&unique_db("bench-autosave"), "tab-bench").await;
+    let mut samples = Vec::new();
+    for i in 0..220 {
+        let input = input("s1", &text_of(10 * 1024, i));
+        let start = now();
+        store.autosave(input);
+        store.flush().await.unwrap();
+        if i >= 20 {
+            samples.push(now() - start);
+        }
+    }
+    let p50 = percentile(&mut samples, 50.0);
+    let p95 = percentile(&mut samples, 95.0);
+    console_log!("BENCH autosave_10kb_p50_ms={p50:.2}");
+    console_log!("BENCH autosave_10kb_p95_ms={p95:.2}");
+}
+
+#[wasm_bindgen_test]
+async fn bench_detect_with_20_stored_sessions() {
+    let db = unique_db("bench-detect");
+    // 20 sessions left by a killed tab, each with text and some audio.
+    let ghost = open(&db, "tab-ghost").await;
+    for n in 0..20 {
+        let id = format!("s{n}");
+        ghost
+            .save(input(&id, &text_of(10 * 1024, n)))
+            .await
+            .unwrap();
+        for index in 0..3 {
+            ghost
+                .append_chunk(&id, index, bytes(1, 16 * 1024), "audio/wav")
+                .await
+                .unwrap();
+        }
+    }
+    ghost.abandon().await;
+
+    let store = open(&db, "tab-bench").await;
+    let mut samples = Vec::new();
+    for i in 0..60 {
+        let start = now();
+        let found = store.detect().await.unwrap();
+        if i >= 10 {
+            samples.push(now() - start);
+        }
+        assert_eq!(found.len(), 20);
+    }
+    console_log!(
+        "BENCH detect_20_sessions_p50_ms={:.2}",
+        percentile(&mut samples, 50.0)
+    );
+    console_log!(
+        "BENCH detect_20_sessions_p95_ms={:.2}",
+        percentile(&mut samples, 95.0)
+    );
+    store.close().await.unwrap();
+
+    // Start-up as an app sees it: open (schema check, lock, retention) + detect.
+    let mut startup = Vec::new();
+    for i in 0..30 {
+        let start = now();
+        let s = Store::open(options(&db, &format!("tab-start-{i}")))
+            .await
+            .unwrap();
+        let found = s.detect().await.unwrap();
+        startup.push(now() - start);
+        assert_eq!(found.len(), 20);
+        s.close().await.unwrap();
+    }
+    console_log!(
+        "BENCH open_and_detect_20_p95_ms={:.2}",
+        percentile(&mut startup, 95.0)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn bench_chunk_writes() {
+    let store = Store::open(OpenOptions {
+        ..options(&unique_db("bench-chunks"), "tab-bench")
+    })
+    .await
+    .unwrap();
+    store.save(input("s1", "audio")).await.unwrap();
+    for (label, chunk_kb, count) in [("64kb", 64usize, 320u32), ("256kb", 256, 80)] {
+        let buffers: Vec<_> = (0..count)
+            .map(|i| bytes(i as u8, chunk_kb * 1024))
+            .collect();
+        let id = format!("s-{label}");
+        let start = now();
+        for (index, buffer) in buffers.into_iter().enumerate() {
+            let out = store
+                .append_chunk(&id, index as u32, buffer, "audio/wav")
+                .await
+                .unwrap();
+            assert!(out.stored);
+        }
+        let seconds = (now() - start) / 1000.0;
+        let mb = (chunk_kb * count as usize) as f64 / 1024.0;
+        console_log!("BENCH chunk_write_{label}_mb_per_s={:.1}", mb / seconds);
+    }
+}

@@ -1,0 +1,326 @@
+//! The server path against a running gateway (DESIGN.md "HTTP API"): backup
+//! through a presigned upload, recovery by token, expiry, revocation.
+//!
+//! The gateway's base URL is compiled in from `RECOVERY_API_URL`; without it
+//! every test here fails (it is not skipped). `client/scripts/test.sh` runs
+//! this file only when the variable is set, with the test page served from
+//! the fixed origin http://127.0.0.1:8765 so the gateway can allow it.
+
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::{cell::RefCell, rc::Rc};
+
+use chatterbox_recovery_client::{
+    OpenOptions, Store,
+    server::{self, AudioState, BackupOptions, Progress},
+};
+use common::*;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const API_URL: Option<&str> = option_env!("RECOVERY_API_URL");
+
+fn api_url() -> String {
+    match API_URL {
+        Some(url) if !url.is_empty() => url.to_owned(),
+        _ => panic!(
+            "RECOVERY_API_URL was not set when this test was compiled: set it to the gateway \
+             base URL (e.g. http://127.0.0.1:3000) and run client/scripts/test.sh"
+        ),
+    }
+}
+
+async fn open_with_server(db: &str, tab: &str) -> Store {
+    Store::open(OpenOptions {
+        api_base_url: Some(api_url()),
+        ..options(db, tab)
+    })
+    .await
+    .expect("store opens")
+}
+
+/// A session with three chunks of different sizes (so a wrong split shows).
+async fn session_with_audio(store: &Store, id: &str) {
+    store.save(input(id, "text to keep")).await.unwrap();
+    for (index, len) in [(0u32, 3000usize), (1, 1000), (2, 2500)] {
+        store
+            .append_chunk(id, index, bytes(index as u8 + 1, len), "audio/wav")
+            .await
+            .unwrap();
+    }
+    store.complete(id).await.unwrap();
+}
+
+fn progress_log() -> (Rc<RefCell<Vec<Progress>>>, impl Fn(Progress)) {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let sink = log.clone();
+    (log, move |p: Progress| sink.borrow_mut().push(p))
+}
+
+fn assert_chunks(restored: &chatterbox_recovery_client::store::Restored) {
+    let got: Vec<(f64, u8, u32)> = restored
+        .chunks
+        .iter()
+        .map(|c| (c.index, first_byte(&c.bytes), byte_len(&c.bytes)))
+        .collect();
+    assert_eq!(got, vec![(0.0, 1, 3000), (1.0, 2, 1000), (2.0, 3, 2500)]);
+}
+
+#[wasm_bindgen_test]
+async fn backup_then_recover_on_another_browser_brings_the_audio_back_in_order() {
+    // GIVEN a session with audio, backed up
+    let a = open_with_server(&unique_db("srv-a"), "tab-a").await;
+    session_with_audio(&a, "s1").await;
+    let (uploads, on_upload) = progress_log();
+    let backup = server::backup(&a, "s1", &BackupOptions::default(), &on_upload)
+        .await
+        .expect("backup succeeds");
+    // THEN a 43-character token is returned and kept with the session
+    assert_eq!(backup.token.len(), 43);
+    assert_eq!(backup.bytes, 6500.0);
+    assert_eq!(
+        a.get_record("s1").await.unwrap().unwrap().server_token,
+        Some(backup.token.clone())
+    );
+    assert!(
+        uploads
+            .borrow()
+            .iter()
+            .any(|p| p.phase == "upload" && p.loaded == 6500.0)
+    );
+    // WHEN another browser (own database, own client secret) recovers by token
+    let b = open_with_server(&unique_db("srv-b"), "tab-b").await;
+    let (downloads, on_download) = progress_log();
+    let out = server::recover(&b, "s1", Some(&backup.token), &on_download)
+        .await
+        .expect("recover succeeds");
+    // THEN the audio comes back chunk for chunk, with progress reported
+    assert_eq!(out.audio, AudioState::Restored);
+    let restored = out.session.expect("session stored");
+    assert_chunks(&restored);
+    assert_eq!(restored.record.voice_id.as_deref(), Some("voice-a"));
+    let log = downloads.borrow();
+    let last_download = log
+        .iter()
+        .rfind(|p| p.phase == "download")
+        .expect("download progress");
+    assert_eq!(last_download.loaded, 6500.0);
+    assert!(
+        log.iter()
+            .any(|p| p.phase == "store" && p.loaded == 3.0 && p.total == 3.0)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn recover_uses_the_token_kept_with_the_session() {
+    let a = open_with_server(&unique_db("srv-kept"), "tab-a").await;
+    session_with_audio(&a, "s1").await;
+    server::backup(&a, "s1", &BackupOptions::default(), &|_| {})
+        .await
+        .unwrap();
+    let out = server::recover(&a, "s1", None, &|_| {}).await.unwrap();
+    assert_eq!(out.audio, AudioState::Restored);
+    let restored = out.session.unwrap();
+    assert_chunks(&restored);
+    assert_eq!(restored.record.text, "text to keep");
+}
+
+#[wasm_bindgen_test]
+async fn an_expired_token_reports_audio_expired_and_still_restores_text_and_params() {
+    // GIVEN a backup whose token lives one second
+    let a = open_with_server(&unique_db("srv-expired"), "tab-a").await;
+    session_with_audio(&a, "s1").await;
+    let options = BackupOptions {
+        ttl_seconds: Some(1),
+        filename: Some("take-1.wav".into()),
+    };
+    server::backup(&a, "s1", &options, &|_| {}).await.unwrap();
+    // WHEN it is redeemed just after expiry (polled: a DynamoDB TTL sweep
+    // may delete the record soon after, and a deleted record is a 404)
+    let deadline = js_sys::Date::now() + 5_000.0;
+    let out = loop {
+        let out = server::recover(&a, "s1", None, &|_| {})
+            .await
+            .expect("expiry is an outcome, not an error");
+        if out.audio != AudioState::Restored || js_sys::Date::now() > deadline {
+            break out;
+        }
+        sleep(20).await;
+    };
+    // THEN no audio comes back, and text and params do. The gateway answers
+    // 410 while the expired record remains; DynamoDB's TTL sweep (prompt in
+    // DynamoDB Local) then deletes it and it is a 404. The 410 mapping
+    // itself is pinned down in tests/browser.rs with a stubbed fetch.
+    assert!(
+        matches!(out.audio, AudioState::Expired | AudioState::NotFound),
+        "{:?}",
+        out.audio
+    );
+    let session = out.session.expect("local session");
+    assert_eq!(session.record.text, "text to keep");
+    assert!(
+        !js_sys::Reflect::get(&session.record.params, &"speed".into())
+            .unwrap()
+            .is_undefined()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_unknown_token_is_reported_not_found() {
+    let b = open_with_server(&unique_db("srv-unknown"), "tab-b").await;
+    let token = "A".repeat(43);
+    let out = server::recover(&b, "s1", Some(&token), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(out.audio, AudioState::NotFound);
+    assert!(out.session.is_none());
+}
+
+#[wasm_bindgen_test]
+async fn dismissing_a_backed_up_session_revokes_its_token() {
+    // GIVEN a backed-up session
+    let a = open_with_server(&unique_db("srv-dismiss"), "tab-a").await;
+    session_with_audio(&a, "s1").await;
+    let backup = server::backup(&a, "s1", &BackupOptions::default(), &|_| {})
+        .await
+        .unwrap();
+    // WHEN the user dismisses it
+    server::dismiss(&a, "s1").await.expect("dismissed");
+    assert!(a.restore("s1").await.unwrap().is_none());
+    // THEN the token no longer brings anything back
+    let b = open_with_server(&unique_db("srv-dismiss-b"), "tab-b").await;
+    let out = server::recover(&b, "s1", Some(&backup.token), &|_| {})
+        .await
+        .unwrap();
+    assert_ne!(out.audio, AudioState::Restored);
+    // AND revoking again is fine (idempotent)
+    server::revoke(&a, &backup.token).await.expect("idempotent");
+}
+
+/// Calls a method of a JS object and awaits the promise it returns.
+async fn call(
+    obj: &wasm_bindgen::JsValue,
+    method: &str,
+    args: &[wasm_bindgen::JsValue],
+) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+    use wasm_bindgen::JsCast;
+    let f: js_sys::Function = js_sys::Reflect::get(obj, &method.into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let args: js_sys::Array = args.iter().collect();
+    let promise: js_sys::Promise = f.apply(obj, &args)?.dyn_into().unwrap();
+    wasm_bindgen_futures::JsFuture::from(promise).await
+}
+
+#[wasm_bindgen_test]
+async fn the_js_class_backs_up_and_recovers_with_progress_callbacks() {
+    use js_sys::{Object, Reflect};
+    use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+
+    let set = |o: &Object, k: &str, v: &JsValue| {
+        Reflect::set(o, &k.into(), v).unwrap();
+    };
+    let options = Object::new();
+    set(&options, "dbName", &unique_db("srv-js").into());
+    set(&options, "apiBaseUrl", &api_url().into());
+    set(&options, "listenPageEvents", &JsValue::FALSE);
+    let store = wasm_bindgen_futures::JsFuture::from(
+        chatterbox_recovery_client::RecoveryStore::open(Some(options.unchecked_into())),
+    )
+    .await
+    .unwrap();
+    let session = Object::new();
+    set(&session, "id", &"s1".into());
+    set(&session, "text", &"from js".into());
+    call(&store, "save", &[session.into()]).await.unwrap();
+    for index in 0..2u8 {
+        call(
+            &store,
+            "appendChunk",
+            &[
+                "s1".into(),
+                index.into(),
+                bytes(index + 1, 500),
+                "audio/mpeg".into(),
+            ],
+        )
+        .await
+        .unwrap();
+    }
+
+    let phases = Rc::new(RefCell::new(Vec::<String>::new()));
+    let sink = phases.clone();
+    let on_progress = Closure::<dyn FnMut(JsValue)>::new(move |p: JsValue| {
+        let phase = Reflect::get(&p, &"phase".into())
+            .unwrap()
+            .as_string()
+            .unwrap();
+        sink.borrow_mut().push(phase);
+    });
+    let backup_options = Object::new();
+    set(&backup_options, "ttlSeconds", &JsValue::from(600));
+    set(&backup_options, "onProgress", on_progress.as_ref());
+    let backup = call(&store, "backup", &["s1".into(), backup_options.into()])
+        .await
+        .expect("backup resolves");
+    let token = Reflect::get(&backup, &"token".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert_eq!(token.len(), 43);
+
+    let recover_options = Object::new();
+    set(&recover_options, "onProgress", on_progress.as_ref());
+    let result = call(&store, "recover", &["s1".into(), recover_options.into()])
+        .await
+        .expect("recover resolves");
+    assert_eq!(
+        Reflect::get(&result, &"audio".into()).unwrap(),
+        JsValue::from_str("restored")
+    );
+    let restored = Reflect::get(&result, &"session".into()).unwrap();
+    let chunks: js_sys::Array = Reflect::get(&restored, &"chunks".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(chunks.length(), 2);
+    let seen = phases.borrow();
+    for phase in ["upload", "download", "store"] {
+        assert!(
+            seen.iter().any(|p| p == phase),
+            "no {phase} progress in {seen:?}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_long_session_of_many_chunks_round_trips_within_the_metadata_limit() {
+    // GIVEN 240 chunks (a long synthesis), equal-sized but the last
+    let a = open_with_server(&unique_db("srv-many"), "tab-a").await;
+    a.save(input("long", "a long text")).await.unwrap();
+    for index in 0..240u32 {
+        let len = if index == 239 { 700 } else { 4096 };
+        a.append_chunk("long", index, bytes((index % 251) as u8, len), "audio/mpeg")
+            .await
+            .unwrap();
+    }
+    let backup = server::backup(&a, "long", &BackupOptions::default(), &|_| {})
+        .await
+        .expect("backup with many chunks");
+    // WHEN another browser recovers it
+    let b = open_with_server(&unique_db("srv-many-b"), "tab-b").await;
+    let out = server::recover(&b, "long", Some(&backup.token), &|_| {})
+        .await
+        .unwrap();
+    // THEN every chunk comes back with its own boundaries
+    let restored = out.session.unwrap();
+    assert_eq!(restored.chunks.len(), 240);
+    assert_eq!(byte_len(&restored.chunks[238].bytes), 4096);
+    assert_eq!(byte_len(&restored.chunks[239].bytes), 700);
+    assert_eq!(first_byte(&restored.chunks[100].bytes), 100);
+}
