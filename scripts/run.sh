@@ -12,6 +12,8 @@ state="$root/.state/run"
 [ "${LOCAL_AWS:-host}" = docker ] || bash localstack/setup.sh
 echo "==> building the local gateway"
 cargo build --locked --quiet -p recovery-infra --bins
+# The demo page imports the browser client's package.
+[ -f client/pkg/chatterbox_recovery_client_bg.wasm ] || bash client/scripts/build.sh
 
 # shellcheck source=../localstack/emulators.sh
 source localstack/emulators.sh

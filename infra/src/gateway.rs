@@ -95,6 +95,9 @@ impl Function {
 pub struct GatewayOptions {
     /// Served at `/` (the demo page); `None` serves nothing there.
     pub demo_dir: Option<PathBuf>,
+    /// The browser client's package directory (`client/`): its `js/` and built `pkg/` are
+    /// served at `/client/js/` and `/client/pkg/` for the demo page to import.
+    pub client_dir: Option<PathBuf>,
     /// CORS origins (`*` for any); empty disables CORS.
     pub allowed_origins: Vec<String>,
 }
@@ -148,6 +151,11 @@ where
         router = router.route(&path, methods);
     }
     router = router.route("/api/{*rest}", any(unknown_route));
+    if let Some(dir) = &options.client_dir {
+        router = router
+            .nest_service("/client/js", ServeDir::new(dir.join("js")))
+            .nest_service("/client/pkg", ServeDir::new(dir.join("pkg")));
+    }
     if let Some(dir) = &options.demo_dir {
         router = router.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
     }

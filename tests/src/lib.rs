@@ -106,6 +106,7 @@ impl Stack {
         let template = Template::load(&repo_template_path()).unwrap();
         let options = GatewayOptions {
             demo_dir: None,
+            client_dir: None,
             allowed_origins: config.allowed_origins.clone(),
         };
         let router = router(Arc::new(app), &template, &options).unwrap();

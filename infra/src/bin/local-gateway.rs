@@ -17,6 +17,7 @@ async fn main() -> anyhow::Result<()> {
     let demo_dir = path_from_env("DEMO_DIR", "client/demo");
     let options = GatewayOptions {
         demo_dir: Some(demo_dir),
+        client_dir: Some(path_from_env("CLIENT_DIR", "client")),
         allowed_origins: config.allowed_origins.clone(),
     };
     let app = Arc::new(AwsApp::with_config(config).await);
