@@ -72,7 +72,8 @@ impl Function {
         Self::ALL.into_iter().find(|f| f.logical_id() == id)
     }
 
-    async fn invoke<T, A>(self, app: &App<T, A>, req: lambda_http::Request) -> Response<Body>
+    /// Runs this function's handler on `req`, as its Lambda would.
+    pub async fn invoke<T, A>(self, app: &App<T, A>, req: lambda_http::Request) -> Response<Body>
     where
         T: TokenStore,
         A: AudioStore,

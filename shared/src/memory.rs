@@ -16,6 +16,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The port methods a fake was called with, in order: lets a test see which storage operations
+/// (and so which IAM actions) a handler needs.
+#[derive(Debug, Default)]
+pub struct CallLog(Mutex<Vec<&'static str>>);
+
+impl CallLog {
+    fn push(&self, method: &'static str) {
+        lock(&self.0).push(method);
+    }
+
+    /// The calls so far, emptying the log.
+    pub fn take(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *lock(&self.0))
+    }
+}
+
 fn check(down: &AtomicBool, context: &'static str) -> StoreResult<()> {
     if down.load(Ordering::SeqCst) {
         Err(StoreError::unavailable(
@@ -32,6 +48,7 @@ pub struct MemoryTokenStore {
     records: Mutex<HashMap<TokenHash, TokenRecord>>,
     counters: Mutex<Counters>,
     down: AtomicBool,
+    pub calls: CallLog,
 }
 
 impl MemoryTokenStore {
@@ -47,6 +64,7 @@ impl MemoryTokenStore {
 
 impl TokenStore for MemoryTokenStore {
     async fn put_token(&self, record: &TokenRecord) -> StoreResult<()> {
+        self.calls.push("put_token");
         check(&self.down, "put token")?;
         let mut records = lock(&self.records);
         if records.contains_key(&record.token_hash) {
@@ -57,6 +75,7 @@ impl TokenStore for MemoryTokenStore {
     }
 
     async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
+        self.calls.push("get_token");
         check(&self.down, "get token")?;
         Ok(lock(&self.records).get(hash).cloned())
     }
@@ -66,6 +85,7 @@ impl TokenStore for MemoryTokenStore {
         hash: &TokenHash,
         owner_hash: &OwnerHash,
     ) -> StoreResult<DeleteOutcome> {
+        self.calls.push("delete_token");
         check(&self.down, "delete token")?;
         let mut records = lock(&self.records);
         Ok(match records.get(hash) {
@@ -79,12 +99,14 @@ impl TokenStore for MemoryTokenStore {
     }
 
     async fn increment(&self, counter: Counter) -> StoreResult<()> {
+        self.calls.push("increment");
         check(&self.down, "increment counter")?;
         *lock(&self.counters).get_mut(counter) += 1;
         Ok(())
     }
 
     async fn counters(&self) -> StoreResult<Counters> {
+        self.calls.push("counters");
         check(&self.down, "read counters")?;
         Ok(*lock(&self.counters))
     }
@@ -102,6 +124,7 @@ pub struct MemoryAudioStore {
     objects: Mutex<HashMap<String, StoredObject>>,
     down: AtomicBool,
     credentials_expiry: Mutex<Option<i64>>,
+    pub calls: CallLog,
 }
 
 impl MemoryAudioStore {
@@ -125,6 +148,7 @@ impl MemoryAudioStore {
 
 impl AudioStore for MemoryAudioStore {
     async fn presign_upload(&self, spec: UploadSpec<'_>) -> StoreResult<PresignedRequest> {
+        self.calls.push("presign_upload");
         check(&self.down, "presign upload")?;
         let mut headers = vec![
             ("content-type".to_owned(), spec.content_type.to_owned()),
@@ -145,6 +169,7 @@ impl AudioStore for MemoryAudioStore {
     }
 
     async fn presign_download(&self, spec: DownloadSpec<'_>) -> StoreResult<PresignedRequest> {
+        self.calls.push("presign_download");
         check(&self.down, "presign download")?;
         Ok(PresignedRequest {
             method: "GET".to_owned(),
@@ -159,6 +184,7 @@ impl AudioStore for MemoryAudioStore {
     }
 
     async fn head_audio(&self, key: &AudioKey) -> StoreResult<Option<ObjectInfo>> {
+        self.calls.push("head_audio");
         check(&self.down, "head audio")?;
         Ok(lock(&self.objects).get(key.as_str()).map(|o| ObjectInfo {
             size_bytes: o.bytes.len() as u64,
@@ -168,16 +194,19 @@ impl AudioStore for MemoryAudioStore {
     }
 
     async fn delete_audio(&self, key: &str) -> StoreResult<()> {
+        self.calls.push("delete_audio");
         check(&self.down, "delete audio")?;
         lock(&self.objects).remove(key);
         Ok(())
     }
 
     async fn check_bucket(&self) -> StoreResult<()> {
+        self.calls.push("check_bucket");
         check(&self.down, "head bucket")
     }
 
     async fn signing_credentials_expiry(&self) -> StoreResult<Option<i64>> {
+        self.calls.push("signing_credentials_expiry");
         Ok(*lock(&self.credentials_expiry))
     }
 }

@@ -40,6 +40,27 @@ pub enum DeleteOutcome {
     NotOwner,
 }
 
+/// The IAM action each port method's AWS adapter (`dynamodb.rs`, `s3.rs`) needs. Presigning
+/// needs the action of the request it signs, since the URL carries the function's credentials.
+/// The least-privilege test drives every handler on the recording fakes and checks each
+/// function's policy in template.yaml against this table.
+pub const IAM_ACTIONS: &[(&str, Option<&str>)] = &[
+    ("put_token", Some("dynamodb:PutItem")),
+    ("get_token", Some("dynamodb:GetItem")),
+    ("delete_token", Some("dynamodb:DeleteItem")),
+    ("increment", Some("dynamodb:UpdateItem")),
+    ("counters", Some("dynamodb:GetItem")),
+    ("presign_upload", Some("s3:PutObject")),
+    ("presign_download", Some("s3:GetObject")),
+    // HeadObject is authorised by s3:GetObject.
+    ("head_audio", Some("s3:GetObject")),
+    ("delete_audio", Some("s3:DeleteObject")),
+    // HeadBucket is authorised by s3:ListBucket.
+    ("check_bucket", Some("s3:ListBucket")),
+    // Reads the function's own credentials; no AWS call.
+    ("signing_credentials_expiry", None),
+];
+
 /// Where token records live (DynamoDB in production).
 pub trait TokenStore: Send + Sync {
     /// Stores a new record; fails with [`StoreError::AlreadyExists`] if the hash is taken.

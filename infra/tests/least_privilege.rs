@@ -1,0 +1,168 @@
+//! Each function's IAM policy in template.yaml names exactly the actions its code performs: the
+//! handlers run through their paths on recording fakes, and the storage calls they make are
+//! mapped to IAM actions by the adapters' table.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lambda_http::{Body, Response};
+use recovery_infra::gateway::Function;
+use recovery_infra::template::{Template, repo_template_path};
+use recovery_shared::MemoryApp;
+use recovery_shared::apigw::HttpApiEvent;
+use recovery_shared::memory::StoredObject;
+use recovery_shared::ports::IAM_ACTIONS;
+use recovery_shared::testing::{self, body_json};
+use serde_json::json;
+
+type Used = BTreeMap<&'static str, BTreeSet<String>>;
+
+async fn run(
+    app: &MemoryApp,
+    used: &mut Used,
+    function: Function,
+    event: HttpApiEvent,
+) -> Response<Body> {
+    let response = function.invoke(app, event.into_request().unwrap()).await;
+    let calls = app
+        .tokens
+        .calls
+        .take()
+        .into_iter()
+        .chain(app.audio.calls.take());
+    let actions = used.entry(function.logical_id()).or_default();
+    for call in calls {
+        let (_, action) = IAM_ACTIONS
+            .iter()
+            .find(|(method, _)| *method == call)
+            .unwrap_or_else(|| panic!("port method {call} has no entry in IAM_ACTIONS"));
+        actions.extend(action.map(str::to_owned));
+    }
+    response
+}
+
+#[tokio::test]
+async fn each_functions_policy_names_exactly_the_actions_its_code_calls() {
+    let app = testing::app();
+    let secret = testing::client_secret();
+    let mut used = Used::new();
+    let path = |p: &str| format!("/api/recovery/{p}");
+
+    // Upload, then the browser's PUT (which S3 authorises with the presigned URL).
+    let uploads = path("uploads");
+    let upload = run(
+        &app,
+        &mut used,
+        Function::CreateUpload,
+        testing::event("POST", &uploads, &uploads, &secret)
+            .json(&json!({"session_id": "s", "content_type": "audio/wav", "content_length": 3})),
+    )
+    .await;
+    let key = body_json(&upload)["key"].as_str().unwrap().to_owned();
+    app.audio.put_object(
+        &key,
+        StoredObject {
+            bytes: vec![1, 2, 3],
+            content_type: "audio/wav".into(),
+            filename: None,
+        },
+    );
+
+    // Issue: for the object, and for a key with no object.
+    let token_path = path("token");
+    let issued = run(
+        &app,
+        &mut used,
+        Function::IssueToken,
+        testing::event("POST", &token_path, &token_path, &secret)
+            .json(&json!({"key": key, "ttl_seconds": 60})),
+    )
+    .await;
+    let token = body_json(&issued)["token"].as_str().unwrap().to_owned();
+    let missing = format!("{}x", &key[..key.len() - 1]);
+    run(
+        &app,
+        &mut used,
+        Function::IssueToken,
+        testing::event("POST", &token_path, &token_path, &secret).json(&json!({"key": missing})),
+    )
+    .await;
+
+    // Redeem: as JSON, as a redirect, unknown, expired.
+    let audio_route = "/api/recovery/audio/{token}";
+    for (t, accept) in [
+        (token.as_str(), "application/json"),
+        (token.as_str(), "*/*"),
+        (&"A".repeat(43), "*/*"),
+    ] {
+        run(
+            &app,
+            &mut used,
+            Function::RedeemToken,
+            HttpApiEvent::new("GET", audio_route, &path(&format!("audio/{t}")))
+                .path_parameter("token", t)
+                .header("accept", accept),
+        )
+        .await;
+    }
+    app.clock.advance(61);
+    let expired = run(
+        &app,
+        &mut used,
+        Function::RedeemToken,
+        HttpApiEvent::new("GET", audio_route, &path(&format!("audio/{token}")))
+            .path_parameter("token", &token),
+    )
+    .await;
+    assert_eq!(expired.status(), 410);
+
+    // Revoke with purge, then again (already gone).
+    let revoke_route = "/api/recovery/token/{token}";
+    for _ in 0..2 {
+        let revoked = run(
+            &app,
+            &mut used,
+            Function::RevokeToken,
+            testing::event(
+                "DELETE",
+                revoke_route,
+                &path(&format!("token/{token}")),
+                &secret,
+            )
+            .path_parameter("token", &token)
+            .query("purge=true"),
+        )
+        .await;
+        assert_eq!(revoked.status(), 204);
+    }
+
+    let health = path("health");
+    run(
+        &app,
+        &mut used,
+        Function::Health,
+        HttpApiEvent::new("GET", &health, &health),
+    )
+    .await;
+
+    let template = Template::load(&repo_template_path()).unwrap();
+    let granted: Used = template
+        .function_policies()
+        .into_iter()
+        .map(|p| {
+            let id = Function::from_logical_id(&p.function).unwrap().logical_id();
+            (id, p.actions.into_iter().collect())
+        })
+        .collect();
+    assert_eq!(granted.len(), Function::ALL.len());
+    for function in Function::ALL {
+        let id = function.logical_id();
+        assert_eq!(
+            granted[id], used[id],
+            "{id}: granted (left) vs called (right)"
+        );
+    }
+    for actions in granted.values() {
+        assert!(actions.iter().all(|a| !a.contains('*')), "{actions:?}");
+    }
+}
