@@ -101,6 +101,8 @@ pub struct GatewayOptions {
     pub client_dir: Option<PathBuf>,
     /// CORS origins (`*` for any); empty disables CORS.
     pub allowed_origins: Vec<String>,
+    /// Also serve the development speech endpoint (`POST /v1/audio/speech`, see `speech.rs`).
+    pub dev_speech: bool,
 }
 
 /// Builds the gateway for `template`'s routes. Fails if the template names a function this
@@ -152,6 +154,9 @@ where
         router = router.route(&path, methods);
     }
     router = router.route("/api/{*rest}", any(unknown_route));
+    if options.dev_speech {
+        router = router.merge(crate::speech::router());
+    }
     if let Some(dir) = &options.client_dir {
         router = router
             .nest_service("/client/js", ServeDir::new(dir.join("js")))

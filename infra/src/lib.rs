@@ -1,8 +1,10 @@
 //! Local stand-ins for AWS: the API gateway that serves `template.yaml`'s routes with the
-//! functions' own handler code, and provisioning of the table and bucket on the emulators.
+//! functions' own handler code, provisioning of the table and bucket on the emulators, and a
+//! development speech endpoint for the demo page.
 
 pub mod gateway;
 pub mod provision;
+pub mod speech;
 pub mod template;
 
 use std::path::PathBuf;

@@ -1,4 +1,5 @@
-//! Serves the API of `template.yaml` and the demo page on 127.0.0.1:3000 (or `GATEWAY_ADDR`).
+//! Serves the API of `template.yaml`, the demo page and (unless `DEV_SPEECH=0`) the development
+//! speech endpoint on 127.0.0.1:3000 (or `GATEWAY_ADDR`).
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
         demo_dir: Some(demo_dir),
         client_dir: Some(path_from_env("CLIENT_DIR", "client")),
         allowed_origins: config.allowed_origins.clone(),
+        dev_speech: dev_speech_from_env()?,
     };
     let app = Arc::new(AwsApp::with_config(config).await);
     let router = router(app, &template, &options)?;
@@ -30,6 +32,15 @@ async fn main() -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown())
         .await
         .context("serving")
+}
+
+/// `DEV_SPEECH` (default on): whether to serve the development speech endpoint.
+fn dev_speech_from_env() -> anyhow::Result<bool> {
+    match std::env::var("DEV_SPEECH").as_deref() {
+        Err(_) | Ok("1" | "true" | "on") => Ok(true),
+        Ok("0" | "false" | "off") => Ok(false),
+        Ok(other) => anyhow::bail!("DEV_SPEECH must be 1/true/on or 0/false/off, not \"{other}\""),
+    }
 }
 
 async fn shutdown() {
