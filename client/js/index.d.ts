@@ -29,5 +29,20 @@ export interface OpenRecoveryOptions extends OpenOptions {
 /** Loads and instantiates the wasm module, once. */
 export function initRecovery(wasmUrl?: string | URL): Promise<void>;
 
+/** A session as the localStorage hint knows it. */
+export interface SessionHint {
+  id: string;
+  /** ms since the epoch, as in `SessionRecord.updatedAt`. */
+  updatedAt: number;
+}
+
+/**
+ * A first look at start-up, synchronous and before the wasm loads: the
+ * sessions stored in this browser, newest first, from a small localStorage
+ * index. Only a hint (it can be missing or a little behind); `detect()` is
+ * the answer. `dbName` as in `OpenOptions`.
+ */
+export function peekSessions(dbName?: string): SessionHint[];
+
 /** Loads the wasm if needed and opens the recovery store. */
 export function openRecoveryStore(options?: OpenRecoveryOptions): Promise<RecoveryStore>;

@@ -16,6 +16,24 @@ export function initRecovery(wasmUrl) {
   return ready;
 }
 
+/**
+ * A first look at start-up, synchronous and before the wasm loads: the
+ * sessions stored in this browser, newest first, from a small localStorage
+ * index the store keeps beside IndexedDB. Only a hint (it can be missing or
+ * a little behind, e.g. after a hard kill); `detect()` is the answer.
+ */
+export function peekSessions(dbName = 'chatterbox-recovery') {
+  try {
+    const index = JSON.parse(localStorage.getItem(`chatterbox-recovery:${dbName}:index`));
+    return Object.entries(index ?? {})
+      .filter(([, updatedAt]) => typeof updatedAt === 'number')
+      .map(([id, updatedAt]) => ({ id, updatedAt }))
+      .sort((a, b) => b.updatedAt - a.updatedAt);
+  } catch {
+    return []; // no localStorage here, or a damaged index
+  }
+}
+
 /** Loads the wasm if needed and opens the recovery store. */
 export async function openRecoveryStore(options = {}) {
   const { wasmUrl, ...storeOptions } = options;

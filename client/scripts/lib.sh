@@ -49,8 +49,8 @@ require_cmd() {
 
 ensure_npm_deps() {
     require_cmd npm npm
-    if [[ ! -x "$CLIENT_DIR/node_modules/.bin/tsc" ]]; then
-        say "installing npm dev dependencies (typescript)"
+    if [[ ! -x "$CLIENT_DIR/node_modules/.bin/tsc" || ! -x "$CLIENT_DIR/node_modules/.bin/esbuild" ]]; then
+        say "installing npm dev dependencies (typescript, binaryen, esbuild)"
         (cd "$CLIENT_DIR" && npm ci --no-audit --no-fund)
     fi
 }

@@ -2,7 +2,8 @@
 //! method a `Promise` that rejects with an `Error` (via `JsError`). All logic
 //! lives in the Rust core ([`crate::store`], [`crate::server`]).
 
-use std::{future::Future, rc::Rc};
+use alloc::rc::Rc;
+use core::future::Future;
 
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::{JsCast, JsError, JsValue, prelude::wasm_bindgen};
@@ -13,6 +14,7 @@ use crate::{
     error::ClientError,
     js,
     model::SessionInput,
+    prelude::*,
     server::{self, BackupOptions, Progress},
     store::{self, OpenOptions, Restored, SessionSummary, StatusEvent, Store, WriteOutcome},
 };
@@ -150,15 +152,15 @@ extern "C" {
 }
 
 fn js_err(e: ClientError) -> JsValue {
-    JsError::new(&e.to_string()).into()
+    JsError::new(&e.message()).into()
 }
 
-fn promise<F, T>(fut: F) -> Promise
+/// Boxes the method's future as is: no per-method wrapper state machine.
+fn promise<F>(fut: F) -> Promise
 where
-    F: Future<Output = Result<T, ClientError>> + 'static,
-    T: Into<JsValue>,
+    F: Future<Output = Result<JsValue, ClientError>> + 'static,
 {
-    to_promise(Box::pin(async move { fut.await.map(Into::into) }))
+    to_promise(Box::pin(fut))
 }
 
 /// The one instance of `future_to_promise`: generic per method, it cost
@@ -269,7 +271,8 @@ impl RecoveryStore {
             Ok(RecoveryStore {
                 store,
                 listeners: Vec::new(),
-            })
+            }
+            .into())
         })
     }
 
@@ -304,7 +307,7 @@ impl RecoveryStore {
         let store = self.store.clone();
         promise(async move {
             let input = SessionInput::from_js(&session).map_err(ClientError::Invalid)?;
-            Ok(write_to_js(&store.save(input).await?))
+            Ok(write_to_js(&store.save(input).await?).into())
         })
     }
 
@@ -321,9 +324,7 @@ impl RecoveryStore {
         let store = self.store.clone();
         promise(async move {
             let buffer = as_array_buffer(&bytes)?;
-            Ok(write_to_js(
-                &store.append_chunk(&id, index, buffer, &mime).await?,
-            ))
+            Ok(write_to_js(&store.append_chunk(&id, index, buffer, &mime).await?).into())
         })
     }
 
@@ -340,7 +341,7 @@ impl RecoveryStore {
         let store = self.store.clone();
         promise(async move {
             let list = store.detect().await?;
-            Ok(list.iter().map(summary_to_js).collect::<Array>())
+            Ok(list.iter().map(summary_to_js).collect::<Array>().into())
         })
     }
 
@@ -350,7 +351,7 @@ impl RecoveryStore {
         let store = self.store.clone();
         promise(async move {
             let list = store.list().await?;
-            Ok(list.iter().map(summary_to_js).collect::<Array>())
+            Ok(list.iter().map(summary_to_js).collect::<Array>().into())
         })
     }
 
@@ -454,7 +455,7 @@ impl RecoveryStore {
             js::set_str(&o, "expiresAt", &out.expires_at);
             js::set_opt_str(&o, "audioUrl", out.audio_url.as_deref());
             js::set_f64(&o, "bytes", out.bytes);
-            Ok(o)
+            Ok(o.into())
         })
     }
 
@@ -474,7 +475,7 @@ impl RecoveryStore {
                 None => js::set(&o, "session", &JsValue::NULL),
             }
             js::set(&o, "evicted", &js::array_of_strings(&out.evicted));
-            Ok(o)
+            Ok(o.into())
         })
     }
 
@@ -482,7 +483,7 @@ impl RecoveryStore {
     #[wasm_bindgen(js_name = clientSecret, unchecked_return_type = "Promise<string>")]
     pub fn client_secret(&self) -> Promise {
         let store = self.store.clone();
-        promise(async move { store.client_secret().await })
+        promise(async move { store.client_secret().await.map(JsValue::from) })
     }
 
     /// Key-value access for the Zustand adapter: `null` when absent.

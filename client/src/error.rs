@@ -3,36 +3,74 @@
 
 use wasm_bindgen::JsValue;
 
-use crate::js;
+use crate::{
+    js,
+    prelude::*,
+    text::{concat, u64_str},
+};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ClientError {
     /// The browser refused a write because the origin's storage is full.
-    #[error("storage quota exceeded")]
     Quota,
-    #[error("IndexedDB is not available in this context")]
     IndexedDbUnavailable,
-    #[error("IndexedDB error: {0}")]
     IndexedDb(String),
-    #[error("the database is open in another tab with an older version; close it and retry")]
     Blocked,
-    #[error("no session with id \"{0}\"")]
     NotFound(String),
-    #[error("invalid argument: {0}")]
     Invalid(String),
-    #[error("no recovery server configured (pass apiBaseUrl when opening the store)")]
     NoServer,
-    #[error("session \"{0}\" has no server backup token")]
     NoToken(String),
-    #[error("recovery server: {status} {title}")]
-    Http { status: u16, title: String },
-    #[error("network error: {0}")]
+    Http {
+        status: u16,
+        title: String,
+    },
     Network(String),
-    #[error("the store is closed")]
     Closed,
 }
 
-pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+impl ClientError {
+    /// The message for app developers (also the `Display` text). Built by
+    /// hand: `core::fmt` would cost the wasm kilobytes.
+    pub fn message(&self) -> String {
+        match self {
+            ClientError::Quota => "storage quota exceeded".into(),
+            ClientError::IndexedDbUnavailable => {
+                "IndexedDB is not available in this context".into()
+            }
+            ClientError::IndexedDb(e) => concat(&["IndexedDB error: ", e]),
+            ClientError::Blocked => {
+                "the database is open in another tab with an older version; close it and retry"
+                    .into()
+            }
+            ClientError::NotFound(id) => concat(&["no session with id \"", id, "\""]),
+            ClientError::Invalid(e) => concat(&["invalid argument: ", e]),
+            ClientError::NoServer => {
+                "no recovery server configured (pass apiBaseUrl when opening the store)".into()
+            }
+            ClientError::NoToken(id) => {
+                concat(&["session \"", id, "\" has no server backup token"])
+            }
+            ClientError::Http { status, title } => concat(&[
+                "recovery server: ",
+                &u64_str(u64::from(*status)),
+                " ",
+                title,
+            ]),
+            ClientError::Network(e) => concat(&["network error: ", e]),
+            ClientError::Closed => "the store is closed".into(),
+        }
+    }
+}
+
+impl core::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl core::error::Error for ClientError {}
+
+pub type Result<T, E = ClientError> = core::result::Result<T, E>;
 
 impl ClientError {
     /// Classifies an IndexedDB failure: a `DOMException` named

@@ -8,7 +8,7 @@
 //! a fetch) before the last request is issued, or the transaction
 //! auto-commits underneath them.
 
-use js_sys::{Array, Reflect};
+use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -19,14 +19,14 @@ use web_sys::{
 use crate::{
     Boxed,
     error::{ClientError, Result},
-    js, schema,
+    js,
+    prelude::*,
+    schema,
 };
 
 fn factory() -> Result<IdbFactory> {
     // `indexedDB` exists on both Window and WorkerGlobalScope.
-    Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
-        .ok()
-        .filter(|v| v.is_object())
+    js::global_object("indexedDB")
         .map(JsCast::unchecked_into)
         .ok_or(ClientError::IndexedDbUnavailable)
 }
@@ -81,7 +81,7 @@ pub(crate) fn store(tx: &IdbTransaction, name: &str) -> Result<IdbObjectStore> {
 }
 
 /// Maps the `Result<IdbRequest, JsValue>` of a web-sys call into our error.
-pub(crate) fn req(r: std::result::Result<IdbRequest, JsValue>) -> Result<IdbRequest> {
+pub(crate) fn req(r: core::result::Result<IdbRequest, JsValue>) -> Result<IdbRequest> {
     r.map_err(|e| ClientError::from_idb(&e))
 }
 

@@ -3,7 +3,28 @@
 //! wasm than these few Reflect calls.
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
+
+use crate::{prelude::*, text::concat};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL_THIS: JsValue;
+}
+
+/// `globalThis`: the window, or the worker's global scope. One import,
+/// where `js_sys::global()` probes four names.
+pub(crate) fn global() -> JsValue {
+    GLOBAL_THIS.with(JsValue::clone)
+}
+
+/// A property of `globalThis` (`indexedDB`, `navigator`, ...), `None` unless
+/// it is an object.
+pub(crate) fn global_object(key: &str) -> Option<JsValue> {
+    let value = get(&global(), key);
+    value.is_object().then_some(value)
+}
 
 pub(crate) fn set(obj: &Object, key: &str, value: &JsValue) {
     // Reflect.set only fails on frozen or exotic objects, which we never build.
@@ -73,7 +94,7 @@ pub(crate) fn describe(value: &JsValue) -> String {
     let name = get_str(value, "name");
     let message = get_str(value, "message");
     match (name, message) {
-        (Some(n), Some(m)) if !m.is_empty() => format!("{n}: {m}"),
+        (Some(n), Some(m)) if !m.is_empty() => concat(&[&n, ": ", &m]),
         (Some(n), _) => n,
         (None, Some(m)) => m,
         (None, None) => String::from("unknown JavaScript error"),

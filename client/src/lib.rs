@@ -5,15 +5,27 @@
 //! thin `#[wasm_bindgen]` layer, [`api::RecoveryStore`], that the JS package
 //! exposes. See `client/README.md` for usage from JavaScript.
 
+#![no_std]
+
+extern crate alloc;
+// Tests and native builds run on std (which brings the panic handler and the
+// allocator); the package build replaces it with `runtime`.
+#[cfg(not(feature = "tiny-runtime"))]
+extern crate std;
+
 pub mod api;
 pub mod error;
 mod idb;
 mod js;
 mod locks;
 pub mod model;
+#[cfg(all(feature = "tiny-runtime", target_arch = "wasm32"))]
+mod runtime;
 mod schema;
 pub mod server;
 pub mod store;
+mod text;
+mod timer;
 
 pub use api::RecoveryStore;
 pub use error::ClientError;
@@ -22,7 +34,14 @@ pub use store::{OpenOptions, Status, StatusEvent, Store};
 /// A boxed future. The core's async functions return these at their
 /// boundaries: an `async fn` called from several places is otherwise inlined
 /// into each caller's state machine, which multiplied the wasm size.
-pub type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
+pub type Boxed<'a, T> = core::pin::Pin<Box<dyn core::future::Future<Output = T> + 'a>>;
+
+/// What the standard prelude would bring, for a `no_std` crate.
+mod prelude {
+    pub(crate) use alloc::{borrow::ToOwned, boxed::Box, string::String, vec, vec::Vec};
+}
+
+use prelude::*;
 
 /// Current IndexedDB schema version (see `schema.rs` for the upgrade path).
 pub const SCHEMA_VERSION: u32 = schema::VERSION;

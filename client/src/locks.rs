@@ -2,11 +2,11 @@
 //! `--cfg=web_sys_unstable_apis`, which every downstream build would have to
 //! set, so the two calls used here are bound directly.
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::js;
+use crate::{js, prelude::*, text::concat};
 
 #[wasm_bindgen]
 extern "C" {
@@ -25,13 +25,12 @@ extern "C" {
 }
 
 fn lock_manager() -> Option<LockManager> {
-    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
-    let locks = js::get(&navigator, "locks");
+    let locks = js::get(&js::global_object("navigator")?, "locks");
     locks.is_object().then(|| locks.unchecked_into())
 }
 
 pub(crate) fn lock_name(db_name: &str, tab_id: &str) -> String {
-    format!("chatterbox-recovery:{db_name}:tab:{tab_id}")
+    concat(&["chatterbox-recovery:", db_name, ":tab:", tab_id])
 }
 
 fn tab_of<'a>(db_name: &str, lock: &'a str) -> Option<&'a str> {

@@ -5,7 +5,11 @@
 use js_sys::Object;
 use wasm_bindgen::JsValue;
 
-use crate::js;
+use crate::{
+    js,
+    prelude::*,
+    text::{concat, u64_str},
+};
 
 pub const DAY_MS: f64 = 24.0 * 60.0 * 60.0 * 1000.0;
 
@@ -267,9 +271,9 @@ pub fn encode_list(values: &[u64]) -> String {
             count += 1;
         }
         parts.push(if count == 1 {
-            v.to_string()
+            u64_str(v)
         } else {
-            format!("{v}*{count}")
+            concat(&[&u64_str(v), "*", &u64_str(count)])
         });
     }
     parts.join(",")
@@ -281,7 +285,7 @@ pub fn parse_list(list: &str) -> Vec<u64> {
         let part = part.trim();
         let (value, count) = part.split_once('*').unwrap_or((part, "1"));
         if let (Ok(v), Ok(n)) = (value.parse::<u64>(), count.parse::<usize>()) {
-            out.extend(std::iter::repeat_n(v, n.min(1 << 20)));
+            out.extend(core::iter::repeat_n(v, n.min(1 << 20)));
         }
     }
     out
@@ -310,6 +314,7 @@ pub fn base64url(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     fn tab(id: &str, heartbeat_at: f64, clean_exit: bool) -> TabRecord {
         TabRecord {

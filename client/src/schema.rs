@@ -13,7 +13,7 @@ use js_sys::{Array, Object};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbOpenDbRequest};
 
-use crate::js;
+use crate::{js, prelude::*};
 
 pub const VERSION: u32 = 2;
 

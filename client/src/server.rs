@@ -11,7 +11,9 @@ use crate::{
     error::{ClientError, Result},
     js,
     model::{self, SessionInput},
+    prelude::*,
     store::{Restored, Store},
+    text::{concat, i64_str},
 };
 
 const API_PATH: &str = "/api/recovery";
@@ -83,7 +85,7 @@ pub struct RecoverOutcome {
 
 fn endpoint(store: &Store, path: &str) -> Result<String> {
     let base = store.api_base_url().ok_or(ClientError::NoServer)?;
-    Ok(format!("{}{API_PATH}{path}", base.trim_end_matches('/')))
+    Ok(concat(&[base.trim_end_matches('/'), API_PATH, path]))
 }
 
 fn encode(segment: &str) -> String {
@@ -190,9 +192,11 @@ async fn backup_body(
         .await?
         .ok_or_else(|| ClientError::NotFound(session_id.to_owned()))?;
     let Some(first) = restored.chunks.first() else {
-        return Err(ClientError::Invalid(format!(
-            "session \"{session_id}\" has no audio to back up"
-        )));
+        return Err(ClientError::Invalid(concat(&[
+            "session \"",
+            session_id,
+            "\" has no audio to back up",
+        ])));
     };
     let mime = if first.mime.is_empty() {
         "application/octet-stream".to_owned()
@@ -242,7 +246,7 @@ async fn backup_body(
     if !put.ok() {
         return Err(ClientError::Http {
             status: put.status(),
-            title: format!("audio upload refused: {}", put.status_text()),
+            title: concat(&["audio upload refused: ", &put.status_text()]),
         });
     }
     progress(Progress {
@@ -282,7 +286,7 @@ async fn backup_body(
     let expires_at = js::get(&issued, "expires_at");
     let expires_at = expires_at
         .as_string()
-        .or_else(|| expires_at.as_f64().map(|n| (n as i64).to_string()))
+        .or_else(|| expires_at.as_f64().map(|n| i64_str(n as i64)))
         .unwrap_or_default();
     let audio_url = js::get_str(&issued, "audio_url");
 
@@ -307,7 +311,7 @@ async fn backup_body(
 fn bad_answer(route: &str, field: &str) -> ClientError {
     ClientError::Http {
         status: 502,
-        title: format!("unexpected answer from {route}: no {field}"),
+        title: concat(&["unexpected answer from ", route, ": no ", field]),
     }
 }
 
@@ -391,10 +395,10 @@ async fn recover_body(
 fn look_up_token<'a>(
     store: &'a Store,
     token: &'a str,
-) -> Boxed<'a, Result<std::result::Result<JsValue, AudioState>>> {
+) -> Boxed<'a, Result<core::result::Result<JsValue, AudioState>>> {
     Box::pin(async move {
         let headers = api_headers(store).await?;
-        let url = endpoint(store, &format!("/audio/{}", encode(token)))?;
+        let url = endpoint(store, &concat(&["/audio/", &encode(token)]))?;
         let response = send(&url, "GET", &headers, None).await?;
         match response.status() {
             410 => Ok(Err(AudioState::Expired)),
@@ -419,7 +423,7 @@ fn download_audio<'a>(
         if !audio.ok() {
             return Err(ClientError::Http {
                 status: audio.status(),
-                title: format!("audio download refused: {}", audio.status_text()),
+                title: concat(&["audio download refused: ", &audio.status_text()]),
             });
         }
         read_with_progress(&audio, size_hint, progress).await
@@ -542,7 +546,7 @@ pub fn revoke<'a>(store: &'a Store, token: &'a str) -> Boxed<'a, Result<()>> {
 
 async fn revoke_body(store: &Store, token: &str) -> Result<()> {
     let headers = api_headers(store).await?;
-    let url = endpoint(store, &format!("/token/{}?purge=true", encode(token)))?;
+    let url = endpoint(store, &concat(&["/token/", &encode(token), "?purge=true"]))?;
     let response = send(&url, "DELETE", &headers, None).await?;
     if response.ok() || response.status() == 404 {
         Ok(())
@@ -563,9 +567,12 @@ pub async fn dismiss(store: &Store, session_id: &str) -> Result<()> {
     if let (Some(token), Some(_)) = (token, store.api_base_url())
         && let Err(e) = revoke(store, &token).await
     {
-        web_sys::console::warn_1(&JsValue::from_str(&format!(
-            "recovery: revoking the backup of {session_id} failed: {e}"
-        )));
+        web_sys::console::warn_1(&JsValue::from_str(&concat(&[
+            "recovery: revoking the backup of ",
+            session_id,
+            " failed: ",
+            &e.message(),
+        ])));
     }
     store.delete(session_id).await
 }

@@ -1,5 +1,6 @@
 // Type-checked (tsc --noEmit), never run: a front-end's use of the package.
 import {
+  peekSessions,
   openRecoveryStore,
   createRecoveryStorage,
   type RecoverResult,
@@ -15,6 +16,8 @@ interface StateStorage {
 }
 
 export async function demo(): Promise<void> {
+  const hinted: number = peekSessions().filter((s) => Date.now() - s.updatedAt < 864e5).length;
+  if (hinted > 0) console.log('sessions to look at', peekSessions('my-db')[0]?.id);
   const store = await openRecoveryStore({ apiBaseUrl: 'http://127.0.0.1:3000', debounceMs: 800 });
   const tab: string = store.tabId;
 

@@ -126,6 +126,59 @@ async fn delete_removes_the_session_and_its_audio() {
     );
 }
 
+/// The localStorage hint of `db`: session id → updatedAt, sorted by id.
+fn hinted(db: &str) -> Vec<(String, f64)> {
+    let storage = Reflect::get(&js_sys::global(), &"localStorage".into()).unwrap();
+    let get_item: js_sys::Function = Reflect::get(&storage, &"getItem".into()).unwrap().into();
+    let text = get_item
+        .call1(
+            &storage,
+            &chatterbox_recovery_client::store::hints::key(db).into(),
+        )
+        .unwrap();
+    let index = js_sys::JSON::parse(&text.as_string().expect("an index is stored")).unwrap();
+    let mut out: Vec<(String, f64)> = Object::entries(index.unchecked_ref())
+        .iter()
+        .map(|e| {
+            let e: Array = e.into();
+            (e.get(0).as_string().unwrap(), e.get(1).as_f64().unwrap())
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[wasm_bindgen_test]
+async fn the_localstorage_hint_follows_saves_new_audio_and_deletes_and_is_rebuilt_at_open() {
+    let db = unique_db("hint");
+    let store = open(&db, "tab-a").await;
+    store.save(input("a", "x")).await.unwrap();
+    store
+        .append_chunk("b", 0, bytes(1, 10), "audio/wav")
+        .await
+        .unwrap();
+    let a = store.get_record("a").await.unwrap().unwrap().updated_at;
+    let b = store.get_record("b").await.unwrap().unwrap().updated_at;
+    assert_eq!(hinted(&db), vec![("a".into(), a), ("b".into(), b)]);
+
+    store.delete("a").await.unwrap();
+    assert_eq!(hinted(&db), vec![("b".to_string(), b)]);
+
+    // A lost or damaged hint is rebuilt from IndexedDB by the next open.
+    let storage = Reflect::get(&js_sys::global(), &"localStorage".into()).unwrap();
+    let set_item: js_sys::Function = Reflect::get(&storage, &"setItem".into()).unwrap().into();
+    set_item
+        .call2(
+            &storage,
+            &chatterbox_recovery_client::store::hints::key(&db).into(),
+            &"not json".into(),
+        )
+        .unwrap();
+    store.close().await.unwrap();
+    let _reopened = open(&db, "tab-b").await;
+    assert_eq!(hinted(&db), vec![("b".to_string(), b)]);
+}
+
 // ---- auto-save -------------------------------------------------------------------
 
 #[wasm_bindgen_test]

@@ -1,6 +1,5 @@
 //! The small key-value store (Zustand adapter) and the client secret.
 
-use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::IdbTransactionMode;
 
@@ -9,7 +8,9 @@ use crate::{
     Boxed,
     error::{ClientError, Result},
     idb, js, model,
+    prelude::*,
     schema::KV,
+    text::concat,
 };
 
 const CLIENT_SECRET_KEY: &str = "clientSecret";
@@ -48,7 +49,7 @@ impl Store {
             self.emit(
                 Status::Quota,
                 Vec::new(),
-                Some(format!("storage full while saving \"{key}\"")),
+                Some(concat(&["storage full while saving \"", key, "\""])),
                 evicted,
             );
         }
@@ -96,9 +97,7 @@ impl Store {
 }
 
 pub(super) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
-    let crypto: web_sys::Crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
-        .ok()
-        .filter(|c| c.is_object())
+    let crypto: web_sys::Crypto = js::global_object("crypto")
         .ok_or_else(|| ClientError::Invalid("crypto.getRandomValues is not available".into()))?
         .unchecked_into();
     let mut bytes = [0u8; N];

@@ -2,17 +2,24 @@
 //! clean-exit mark), the page events that flush and mark, and the
 //! BroadcastChannel notices between tabs.
 
-use std::rc::{Rc, Weak};
+use alloc::rc::{Rc, Weak};
 
-use gloo_events::EventListener;
-use gloo_timers::callback::Interval;
-use js_sys::{Object, Reflect};
+use js_sys::Object;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{BroadcastChannel, IdbTransactionMode, MessageEvent};
+use web_sys::{BroadcastChannel, EventTarget, IdbTransactionMode, MessageEvent};
 
 use super::{Inner, Status, Store, flush_in_background};
-use crate::{Boxed, error::Result, idb, js, model::TabRecord, schema::TABS};
+use crate::{
+    Boxed,
+    error::Result,
+    idb, js,
+    model::TabRecord,
+    prelude::*,
+    schema::TABS,
+    text::{concat, u64_str},
+    timer::{Listener, Timer},
+};
 
 impl Store {
     pub(super) fn write_tab_row<'a>(&'a self, clean_exit: bool) -> Boxed<'a, Result<()>> {
@@ -37,7 +44,7 @@ impl Store {
 
     pub(super) fn start_heartbeat(&self) {
         let weak = Rc::downgrade(&self.inner);
-        let interval = Interval::new(self.inner.opts.heartbeat_ms, move || {
+        let interval = Timer::every(self.inner.opts.heartbeat_ms, move || {
             if let Some(inner) = weak.upgrade() {
                 spawn_local(async move {
                     let store = Store { inner };
@@ -51,25 +58,25 @@ impl Store {
     }
 
     pub(super) fn listen_page_events(&self) {
-        let Some(window) = web_sys::window() else {
+        // Only a window has a document (and page events); a worker has neither.
+        let Some(document) = js::global_object("document") else {
             return;
         };
+        let window: EventTarget = js::global().unchecked_into();
         let mut listeners = Vec::new();
-        if let Some(document) = window.document() {
-            let weak = Rc::downgrade(&self.inner);
-            let doc = document.clone();
-            listeners.push(EventListener::new(
-                &document,
-                "visibilitychange",
-                move |_| {
-                    if doc.visibility_state() == web_sys::VisibilityState::Hidden {
-                        flush_in_background(&weak);
-                    }
-                },
-            ));
-        }
         let weak = Rc::downgrade(&self.inner);
-        listeners.push(EventListener::new(&window, "pagehide", move |_| {
+        let doc = document.clone();
+        listeners.push(Listener::new(
+            document.unchecked_ref(),
+            "visibilitychange",
+            move |_| {
+                if js::get_str(&doc, "visibilityState").as_deref() == Some("hidden") {
+                    flush_in_background(&weak);
+                }
+            },
+        ));
+        let weak = Rc::downgrade(&self.inner);
+        listeners.push(Listener::new(&window, "pagehide", move |_| {
             if let Some(inner) = weak.upgrade() {
                 // Both writes start now, while the page is still here; chained,
                 // the second might never run.
@@ -85,11 +92,8 @@ impl Store {
         }));
         let weak = Rc::downgrade(&self.inner);
         // Back from the back/forward cache: the tab lives again.
-        listeners.push(EventListener::new(&window, "pageshow", move |event| {
-            let persisted = Reflect::get(event, &JsValue::from_str("persisted"))
-                .ok()
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false);
+        listeners.push(Listener::new(&window, "pageshow", move |event| {
+            let persisted = js::get_bool(&event, "persisted");
             if let (true, Some(inner)) = (persisted, weak.upgrade()) {
                 spawn_local(async move {
                     let _ = Store { inner }.write_tab_row(false).await;
@@ -100,7 +104,7 @@ impl Store {
     }
 
     pub(super) fn channel_name(&self) -> String {
-        format!("chatterbox-recovery:{}", self.inner.db_name)
+        concat(&["chatterbox-recovery:", &self.inner.db_name])
     }
 
     pub(super) fn listen_other_tabs(&self) {
@@ -123,7 +127,11 @@ impl Store {
                 Store { inner }.emit(
                     Status::RemoteUpdate,
                     vec![id],
-                    Some(format!("revision {} saved in another tab", rev as u64)),
+                    Some(concat(&[
+                        "revision ",
+                        &u64_str(rev as u64),
+                        " saved in another tab",
+                    ])),
                     Vec::new(),
                 );
             }

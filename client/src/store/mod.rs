@@ -5,19 +5,16 @@
 //! the box stops each body being inlined into every caller's state machine,
 //! which had made the wasm markedly bigger.
 
+pub mod hints;
 mod kv;
 mod liveness;
 pub mod storage;
 #[doc(hidden)]
 pub mod testing;
 
-use std::{
-    cell::{Cell, RefCell},
-    rc::{Rc, Weak},
-};
+use alloc::rc::{Rc, Weak};
+use core::cell::{Cell, RefCell};
 
-use gloo_events::EventListener;
-use gloo_timers::callback::{Interval, Timeout};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -31,7 +28,10 @@ use crate::{
     idb, js,
     locks::{self, TabLock},
     model::{self, DAY_MS, Liveness, LivenessView, SessionInput, SessionRecord, TabRecord},
+    prelude::*,
     schema::{BY_UPDATED, CHUNKS, SESSIONS, TABS},
+    text::{concat, u64_str},
+    timer::{Listener as PageListener, Timer},
 };
 
 /// How a store is opened. `Default` suits an app; tests shorten the timers and
@@ -53,8 +53,8 @@ pub struct OpenOptions {
     pub clock: Rc<dyn Fn() -> f64>,
 }
 
-impl std::fmt::Debug for OpenOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for OpenOptions {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("OpenOptions")
             .field("db_name", &self.db_name)
             .field("tab_id", &self.tab_id)
@@ -154,8 +154,8 @@ pub struct Store {
     pub(crate) inner: Rc<Inner>,
 }
 
-impl std::fmt::Debug for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Store {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Store")
             .field("db_name", &self.inner.db_name)
             .field("tab_id", &self.inner.tab_id)
@@ -206,14 +206,14 @@ pub(crate) struct Inner {
     opts: OpenOptions,
     closed: Cell<bool>,
     lock: RefCell<Option<TabLock>>,
-    heartbeat: RefCell<Option<Interval>>,
+    heartbeat: RefCell<Option<Timer>>,
     listeners: RefCell<Vec<(u32, Listener)>>,
     next_listener: Cell<u32>,
     pending: RefCell<Vec<SessionInput>>,
-    debounce: RefCell<Option<Timeout>>,
-    max_wait: RefCell<Option<Timeout>>,
+    debounce: RefCell<Option<Timer>>,
+    max_wait: RefCell<Option<Timer>>,
     known: RefCell<Known>,
-    page_events: RefCell<Vec<EventListener>>,
+    page_events: RefCell<Vec<PageListener>>,
     channel: RefCell<Option<TabChannel>>,
     client_secret: RefCell<Option<String>>,
     injected_quota_failures: Cell<u32>,
@@ -229,9 +229,11 @@ impl Store {
         let lock = TabLock::acquire(&locks::lock_name(&opts.db_name, &tab_id))
             .await
             .map_err(|()| {
-                ClientError::Invalid(format!(
-                    "tab id \"{tab_id}\" is in use by another open store"
-                ))
+                ClientError::Invalid(concat(&[
+                    "tab id \"",
+                    &tab_id,
+                    "\" is in use by another open store",
+                ]))
             })?;
         let inner = Rc::new(Inner {
             db,
@@ -349,13 +351,13 @@ impl Store {
         }
         let weak = Rc::downgrade(&self.inner);
         *self.inner.debounce.borrow_mut() =
-            Some(Timeout::new(self.inner.opts.debounce_ms, move || {
+            Some(Timer::once(self.inner.opts.debounce_ms, move || {
                 flush_in_background(&weak);
             }));
         if self.inner.max_wait.borrow().is_none() {
             let weak = Rc::downgrade(&self.inner);
             *self.inner.max_wait.borrow_mut() =
-                Some(Timeout::new(self.inner.opts.max_wait_ms, move || {
+                Some(Timer::once(self.inner.opts.max_wait_ms, move || {
                     flush_in_background(&weak);
                 }));
         }
@@ -377,7 +379,7 @@ impl Store {
         self.check_open()?;
         self.inner.debounce.borrow_mut().take();
         self.inner.max_wait.borrow_mut().take();
-        let batch: Vec<SessionInput> = std::mem::take(&mut *self.inner.pending.borrow_mut());
+        let batch: Vec<SessionInput> = core::mem::take(&mut *self.inner.pending.borrow_mut());
         let ids: Vec<String> = batch.iter().map(|s| s.id.clone()).collect();
         if !batch.is_empty() {
             self.emit(Status::Saving, ids.clone(), None, Vec::new());
@@ -414,7 +416,7 @@ impl Store {
                 Ok(())
             }
             Err(e) => {
-                self.emit(Status::Error, ids, Some(e.to_string()), evicted);
+                self.emit(Status::Error, ids, Some(e.message()), evicted);
                 self.requeue(batch);
                 Err(e)
             }
@@ -488,7 +490,7 @@ impl Store {
                 })
             }
             Err(e) => {
-                self.emit(Status::Error, vec![id], Some(e.to_string()), evicted);
+                self.emit(Status::Error, vec![id], Some(e.message()), evicted);
                 Err(e)
             }
         }
@@ -520,23 +522,25 @@ impl Store {
                     let known = self.inner.known.borrow().revision(&input.id);
                     if old.tab_id != tab && known.is_some_and(|k| k != old.revision) {
                         let mut copy = old.clone();
-                        copy.id = format!("{}~{}", old.id, old.revision as u64);
+                        copy.id = concat(&[&old.id, "~", &u64_str(old.revision as u64)]);
                         copy.conflict_of = Some(old.id.clone());
                         idb::req(sessions.put(&copy.to_js()))?;
-                        conflicts.push((old.id.clone(), copy.id));
+                        conflicts.push((old.id.clone(), copy.id, copy.updated_at));
                     }
                     old.updated_with(input, &tab, now)
                 }
             };
             idb::req(sessions.put(&record.to_js()))?;
-            written.push((record.id, record.revision));
+            written.push((record.id, record.revision, record.updated_at));
         }
         idb::committed(&tx).await?;
-        for (id, rev) in &written {
+        for (id, rev, updated_at) in &written {
             self.inner.known.borrow_mut().saw(id, Some(*rev));
             self.notify_other_tabs(id, *rev);
+            hints::put(&self.inner.db_name, id, *updated_at);
         }
-        for (id, copy) in conflicts {
+        for (id, copy, updated_at) in conflicts {
+            hints::put(&self.inner.db_name, &copy, updated_at);
             self.emit(
                 Status::Conflict,
                 vec![id, copy],
@@ -552,7 +556,7 @@ impl Store {
     async fn with_quota_retry<T, F, Fut>(&self, protect: &str, op: F) -> (Result<T>, Vec<String>)
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<T>>,
+        Fut: core::future::Future<Output = Result<T>>,
     {
         let mut evicted = Vec::new();
         loop {
@@ -679,6 +683,7 @@ impl Store {
         js::set_str(&row, "mime", mime);
         js::set(&row, "bytes", bytes);
         idb::req(chunks.put(&row))?;
+        let mut created = None;
         if !known {
             // Audio can arrive before the first text save: give it a session
             // row so detect() sees it.
@@ -692,13 +697,15 @@ impl Store {
                     voice_id: None,
                     params: JsValue::NULL,
                 };
-                idb::req(
-                    sessions
-                        .put(&SessionRecord::new(&input, &self.inner.tab_id, self.now()).to_js()),
-                )?;
+                let record = SessionRecord::new(&input, &self.inner.tab_id, self.now());
+                idb::req(sessions.put(&record.to_js()))?;
+                created = Some(record.updated_at);
             }
         }
         idb::committed(&tx).await?;
+        if let Some(at) = created {
+            hints::put(&self.inner.db_name, session_id, at);
+        }
         self.inner.known.borrow_mut().saw(session_id, None);
         Ok(())
     }
@@ -954,6 +961,7 @@ impl Store {
         idb::req(idb::store(&tx, CHUNKS)?.delete(&idb::session_chunk_range(session_id)?))?;
         idb::committed(&tx).await?;
         self.inner.known.borrow_mut().forget(session_id);
+        hints::remove(&self.inner.db_name, session_id);
         Ok(())
     }
 
@@ -994,11 +1002,14 @@ impl Store {
         let rows: Array = idb::request(rows_req).await?.unchecked_into();
         let tab_rows: Array = idb::request(tabs_req).await?.unchecked_into();
         let mut removed = Vec::new();
+        let kept = Object::new();
         for record in rows.iter().filter_map(|r| SessionRecord::from_js(&r)) {
             if model::is_expired(record.updated_at, now, retention) {
                 idb::req(sessions.delete(&JsValue::from_str(&record.id)))?;
                 idb::req(chunks.delete(&idb::session_chunk_range(&record.id)?))?;
                 removed.push(record.id);
+            } else {
+                js::set_f64(&kept, &record.id, record.updated_at);
             }
         }
         for tab in tab_rows.iter().filter_map(|t| TabRecord::from_js(&t)) {
@@ -1009,6 +1020,8 @@ impl Store {
             }
         }
         idb::committed(&tx).await?;
+        // At every open: the index starts again from what IndexedDB holds.
+        hints::replace(&self.inner.db_name, &kept);
         Ok(removed)
     }
 

@@ -2,8 +2,7 @@
 use super::*;
 
 fn manager() -> Option<web_sys::StorageManager> {
-    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
-    let storage = js::get(&navigator, "storage");
+    let storage = js::get(&js::global_object("navigator")?, "storage");
     storage.is_object().then(|| storage.unchecked_into())
 }
 
