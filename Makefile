@@ -1,5 +1,5 @@
 # The two commands: `make run` starts the whole system, `make test` runs every test.
-.PHONY: run test lint client bench-client
+.PHONY: run test lint deploy-check measure client bench-client
 
 run:
 	bash scripts/run.sh
@@ -13,6 +13,21 @@ lint:
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	cfn-lint template.yaml
 	cargo clippy --locked -p chatterbox-recovery-client --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+# What an operator's deploy would meet: the template checked by cfn-lint and by SAM's own
+# translator, and every function cross-built for arm64 with cargo-lambda.
+deploy-check:
+	PATH="$$(bash scripts/deploy-tools.sh):$$PATH" SAM_CLI_TELEMETRY=0 bash -c '\
+	  cfn-lint template.yaml && \
+	  sam validate --lint --template template.yaml && \
+	  sam validate --template template.yaml --region us-east-1 && \
+	  cargo lambda build --release --arm64 --locked \
+	    -p create-upload -p issue-token -p redeem-token -p revoke-token -p health && \
+	  ls -l target/lambda/*/bootstrap'
+
+# Size, init time, RSS and per-request CPU of the functions (the README's table).
+measure:
+	PATH="$$(bash scripts/deploy-tools.sh):$$PATH" bash scripts/measure-functions.sh
 
 # The browser client's package (client/pkg/) and its measurements.
 client:
