@@ -41,7 +41,8 @@ cargo test --locked --workspace
 
 echo "==> the browser client's tests, with its server path against a local gateway on :$GATEWAY_PORT"
 export TABLE_NAME=client-test-tokens BUCKET_NAME=client-test-audio
-export ALLOWED_ORIGINS="$client_test_origin" GATEWAY_ADDR="127.0.0.1:$GATEWAY_PORT"
+# The demo page, served by the gateway itself, is the browser end-to-end tests' origin.
+export ALLOWED_ORIGINS="$client_test_origin,http://127.0.0.1:$GATEWAY_PORT" GATEWAY_ADDR="127.0.0.1:$GATEWAY_PORT"
 target/debug/provision >"$state/provision.log" 2>&1 || { cat "$state/provision.log" >&2; exit 1; }
 target/debug/local-gateway >"$state/gateway.log" 2>&1 &
 gateway_pid=$!

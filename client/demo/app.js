@@ -585,6 +585,13 @@ async function boot() {
     el.addEventListener('input', onEdit);
   }
   ui.generate.addEventListener('click', generate);
+  $('tts-new').addEventListener('click', () => {
+    // A new session; the one being edited stays saved as it is.
+    currentId = newId();
+    ui.text.value = '';
+    showGenerateButton();
+    ui.text.focus();
+  });
   ui.open.addEventListener('click', () => ui.modal.showModal());
   ui.backup.addEventListener('click', backup);
   ui.recover.addEventListener('submit', (e) => {

@@ -1,0 +1,172 @@
+// The three personas of the product, each in a real Chromium that is killed with SIGKILL and
+// started again on the same profile.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { newProfile } from './lib/browser.mjs';
+import {
+  committedChunks, decodeChunks, lastCommittedSession, readChunks, readEditor, restoreFromModal,
+  setSettings, start, tid, ttsUrl,
+} from './lib/demo.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+test('writer: after a kill the banner is in the first paint and restore brings text, voice and parameters back exactly', async () => {
+  const profile = newProfile('writer');
+  let { browser, log, page } = await start(profile);
+  const text = 'Chapter one. The lighthouse keeper counted the ships — “seven”, she wrote, then crossed it out.';
+  await page.locator(tid('tts-text')).pressSequentially(text, { delay: 5 });
+  await setSettings(page, { voice: 'olivia', exaggeration: 1.35, cfgWeight: 0.3, temperature: 1.2, seed: 12345 });
+  const want = { text, voice: 'olivia', exaggeration: '1.35', cfgWeight: '0.3', temperature: '1.2', seed: '12345' };
+  // The writer stops typing; the auto-save commits what the editor shows.
+  const saved = await log.waitFor('committed', (d) =>
+    d.kind === 'session' && d.text === text && d.voiceId === 'olivia' && d.params.seed === 12345 &&
+    d.params.exaggeration === 1.35 && d.params.cfgWeight === 0.3 && d.params.temperature === 1.2);
+  const id = saved.detail.id;
+  await browser.kill();
+
+  ({ browser, log, page } = await start(profile));
+  assert.deepEqual((await log.waitFor('ready')).detail.crashed, [id]);
+  assert.ok(await page.isVisible(tid('recovery-banner')), 'the banner is shown');
+  const paint = await page.evaluate(() => ({
+    fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime,
+    banner: Number(document.querySelector('[data-testid="recovery-banner"]').dataset.shownAt),
+  }));
+  assert.ok(Number.isFinite(paint.fcp), 'the page has painted');
+  assert.ok(paint.banner <= paint.fcp, `banner shown at ${paint.banner} ms, first contentful paint at ${paint.fcp} ms`);
+
+  await restoreFromModal(page, log, id);
+  assert.deepEqual(await readEditor(page), want);
+  assert.ok(!(await page.isVisible(tid('recovery-banner'))), 'nothing left to recover');
+  await browser.kill();
+});
+
+/** Starts a take of several parts; resolves with its session id. */
+async function startTake(page, log, text) {
+  await page.fill(tid('tts-text'), text);
+  const after = log.seq;
+  await page.click(tid('tts-generate'));
+  return (await log.waitFor('generation', (d) => d.phase === 'start', { after })).detail;
+}
+
+/** Restores `id` and checks every committed part came back, in order, byte for byte, playable. */
+async function expectRestoredParts(page, log, id, committed) {
+  const restored = await restoreFromModal(page, log, id);
+  const shown = await readChunks(page, id);
+  assert.deepEqual(shown.map((c) => c.index), [...shown.keys()], 'parts in order from the first');
+  for (const [index, c] of committed) {
+    assert.equal(shown[index]?.sha256, c.sha256, `part ${index} comes back byte for byte`);
+  }
+  for (const d of await decodeChunks(page, id)) {
+    assert.ok(d.seconds > 0, `part ${d.index} decodes: ${d.error ?? d.seconds}`);
+  }
+  return { restored, shown };
+}
+
+/** Clicks Generate on a restored take: it must resume at the first missing part and finish. */
+async function expectResume(page, log, id, firstMissing, parts) {
+  assert.equal(await page.textContent(tid('tts-generate')), `Resume from part ${firstMissing + 1}`);
+  const after = log.seq;
+  await page.click(tid('tts-generate'));
+  const started = await log.waitFor('generation', (d) => d.phase === 'start' && d.id === id, { after });
+  assert.equal(started.detail.from, firstMissing, 'resumes at the first missing part');
+  const firstRequest = await log.waitFor('tts', (d) => d.phase === 'start' && d.id === id, { after });
+  assert.equal(firstRequest.detail.index, firstMissing, 'asks the TTS endpoint for that part first');
+  await log.waitFor('generation', (d) => d.phase === 'done' && d.id === id, { after });
+  const all = await readChunks(page, id);
+  assert.deepEqual(all.map((c) => c.index), [...Array(parts).keys()]);
+}
+
+const LONG_TEXT = 'The storm came in at dusk. Rain hammered the windows. ' +
+  'Nobody in the village slept that night. By morning the river had risen. And the bridge was gone.';
+
+test('long-form producer: a kill mid-stream keeps every part received before it, and generation resumes from the first missing part', async () => {
+  const profile = newProfile('producer');
+  // Slow enough that the kill lands while a part is streaming in.
+  const query = { tts: ttsUrl({ chunks: 4, chunk_delay_ms: 300 }) };
+  let { browser, log, page } = await start(profile, query);
+  const { id, parts } = await startTake(page, log, LONG_TEXT);
+  assert.equal(parts, 5);
+  await log.waitFor('committed', (d) => d.kind === 'chunk' && d.id === id && d.index === 1);
+  // Part 3 has started arriving: kill now, mid-stream.
+  await log.waitFor('tts', (d) => d.phase === 'progress' && d.id === id && d.index === 2 && d.received > 0);
+  const committed = committedChunks(log, id);
+  await browser.kill();
+  assert.ok(committed.size >= 2);
+
+  ({ browser, log, page } = await start(profile, query));
+  const { shown } = await expectRestoredParts(page, log, id, committed);
+  assert.ok(shown.length < parts, 'the part being streamed at the kill is not there');
+  await expectResume(page, log, id, shown.length, parts);
+  await browser.kill();
+});
+
+test('long-form producer: a TTS endpoint that cuts the stream mid-way loses no received part, and a restart resumes from the first missing one', async () => {
+  const profile = newProfile('cut');
+  const query = { tts: ttsUrl({ chunks: 4, chunk_delay_ms: 100 }) };
+  let { browser, log, page } = await start(profile, query);
+  const { id, parts } = await startTake(page, log, LONG_TEXT);
+  await log.waitFor('committed', (d) => d.kind === 'chunk' && d.id === id && d.index === 0);
+  // From the next request on, the endpoint drops the connection after two of four pieces.
+  await page.click('details.endpoint summary');
+  await page.fill(tid('tts-endpoint'), ttsUrl({ chunks: 4, chunk_delay_ms: 100, cut_after: 2 }));
+  const cut = await log.waitFor('generation', (d) => d.phase === 'interrupted' && d.id === id);
+  const committed = committedChunks(log, id);
+  assert.equal(committed.size, cut.detail.index, 'every part before the cut was stored');
+  assert.match(await page.textContent(tid('tts-status')), /failed at part/);
+  assert.deepEqual((await readChunks(page, id)).map((c) => c.stored), Array(committed.size).fill('true'));
+  await browser.kill();
+
+  ({ browser, log, page } = await start(profile, query));
+  const { shown } = await expectRestoredParts(page, log, id, committed);
+  assert.equal(shown.length, committed.size);
+  await expectResume(page, log, id, committed.size, parts);
+  await browser.kill();
+});
+
+test('returning user: a server backup recovered by token on a fresh profile is byte-identical, and says "expired" after the token lifetime', async () => {
+  const ttl = 3;
+  const first = await start(newProfile('backup'), { tts: ttsUrl({ chunk_delay_ms: 0 }) });
+  let { page, log } = first;
+  const { id } = await startTake(page, log, 'Welcome back. Your audio was kept safe. Here it is again.');
+  await log.waitFor('generation', (d) => d.phase === 'done' && d.id === id);
+  const original = await readChunks(page, id);
+  await page.click(tid('server-backup'));
+  const { token } = (await log.waitFor('backup', (d) => d.id === id)).detail;
+  assert.equal(await page.textContent(tid('server-token')), token);
+
+  // A second take backed up with a token that lives a few seconds.
+  await page.goto(`${new URL(page.url()).origin}/?backup_ttl=${ttl}&tts=${encodeURIComponent(ttsUrl({ chunk_delay_ms: 0 }))}`);
+  await page.waitForSelector('html[data-ready="true"]');
+  const short = await startTake(page, log, 'This copy will not last.');
+  await log.waitFor('generation', (d) => d.phase === 'done' && d.id === short.id);
+  const after = log.seq;
+  await page.click(tid('server-backup'));
+  const shortBackup = (await log.waitFor('backup', (d) => d.id === short.id, { after })).detail;
+  await first.browser.kill();
+
+  const fresh = await start(newProfile('fresh'));
+  ({ page, log } = fresh);
+  await page.fill(`${tid('server-recover')} input`, token);
+  await page.click(`${tid('server-recover')} button`);
+  const recovered = (await log.waitFor('recovered')).detail;
+  assert.equal(recovered.audio, 'restored');
+  assert.deepEqual(
+    recovered.chunks.map(({ index, sha256, bytes }) => ({ index, sha256, bytes })),
+    original.map(({ index, sha256, bytes }) => ({ index, sha256, bytes })),
+    'the same parts, byte for byte',
+  );
+  assert.equal(await page.getAttribute(tid('recovery-progress'), 'value'), '1');
+  assert.equal(await page.getAttribute(tid('server-message'), 'data-outcome'), 'restored');
+  for (const d of await decodeChunks(page, recovered.id)) assert.ok(d.seconds > 0, `part ${d.index} decodes`);
+
+  // Past the short token's lifetime the same attempt reports the audio expired.
+  const expiresAt = Number(shortBackup.expiresAt) || Date.parse(shortBackup.expiresAt) / 1000;
+  while (Date.now() / 1000 <= expiresAt + 1) await sleep(250);
+  const seq = log.seq;
+  await page.fill(`${tid('server-recover')} input`, shortBackup.token);
+  await page.click(`${tid('server-recover')} button`);
+  assert.equal((await log.waitFor('recovered', () => true, { after: seq })).detail.audio, 'expired');
+  assert.equal(await page.getAttribute(tid('server-message'), 'data-outcome'), 'expired');
+  assert.match(await page.textContent(tid('server-message')), /expired/);
+  await fresh.browser.kill();
+});

@@ -1,0 +1,136 @@
+// What is not a crash, what dismissing means, and a full disk.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { newProfile } from './lib/browser.mjs';
+import { readChunks, restoreFromModal, start, tid, ttsUrl } from './lib/demo.mjs';
+
+const FAST = { tts: ttsUrl({ chunk_delay_ms: 0 }) };
+
+async function typeAndSave(page, log, text) {
+  await page.locator(tid('tts-text')).pressSequentially(text, { delay: 2 });
+  return (await log.waitFor('committed', (d) => d.kind === 'session' && d.text === text)).detail.id;
+}
+
+async function generateTake(page, log, text) {
+  await page.fill(tid('tts-text'), text);
+  const after = log.seq;
+  await page.click(tid('tts-generate'));
+  return (await log.waitFor('generation', (d) => d.phase === 'done', { after })).detail;
+}
+
+test('a clean close shows no banner on the next start', async () => {
+  const profile = newProfile('clean');
+  let { browser, log, page } = await start(profile, FAST);
+  await typeAndSave(page, log, 'Closed properly. ');
+  await generateTake(page, log, 'Closed properly, with audio.');
+  await browser.close();
+
+  let ready;
+  ({ browser, page, ready } = await start(profile, FAST));
+  assert.deepEqual(ready.crashed, []);
+  assert.ok(!(await page.isVisible(tid('recovery-banner'))));
+  await browser.kill();
+});
+
+test('a second live tab is not reported as a crash, and the first tab goes on working', async () => {
+  const profile = newProfile('tabs');
+  const { browser, log, page, ready } = await start(profile, FAST);
+  const id = await typeAndSave(page, log, 'Open in the first tab.');
+
+  const second = await browser.newPage();
+  await second.goto(page.url());
+  await second.waitForSelector('html[data-ready="true"]');
+  const secondReady = log.all('ready').map((e) => e.detail).at(-1);
+  assert.notEqual(secondReady.tabId, ready.tabId, 'the second tab reported in');
+  assert.deepEqual(secondReady.crashed, []);
+  assert.ok(!(await second.isVisible(tid('recovery-banner'))));
+
+  await page.bringToFront();
+  await page.locator(tid('tts-text')).press('End');
+  await page.locator(tid('tts-text')).pressSequentially(' Still here.', { delay: 2 });
+  await log.waitFor('committed', (d) => d.kind === 'session' && d.id === id && d.text === 'Open in the first tab. Still here.');
+  await browser.kill();
+
+  // Killed with both tabs open: now it is a crash, and the first tab's work is offered.
+  const again = await start(profile, FAST);
+  assert.ok(again.ready.crashed.includes(id));
+  await again.browser.kill();
+});
+
+test('dismiss removes the session for good, server copy included', async () => {
+  const profile = newProfile('dismiss');
+  let { browser, log, page } = await start(profile, FAST);
+  const { id } = await generateTake(page, log, 'Not needed any more. Throw it away.');
+  await page.click(tid('server-backup'));
+  await page.waitForSelector(`${tid('server-message')}[data-outcome]:not([data-outcome="working"])`);
+  assert.equal(await page.getAttribute(tid('server-message'), 'data-outcome'), 'backed-up', await page.textContent(tid('server-message')));
+  const { token } = (await log.waitFor('backup', (d) => d.id === id)).detail;
+  await browser.kill();
+
+  ({ browser, log, page } = await start(profile, FAST));
+  await page.click(tid('recovery-open'));
+  const item = page.locator(`${tid('recovery-item')}[data-session-id="${id}"]`);
+  assert.equal(await item.getAttribute('data-server-copy'), 'true');
+  await item.locator(tid('recovery-dismiss')).click();
+  await log.waitFor('dismissed', (d) => d.id === id);
+  assert.ok(!(await page.isVisible(tid('recovery-banner'))));
+  assert.ok(!(await page.isVisible(tid('recovery-modal'))));
+  await browser.kill();
+
+  // Killed again right after: the dismissed session does not come back, locally or from the server.
+  let ready;
+  ({ browser, log, page, ready } = await start(profile, FAST));
+  assert.deepEqual(ready.crashed, []);
+  assert.equal(await page.evaluate(async (id) => (await window.chatterboxDemo.store.list()).some((s) => s.id === id), id), false);
+  await page.fill(`${tid('server-recover')} input`, token);
+  await page.click(`${tid('server-recover')} button`);
+  assert.equal((await log.waitFor('recovered')).detail.audio, 'not-found');
+  await browser.kill();
+});
+
+test('restoring one of two crashed sessions leaves the other offered', async () => {
+  const profile = newProfile('two');
+  let { browser, log, page } = await start(profile, FAST);
+  const a = await typeAndSave(page, log, 'First draft.');
+  await page.click(tid('tts-new'));
+  const b = await typeAndSave(page, log, 'Second draft.');
+  await browser.kill();
+
+  let ready;
+  ({ browser, log, page, ready } = await start(profile, FAST));
+  assert.deepEqual(new Set(ready.crashed), new Set([a, b]));
+  await restoreFromModal(page, log, a);
+  assert.equal(await page.inputValue(tid('tts-text')), 'First draft.');
+  assert.ok(await page.isVisible(tid('recovery-banner')), 'the other one is still offered');
+  assert.equal(await page.locator(tid('recovery-item')).count(), 1);
+  await browser.kill();
+});
+
+// TODO: a filled tmpfs does not yet make Chromium's IndexedDB refuse the write with a quota error
+// here (the chunks still commit), and Storage.overrideQuotaForOrigin is not enforced for
+// IndexedDB: until a real full disk is produced this runs as a todo (reported, not failing).
+test('storage full: TTS goes on, every part plays, and the indicator says quota', { todo: 'no real full disk yet' }, async (t) => {
+  const small = process.env.SMALL_DISK_DIR;
+  if (!small) {
+    t.skip('needs SMALL_DISK_DIR, a small file system for the profile (run.sh mounts one when it can)');
+    return;
+  }
+  const { mkdtempSync, writeFileSync, statfsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const profile = mkdtempSync(join(small, 'profile-'));
+  const { browser, log, page } = await start(profile, FAST);
+  const first = await generateTake(page, log, 'An older take. It can make room.');
+  // Another program fills the disk, leaving less than the next take needs.
+  const { bavail, bsize } = statfsSync(small);
+  writeFileSync(join(small, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - 256 * 1024)));
+
+  const after = log.seq;
+  const take = await generateTake(page, log, 'Storage is full now. But speech keeps coming. Part after part. Until the end.');
+  assert.equal(take.parts, 4);
+  const parts = await readChunks(page, take.id);
+  assert.deepEqual(parts.map((c) => c.index), [0, 1, 2, 3], 'every part arrived and is shown');
+  const quota = log.all('indicator', (d) => d.state === 'quota').filter((e) => e.seq >= after);
+  assert.ok(quota.length > 0, 'the indicator showed the quota state');
+  assert.equal(first.parts, 2);
+  await browser.kill();
+});
