@@ -7,7 +7,7 @@ use alloc::rc::{Rc, Weak};
 use js_sys::Object;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{BroadcastChannel, EventTarget, IdbTransactionMode, MessageEvent};
+use web_sys::{BroadcastChannel, EventTarget, IdbTransaction, IdbTransactionMode, MessageEvent};
 
 use super::{Inner, Status, Store, flush_in_background};
 use crate::{
@@ -22,24 +22,42 @@ use crate::{
 };
 
 impl Store {
-    pub(super) fn write_tab_row<'a>(&'a self, clean_exit: bool) -> Boxed<'a, Result<()>> {
-        Box::pin(self.write_tab_row_body(clean_exit))
+    /// This tab's first row: keeps the `startedAt` of an earlier store that
+    /// used the same tab id.
+    pub(super) fn open_tab_row<'a>(&'a self) -> Boxed<'a, Result<()>> {
+        Box::pin(self.open_tab_row_body())
     }
 
-    async fn write_tab_row_body(&self, clean_exit: bool) -> Result<()> {
-        let now = self.now();
+    async fn open_tab_row_body(&self) -> Result<()> {
+        let tx = idb::transaction(&self.inner.db, &[TABS], IdbTransactionMode::Readonly)?;
+        let key = JsValue::from_str(&self.inner.tab_id);
+        let existing = idb::request(idb::req(idb::store(&tx, TABS)?.get(&key))?).await?;
+        if let Some(earlier) = TabRecord::from_js(&existing) {
+            self.inner.started_at.set(earlier.started_at);
+        }
+        self.write_tab_row(false).await
+    }
+
+    pub(super) fn write_tab_row<'a>(&'a self, clean_exit: bool) -> Boxed<'a, Result<()>> {
+        Box::pin(async move { idb::committed(&self.put_tab_row(clean_exit)?).await })
+    }
+
+    /// Issues the write of this tab's row in the caller's task and commits
+    /// it at once. On `pagehide` the page can be torn down as soon as the
+    /// handler returns, so the clean-exit mark must not wait for anything: no
+    /// read first, no microtask, no auto-commit. (Where `commit()` is missing
+    /// the transaction still auto-commits.)
+    fn put_tab_row(&self, clean_exit: bool) -> Result<IdbTransaction> {
         let row = TabRecord {
             tab_id: self.inner.tab_id.clone(),
-            started_at: now,
-            heartbeat_at: now,
+            started_at: self.inner.started_at.get(),
+            heartbeat_at: self.now(),
             clean_exit,
         };
         let tx = idb::transaction(&self.inner.db, &[TABS], IdbTransactionMode::Readwrite)?;
-        let tabs = idb::store(&tx, TABS)?;
-        let existing = idb::request(idb::req(tabs.get(&JsValue::from_str(&row.tab_id)))?).await?;
-        let started_at = TabRecord::from_js(&existing).map_or(now, |t| t.started_at);
-        idb::req(tabs.put(&TabRecord { started_at, ..row }.to_js()))?;
-        idb::committed(&tx).await
+        idb::req(idb::store(&tx, TABS)?.put(&row.to_js()))?;
+        let _ = tx.commit();
+        Ok(tx)
     }
 
     pub(super) fn start_heartbeat(&self) {
@@ -78,15 +96,12 @@ impl Store {
         let weak = Rc::downgrade(&self.inner);
         listeners.push(Listener::new(&window, "pagehide", move |_| {
             if let Some(inner) = weak.upgrade() {
-                // Both writes start now, while the page is still here; chained,
-                // the second might never run.
+                // The mark is written before this handler returns; the flush
+                // starts now too (chained after the mark, it might never run).
                 let store = Store { inner };
-                let marker = store.clone();
+                let _ = store.put_tab_row(true);
                 spawn_local(async move {
                     let _ = store.flush().await;
-                });
-                spawn_local(async move {
-                    let _ = marker.write_tab_row(true).await;
                 });
             }
         }));

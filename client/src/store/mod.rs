@@ -203,6 +203,8 @@ pub(crate) struct Inner {
     db: IdbDatabase,
     db_name: String,
     tab_id: String,
+    /// When this tab id first opened a store (kept in its `tabs` row).
+    started_at: Cell<f64>,
     opts: OpenOptions,
     closed: Cell<bool>,
     lock: RefCell<Option<TabLock>>,
@@ -239,6 +241,7 @@ impl Store {
             db,
             db_name: opts.db_name.clone(),
             tab_id,
+            started_at: Cell::new((opts.clock)()),
             opts,
             closed: Cell::new(false),
             lock: RefCell::new(lock),
@@ -255,7 +258,7 @@ impl Store {
             injected_quota_failures: Cell::new(0),
         });
         let store = Store { inner };
-        let ready = match store.write_tab_row(false).await {
+        let ready = match store.open_tab_row().await {
             Ok(()) => store.purge_expired().await.map(|_| ()),
             Err(e) => Err(e),
         };

@@ -1,6 +1,5 @@
 //! Every route and status of the API, end to end: local gateway → handlers → LocalStack S3 and
 //! DynamoDB Local.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

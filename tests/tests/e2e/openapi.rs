@@ -1,6 +1,5 @@
 //! openapi.yaml stays true: the same routes as template.yaml, the statuses the API table of
 //! DESIGN.md names, and real responses that match its schemas.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use recovery_e2e::openapi::OpenApi;
 use recovery_e2e::{Stack, client_secret};

@@ -1,5 +1,4 @@
 //! The DynamoDB adapter's semantics on DynamoDB Local: what the handlers rely on.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use recovery_e2e::Stack;
 use recovery_shared::domain::{Counter, Metadata, OwnerHash, Token, TokenRecord};

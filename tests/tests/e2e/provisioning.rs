@@ -1,5 +1,4 @@
 //! Provisioning puts the template's settings on the emulators, and running it again is harmless.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aws_sdk_dynamodb::types::TimeToLiveStatus;
 use recovery_e2e::{ORIGIN, Stack};
