@@ -66,6 +66,14 @@ async fn committed_body(tx: &IdbTransaction) -> Result<()> {
     Ok(())
 }
 
+/// Asks for the commit now rather than when the transaction next goes idle
+/// (`IDBTransaction.commit()`; web-sys marks it deprecated only because
+/// older browsers lack it, and there the call fails and auto-commit stays).
+pub(crate) fn commit_now(tx: &IdbTransaction) {
+    #[allow(deprecated)]
+    let _ = tx.commit();
+}
+
 pub(crate) fn transaction(
     db: &IdbDatabase,
     stores: &[&str],

@@ -328,6 +328,27 @@ async fn pagehide_flushes_and_marks_a_clean_exit() {
 }
 
 #[wasm_bindgen_test]
+async fn the_clean_exit_mark_is_issued_before_the_pagehide_handler_returns() {
+    // GIVEN a tab whose work is saved
+    let db = unique_db("pagehide-now");
+    let a = Store::open(OpenOptions {
+        listen_page_events: true,
+        ..options(&db, "tab-a")
+    })
+    .await
+    .unwrap();
+    a.save(input("s1", "saved")).await.unwrap();
+    // WHEN the page is torn down right after its pagehide handlers ran (here
+    // the connection closes in the same task: no transaction can start later)
+    dispatch(&web_sys::window().unwrap(), "pagehide");
+    a.abandon().await;
+    // THEN the clean exit was recorded all the same
+    let b = open(&db, "tab-b").await;
+    assert_eq!(b.list().await.unwrap()[0].state, Liveness::CleanExit);
+    assert!(b.detect().await.unwrap().is_empty());
+}
+
+#[wasm_bindgen_test]
 async fn a_tab_id_held_by_a_live_store_cannot_be_opened_twice() {
     let db = unique_db("same-tab");
     let _a = open(&db, "tab-a").await;

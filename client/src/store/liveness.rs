@@ -56,7 +56,7 @@ impl Store {
         };
         let tx = idb::transaction(&self.inner.db, &[TABS], IdbTransactionMode::Readwrite)?;
         idb::req(idb::store(&tx, TABS)?.put(&row.to_js()))?;
-        let _ = tx.commit();
+        idb::commit_now(&tx);
         Ok(tx)
     }
 

@@ -127,7 +127,13 @@ export class Browser {
 
   /** A normal quit: tabs closed the way a user closes them, then the browser. */
   async close() {
-    for (const page of this.context.pages()) await page.close({ runBeforeUnload: true }).catch(() => {});
+    for (const page of this.context.pages()) {
+      // With runBeforeUnload, close() only starts the closing: wait until the tab is gone (its
+      // pagehide handlers ran), as a user's browser would before it quits.
+      const gone = new Promise((resolve) => page.once('close', resolve));
+      await page.close({ runBeforeUnload: true }).catch(() => {});
+      await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    }
     const cdp = await this.browser.newBrowserCDPSession().catch(() => null);
     await cdp?.send('Browser.close').catch(() => {});
     const quit = await Promise.race([this.exited, new Promise((r) => setTimeout(() => r(null), 20_000))]);
