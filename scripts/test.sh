@@ -13,6 +13,8 @@ bash localstack/setup.sh
 # client's tools (wasm target, wasm-bindgen-cli, npm packages) and every crate for every target.
 bash -c 'source client/scripts/lib.sh && require_cmd chromium chromium && require_cmd chromedriver chromium-driver &&
   ensure_wasm_target && ensure_wasm_bindgen && ensure_npm_deps'
+# The browser end-to-end tests' driver (playwright-core; it uses Debian's Chromium, downloads none).
+[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
 cargo fetch --locked
 echo "==> building"
 cargo build --locked --workspace --all-targets
