@@ -231,11 +231,17 @@ pub fn is_expired(updated_at: f64, now: f64, retention_ms: f64) -> bool {
 }
 
 /// The session whose audio goes first when storage is full: the oldest
-/// completed one, never the one being written, never one already evicted.
-pub fn oldest_evictable(sessions: &[SessionRecord], protect: &str) -> Option<String> {
+/// completed one, never the one being written, never one already evicted
+/// (marked so, or in `done`: evicted by this caller, the mark maybe not
+/// written).
+pub fn oldest_evictable(
+    sessions: &[SessionRecord],
+    protect: &str,
+    done: &[String],
+) -> Option<String> {
     sessions
         .iter()
-        .filter(|s| s.completed && !s.audio_evicted && s.id != protect)
+        .filter(|s| s.completed && !s.audio_evicted && s.id != protect && !done.contains(&s.id))
         .min_by(|a, b| a.updated_at.total_cmp(&b.updated_at))
         .map(|s| s.id.clone())
 }
@@ -416,10 +422,14 @@ mod tests {
             record("writing", 1.0, true, false),
         ];
         assert_eq!(
-            oldest_evictable(&sessions, "writing").as_deref(),
+            oldest_evictable(&sessions, "writing", &[]).as_deref(),
             Some("old-done")
         );
-        assert_eq!(oldest_evictable(&sessions[2..], "writing"), None);
+        assert_eq!(
+            oldest_evictable(&sessions, "writing", &["old-done".into()]).as_deref(),
+            Some("new-done")
+        );
+        assert_eq!(oldest_evictable(&sessions[2..], "writing", &[]), None);
     }
 
     #[test]

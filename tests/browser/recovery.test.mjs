@@ -1,8 +1,8 @@
-// What is not a crash, what dismissing means, and a full disk.
+// What is not a crash, what dismissing means, and a full storage quota.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newProfile } from './lib/browser.mjs';
-import { readChunks, restoreFromModal, start, tid, ttsUrl } from './lib/demo.mjs';
+import { BASE_URL, Browser, newProfile } from './lib/browser.mjs';
+import { EventLog, openDemo, readChunks, recordEvents, restoreFromModal, start, tid, ttsUrl } from './lib/demo.mjs';
 
 const FAST = { tts: ttsUrl({ chunk_delay_ms: 0 }) };
 
@@ -106,23 +106,19 @@ test('restoring one of two crashed sessions leaves the other offered', async () 
   await browser.kill();
 });
 
-// TODO: a filled tmpfs does not yet make Chromium's IndexedDB refuse the write with a quota error
-// here (the chunks still commit), and Storage.overrideQuotaForOrigin is not enforced for
-// IndexedDB: until a real full disk is produced this runs as a todo (reported, not failing).
-test('storage full: TTS goes on, every part plays, and the indicator says quota', { todo: 'no real full disk yet' }, async (t) => {
-  const small = process.env.SMALL_DISK_DIR;
-  if (!small) {
-    t.skip('needs SMALL_DISK_DIR, a small file system for the profile (run.sh mounts one when it can)');
-    return;
-  }
-  const { mkdtempSync, writeFileSync, statfsSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const profile = mkdtempSync(join(small, 'profile-'));
-  const { browser, log, page } = await start(profile, FAST);
+test('storage full: TTS goes on, every part plays, and the indicator says quota', async () => {
+  // The origin gets 200 KB of quota (DevTools protocol; Chromium's quota manager then fails
+  // IndexedDB writes with a real QuotaExceededError): room for the first take, not for the second
+  // take too. Set before the page first opens IndexedDB, which checks quota against a cached figure.
+  const profile = newProfile('quota');
+  const browser = await Browser.launch(profile);
+  const log = new EventLog();
+  await recordEvents(browser.context, log);
+  const page = await browser.newPage();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: BASE_URL, quotaSize: 200 * 1024 });
+  await openDemo(page, { query: FAST });
   const first = await generateTake(page, log, 'An older take. It can make room.');
-  // Another program fills the disk, leaving less than the next take needs.
-  const { bavail, bsize } = statfsSync(small);
-  writeFileSync(join(small, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - 256 * 1024)));
 
   const after = log.seq;
   const take = await generateTake(page, log, 'Storage is full now. But speech keeps coming. Part after part. Until the end.');
@@ -132,5 +128,7 @@ test('storage full: TTS goes on, every part plays, and the indicator says quota'
   const quota = log.all('indicator', (d) => d.state === 'quota').filter((e) => e.seq >= after);
   assert.ok(quota.length > 0, 'the indicator showed the quota state');
   assert.equal(first.parts, 2);
+  const evicted = log.all('status', (d) => d.status === 'quota' && (d.evicted ?? []).includes(first.id));
+  assert.ok(evicted.length > 0, 'the older take\'s audio made room');
   await browser.kill();
 });

@@ -19,18 +19,6 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$RECOVERY_BASE_URL/v1/a
   -H 'content-type: application/json' -d '{"input":"ready?"}' || true)
 [ "$status" = 200 ] || { echo "no development speech endpoint at $RECOVERY_BASE_URL (HTTP $status); is DEV_SPEECH on?" >&2; exit 1; }
 
-# The storage-full test needs a disk it can fill: a small tmpfs, mounted in a private mount
-# namespace so that nothing outside sees it. Without one (not root, no namespaces) it is skipped.
-if [ -z "${SMALL_DISK_DIR:-}" ] && [ "${RECOVERY_E2E_MOUNT_NS:-0}" != 1 ] &&
-  unshare --mount --propagation private true >/dev/null 2>&1; then
-  exec unshare --mount --propagation private env RECOVERY_E2E_MOUNT_NS=1 bash "$0" "$@"
-fi
-if [ "${RECOVERY_E2E_MOUNT_NS:-0}" = 1 ]; then
-  small="$(mktemp -d /tmp/chatterbox-e2e-small-disk.XXXXXX)"
-  trap 'umount "$small" 2>/dev/null; rmdir "$small" 2>/dev/null || true' EXIT
-  if mount -t tmpfs -o size=48m tmpfs "$small"; then export SMALL_DISK_DIR="$small"; fi
-fi
-
 if [ $# -eq 0 ]; then set -- personas.test.mjs recovery.test.mjs kill-loop.test.mjs; fi
 echo "==> browser end-to-end tests against $RECOVERY_BASE_URL ($("$chromium" --version 2>/dev/null | head -n 1))"
 node --test --test-concurrency=1 --test-reporter=spec "$@"

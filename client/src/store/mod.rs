@@ -561,11 +561,19 @@ impl Store {
         F: Fn() -> Fut,
         Fut: core::future::Future<Output = Result<T>>,
     {
+        // Sessions whose audio was removed, and every session tried (one
+        // whose mark could not be written has nothing left to remove).
         let mut evicted = Vec::new();
+        let mut tried = Vec::new();
         loop {
             match op().await {
-                Err(ClientError::Quota) => match self.evict_oldest_audio(protect).await {
-                    Ok(Some(id)) => evicted.push(id),
+                Err(ClientError::Quota) => match self.evict_oldest_audio(protect, &tried).await {
+                    Ok(Some((id, removed))) => {
+                        if removed {
+                            evicted.push(id.clone());
+                        }
+                        tried.push(id);
+                    }
                     Ok(None) => return (Err(ClientError::Quota), evicted),
                     Err(e) => return (Err(e), evicted),
                 },
@@ -576,30 +584,50 @@ impl Store {
 
     /// Drops the audio of the oldest completed session other than `protect`,
     /// keeping its text and parameters. `None` when nothing is left to evict.
-    fn evict_oldest_audio<'a>(&'a self, protect: &'a str) -> Boxed<'a, Result<Option<String>>> {
-        Box::pin(self.evict_oldest_audio_body(protect))
+    fn evict_oldest_audio<'a>(
+        &'a self,
+        protect: &'a str,
+        done: &'a [String],
+    ) -> Boxed<'a, Result<Option<(String, bool)>>> {
+        Box::pin(self.evict_oldest_audio_body(protect, done))
     }
 
-    async fn evict_oldest_audio_body(&self, protect: &str) -> Result<Option<String>> {
+    /// Removes the audio of the oldest evictable session: its id, and whether
+    /// it had any audio left to remove.
+    async fn evict_oldest_audio_body(
+        &self,
+        protect: &str,
+        done: &[String],
+    ) -> Result<Option<(String, bool)>> {
         let all = self.all_sessions().await?;
-        let Some(victim) = model::oldest_evictable(&all, protect) else {
+        let Some(victim) = model::oldest_evictable(&all, protect, done) else {
             return Ok(None);
         };
-        let tx = idb::transaction(
-            &self.inner.db,
-            &[SESSIONS, CHUNKS],
-            IdbTransactionMode::Readwrite,
-        )?;
-        let sessions = idb::store(&tx, SESSIONS)?;
+        // The delete commits on its own: with the quota used up, Chromium
+        // refuses a transaction that also writes (the mark below) as a whole,
+        // and the delete is what makes room.
+        let tx = idb::transaction(&self.inner.db, &[CHUNKS], IdbTransactionMode::Readwrite)?;
         let chunks = idb::store(&tx, CHUNKS)?;
-        idb::req(chunks.delete(&idb::session_chunk_range(&victim)?))?;
-        let row = idb::request(idb::req(sessions.get(&JsValue::from_str(&victim)))?).await?;
+        let range = idb::session_chunk_range(&victim)?;
+        let count = idb::req(chunks.count_with_key(&range))?;
+        idb::req(chunks.delete(&range))?;
+        let removed = idb::request(count).await?.as_f64().unwrap_or(0.0) > 0.0;
+        idb::committed(&tx).await?;
+        // The mark only keeps later evictions from picking the session again;
+        // if even it does not fit, `done` does that for this caller.
+        let _ = self.mark_audio_evicted(&victim).await;
+        Ok(Some((victim, removed)))
+    }
+
+    async fn mark_audio_evicted(&self, id: &str) -> Result<()> {
+        let tx = idb::transaction(&self.inner.db, &[SESSIONS], IdbTransactionMode::Readwrite)?;
+        let sessions = idb::store(&tx, SESSIONS)?;
+        let row = idb::request(idb::req(sessions.get(&JsValue::from_str(id)))?).await?;
         if let Some(mut record) = SessionRecord::from_js(&row) {
             record.audio_evicted = true;
             idb::req(sessions.put(&record.to_js()))?;
         }
-        idb::committed(&tx).await?;
-        Ok(Some(victim))
+        idb::committed(&tx).await
     }
 
     fn take_injected_failure(&self) -> Result<()> {
