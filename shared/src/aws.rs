@@ -6,13 +6,20 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 /// The longest one SDK operation may take, retries included. The functions' timeout in
 /// template.yaml (10 s) leaves room for two sequential operations plus start-up.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
 
 pub async fn load_sdk_config() -> SdkConfig {
+    // The SDK's default HTTPS client (hyper + rustls), on ring rather than aws-lc-rs: the same
+    // TLS 1.2/1.3 suites for AWS endpoints, in a smaller bootstrap (see the workspace manifest).
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https();
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_millis(1_000))
