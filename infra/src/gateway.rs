@@ -347,7 +347,7 @@ mod tests {
     fn a_template_route_without_a_known_function_stops_the_gateway() {
         let text = std::fs::read_to_string(repo_template_path())
             .unwrap()
-            .replace("HealthFunction:", "StatusFunction:");
+            .replace("HealthFunction", "StatusFunction");
         let template = Template::parse(&text).unwrap();
         let app = Arc::new(recovery_shared::testing::app());
         let err = router(app, &template, &GatewayOptions::default()).unwrap_err();

@@ -108,6 +108,10 @@ impl Template {
             .filter(move |(_, r)| r.get("Type").and_then(Value::as_str) == Some(kind))
     }
 
+    fn resource(&self, name: &str) -> Option<&Value> {
+        self.resources().find(|(n, _)| *n == name).map(|(_, r)| r)
+    }
+
     fn only_resource<'a>(&'a self, kind: &'a str) -> anyhow::Result<(&'a str, &'a Value)> {
         let mut found = self.resources_of_type(kind);
         let first = found
@@ -119,41 +123,52 @@ impl Template {
         Ok(first)
     }
 
-    /// Every `HttpApi` event of every function, sorted.
+    /// Every route of the HTTP API (`AWS::ApiGatewayV2::Route`), followed through its
+    /// integration to the function that serves it; sorted.
     pub fn routes(&self) -> anyhow::Result<Vec<Route>> {
         let mut routes = Vec::new();
-        for (function, resource) in self.resources_of_type("AWS::Serverless::Function") {
-            let events = resource
-                .get("Properties")
-                .and_then(|p| p.get("Events"))
-                .and_then(Value::as_mapping)
-                .into_iter()
-                .flatten();
-            for (_, event) in events {
-                if event.get("Type").and_then(Value::as_str) != Some("HttpApi") {
-                    continue;
-                }
-                let props = event.get("Properties");
-                let text = |name: &str| {
-                    props
-                        .and_then(|p| p.get(name))
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                        .with_context(|| format!("{function}: an HttpApi event has no {name}"))
-                };
-                routes.push(Route {
-                    method: text("Method")?.to_ascii_uppercase(),
-                    path: text("Path")?,
-                    function: function.to_owned(),
-                });
-            }
+        for (name, resource) in self.resources_of_type("AWS::ApiGatewayV2::Route") {
+            let props = resource.get("Properties");
+            let key = props
+                .and_then(|p| p.get("RouteKey"))
+                .and_then(Value::as_str)
+                .with_context(|| format!("route {name} has no RouteKey"))?;
+            let (method, path) = key.split_once(' ').with_context(|| {
+                format!("route {name}: RouteKey \"{key}\" is not \"METHOD /path\"")
+            })?;
+            // `Target: !Sub "integrations/${SomeIntegration}"`.
+            let integration = props
+                .and_then(|p| p.get("Target"))
+                .and_then(|t| tagged(t, "Sub"))
+                .and_then(Value::as_str)
+                .and_then(|t| t.strip_prefix("integrations/${"))
+                .and_then(|t| t.strip_suffix('}'))
+                .with_context(|| {
+                    format!("route {name}: Target must be !Sub \"integrations/${{Integration}}\"")
+                })?;
+            // `IntegrationUri: !GetAtt SomeFunction.Arn`.
+            let function = self
+                .resource(integration)
+                .and_then(|i| i.get("Properties"))
+                .and_then(|p| p.get("IntegrationUri"))
+                .and_then(|u| tagged(u, "GetAtt"))
+                .and_then(Value::as_str)
+                .and_then(|arn| arn.strip_suffix(".Arn"))
+                .with_context(|| {
+                    format!("route {name}: integration {integration} must have IntegrationUri !GetAtt Function.Arn")
+                })?;
+            routes.push(Route {
+                method: method.to_ascii_uppercase(),
+                path: path.to_owned(),
+                function: function.to_owned(),
+            });
         }
         routes.sort();
         Ok(routes)
     }
 
     pub fn api_cors(&self) -> anyhow::Result<ApiCors> {
-        let (_, api) = self.only_resource("AWS::Serverless::HttpApi")?;
+        let (_, api) = self.only_resource("AWS::ApiGatewayV2::Api")?;
         let Some(cors) = api
             .get("Properties")
             .and_then(|p| p.get("CorsConfiguration"))
@@ -328,6 +343,14 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
+/// The value of an intrinsic function written in short form (`!Sub ...`, `!GetAtt ...`).
+fn tagged<'a>(value: &'a Value, function: &str) -> Option<&'a Value> {
+    match value {
+        Value::Tagged(t) if t.tag == function => Some(&t.value),
+        _ => None,
+    }
+}
+
 /// The repository's `template.yaml`.
 pub fn repo_template_path() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -394,6 +417,113 @@ mod tests {
         );
         assert_eq!(bucket.cors.len(), 1);
         assert_eq!(bucket.cors[0].allowed_methods, ["GET", "PUT"]);
+    }
+
+    fn resource<'a>(template: &'a Template, name: &str) -> &'a Value {
+        template
+            .resource(name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    }
+
+    #[test]
+    fn every_route_but_health_is_behind_the_optional_jwt_authorizer() {
+        let template = template();
+        let condition = template
+            .root
+            .get("Conditions")
+            .unwrap()
+            .get("UseJwtAuthorizer");
+        // Only with an issuer: `!Not [!Equals [!Ref JwtIssuer, ""]]`.
+        assert!(
+            format!("{condition:?}").contains("JwtIssuer"),
+            "{condition:?}"
+        );
+        let authorizer = resource(&template, "JwtAuthorizer");
+        assert_eq!(
+            authorizer.get("Condition").and_then(Value::as_str),
+            Some("UseJwtAuthorizer")
+        );
+        let props = authorizer.get("Properties").unwrap();
+        assert_eq!(
+            props.get("AuthorizerType").and_then(Value::as_str),
+            Some("JWT")
+        );
+        assert_eq!(
+            strings(props.get("IdentitySource")),
+            ["$request.header.Authorization"]
+        );
+        for route in template.routes().unwrap() {
+            let name = route.function.replace("Function", "Route");
+            let props = resource(&template, &name).get("Properties").unwrap();
+            let kind = props.get("AuthorizationType").unwrap();
+            if route.path == "/api/recovery/health" {
+                assert_eq!(kind.as_str(), Some("NONE"), "{name}");
+                assert!(props.get("AuthorizerId").is_none(), "{name}");
+            } else {
+                let choice = tagged(kind, "If").and_then(Value::as_sequence).unwrap();
+                assert_eq!(choice[0].as_str(), Some("UseJwtAuthorizer"), "{name}");
+                assert_eq!(
+                    (choice[1].as_str(), choice[2].as_str()),
+                    (Some("JWT"), Some("NONE"))
+                );
+                let id = format!("{:?}", props.get("AuthorizerId").unwrap());
+                assert!(
+                    id.contains("JwtAuthorizer") && id.contains("AWS::NoValue"),
+                    "{name}: {id}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn api_gateway_may_invoke_each_function_for_its_own_route_only() {
+        let template = template();
+        for route in template.routes().unwrap() {
+            let name = route.function.replace("Function", "Permission");
+            let props = resource(&template, &name).get("Properties").unwrap();
+            assert_eq!(
+                props.get("Principal").and_then(Value::as_str),
+                Some("apigateway.amazonaws.com")
+            );
+            let function = format!("{:?}", props.get("FunctionName").unwrap());
+            assert!(function.contains(&route.function), "{name}: {function}");
+            let arn = tagged(props.get("SourceArn").unwrap(), "Sub")
+                .and_then(Value::as_str)
+                .unwrap();
+            let route_arn = format!(
+                "${{HttpApi}}/*/{}{}",
+                route.method,
+                route.path.replace("{token}", "*")
+            );
+            assert!(
+                arn.ends_with(&route_arn),
+                "{name}: {arn} is not for {}",
+                route.key()
+            );
+        }
+    }
+
+    #[test]
+    fn access_logs_record_every_request_without_the_token() {
+        let template = template();
+        let stage = resource(&template, "HttpApiStage")
+            .get("Properties")
+            .unwrap();
+        let logs = stage.get("AccessLogSettings").unwrap();
+        let destination = format!("{:?}", logs.get("DestinationArn").unwrap());
+        assert!(destination.contains("ApiAccessLogs"), "{destination}");
+        let format = logs.get("Format").and_then(Value::as_str).unwrap();
+        // A valid JSON object per line once API Gateway fills it in.
+        let line: serde_json::Value = serde_json::from_str(format).unwrap();
+        for field in ["requestId", "routeKey", "status", "ip"] {
+            assert!(line.get(field).is_some(), "no {field} in {format}");
+        }
+        // A path carries the recovery token: it must not be logged.
+        assert!(!format.contains("$context.path"), "{format}");
+        let retention = resource(&template, "ApiAccessLogs")
+            .get("Properties")
+            .unwrap();
+        assert!(retention.get("RetentionInDays").is_some());
     }
 
     #[test]
