@@ -423,7 +423,7 @@ function renderRecovery() {
       li.querySelector('.age').textContent = age(s.updatedAt);
       li.querySelector('.voice').textContent = voiceName(s.voiceId);
       const parts = s.params?.parts;
-      li.querySelector('.chunks').textContent =
+      li.querySelector('.parts').textContent =
         `${s.chunkCount}${parts ? ` of ${parts}` : ''} audio part${(parts ?? s.chunkCount) === 1 ? '' : 's'}` +
         (s.audioEvicted ? ' (audio removed when storage was full)' : '');
       li.querySelector('.copy').textContent = s.serverToken ? 'server copy kept' : 'no server copy';
