@@ -142,6 +142,21 @@ impl Stack {
             .unwrap()
     }
 
+    /// `POST /uploads` as `secret` for a WAV of `length` bytes in session `s`.
+    pub async fn create_wav_upload(&self, secret: &str, length: u64) -> reqwest::Response {
+        let body = serde_json::json!({"session_id": "s", "content_type": "audio/wav", "content_length": length});
+        self.create_upload(secret, &body).await
+    }
+
+    /// `GET /health`.
+    pub async fn health(&self) -> reqwest::Response {
+        self.http
+            .get(self.url("/api/recovery/health"))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `POST /token` as `secret`.
     pub async fn issue_token(&self, secret: &str, body: &Value) -> reqwest::Response {
         self.http

@@ -112,12 +112,7 @@ async fn a_tampered_presigned_url_is_refused_by_s3() {
 async fn a_presigned_put_refuses_another_length_or_content_type() {
     let stack = Stack::start().await;
     let secret = client_secret();
-    let response = stack
-        .create_upload(
-            &secret,
-            &json!({"session_id": "s", "content_type": "audio/wav", "content_length": 100}),
-        )
-        .await;
+    let response = stack.create_wav_upload(&secret, 100).await;
     assert_eq!(response.status(), 201);
     let upload: Value = response.json().await.unwrap();
     let signed = upload["upload_url"].as_str().unwrap();
@@ -243,12 +238,7 @@ async fn another_clients_key_is_refused_with_403_and_nothing_is_written() {
 async fn issuing_for_a_key_with_no_object_is_404() {
     let stack = Stack::start().await;
     let secret = client_secret();
-    let response = stack
-        .create_upload(
-            &secret,
-            &json!({"session_id": "s", "content_type": "audio/wav", "content_length": 10}),
-        )
-        .await;
+    let response = stack.create_wav_upload(&secret, 10).await;
     let key = response.json::<Value>().await.unwrap()["key"]
         .as_str()
         .unwrap()
@@ -355,12 +345,7 @@ async fn health_reports_the_checks_lifetimes_and_counters() {
     clock.advance(1);
     assert_eq!(stack.redeem(&token, false).await.status(), 410);
 
-    let response = stack
-        .http
-        .get(stack.url("/api/recovery/health"))
-        .send()
-        .await
-        .unwrap();
+    let response = stack.health().await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
@@ -398,16 +383,7 @@ async fn an_unreachable_table_or_bucket_is_a_503_not_a_panic() {
     let broken = Stack::serve(app, config, stack.sdk.clone()).await;
 
     // WHEN the health route and a redeem are called THEN both answer 503 problems
-    let health = problem(
-        broken
-            .http
-            .get(broken.url("/api/recovery/health"))
-            .send()
-            .await
-            .unwrap(),
-        503,
-    )
-    .await;
+    let health = problem(broken.health().await, 503).await;
     assert_eq!(
         health["checks"],
         json!({"table": "unavailable", "bucket": "unavailable"})
@@ -461,12 +437,7 @@ async fn the_api_answers_cors_preflights_for_allowed_origins_only() {
 async fn the_bucket_lets_the_allowed_origin_put_and_get_with_presigned_urls() {
     let stack = Stack::start().await;
     let secret = client_secret();
-    let response = stack
-        .create_upload(
-            &secret,
-            &json!({"session_id": "s", "content_type": "audio/wav", "content_length": 10}),
-        )
-        .await;
+    let response = stack.create_wav_upload(&secret, 10).await;
     let upload: Value = response.json().await.unwrap();
     let preflight = stack
         .http

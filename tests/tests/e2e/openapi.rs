@@ -98,12 +98,7 @@ async fn real_responses_match_the_documented_schemas() {
     checked(&openapi, route, stack.redeem("nope", false).await).await;
     checked(&openapi, route, stack.redeem(&"A".repeat(43), false).await).await;
 
-    let health = stack
-        .http
-        .get(stack.url("/api/recovery/health"))
-        .send()
-        .await
-        .unwrap();
+    let health = stack.health().await;
     checked(&openapi, "GET /api/recovery/health", health).await;
 
     let revoke = stack.revoke(&secret, token, false).await;

@@ -111,11 +111,6 @@ async fn provisioning_twice_changes_nothing_and_fails_nothing() {
     )
     .await
     .unwrap();
-    let health = stack
-        .http
-        .get(stack.url("/api/recovery/health"))
-        .send()
-        .await
-        .unwrap();
+    let health = stack.health().await;
     assert_eq!(health.status(), 200);
 }
