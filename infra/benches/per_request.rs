@@ -1,6 +1,7 @@
 //! Per-request CPU cost of the two hot routes with the in-memory stores (event parsing, handler,
-//! response included), of presigning one GET with the real S3 presigner, and — in the same run,
-//! as the floor — a bare SigV4 key derivation plus signature with HMAC-SHA256.
+//! response included), of presigning one GET as the redeem route does (`S3AudioStore`, and the
+//! SDK's operation pipeline it replaced, for comparison), and — in the same run, as the floor — a
+//! bare SigV4 key derivation plus signature with HMAC-SHA256.
 //!
 //! `cargo bench -p recovery-infra --bench per_request` (or `scripts/measure-functions.sh`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -8,11 +9,14 @@
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use criterion::{Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use recovery_infra::gateway::Function;
 use recovery_shared::apigw::HttpApiEvent;
 use recovery_shared::memory::StoredObject;
+use recovery_shared::ports::{AudioStore, DownloadSpec};
+use recovery_shared::s3::S3AudioStore;
 use recovery_shared::testing::{self, body_json};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -108,32 +112,54 @@ fn benches(c: &mut Criterion) {
         },
     );
 
-    // The real presigner, with static credentials: no network, no credential chain.
+    // Presigning one GET as the redeem route does: `S3AudioStore::presign_download`, with static
+    // credentials (no network, no credential chain). Its first call resolves the endpoint; the
+    // warm-up absorbs it.
+    let credentials = Credentials::new("AKIDEXAMPLE", "secret", None, None, "bench");
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::new()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(
-                "AKIDEXAMPLE",
-                "secret",
-                None,
-                None,
-                "bench",
-            ))
+            .credentials_provider(credentials.clone())
             .build(),
     );
+    let store = S3AudioStore::new(
+        s3.clone(),
+        "audio",
+        Some(SharedCredentialsProvider::new(credentials)),
+    );
+    let disposition = "attachment; filename=\"take.wav\"";
+    c.bench_function("presign one GET (S3AudioStore, aws-sigv4)", |b| {
+        b.to_async(&rt).iter(|| async {
+            let presigned = store
+                .presign_download(DownloadSpec {
+                    key: &key,
+                    content_disposition: disposition,
+                    content_type: "audio/wav",
+                    expires_in: Duration::from_secs(300),
+                })
+                .await
+                .unwrap();
+            std::hint::black_box(presigned.url.len());
+        });
+    });
+
+    // For comparison: the same URL through the SDK's operation pipeline, as it was presigned
+    // before shared/src/presign.rs.
     let presigning = aws_sdk_s3::presigning::PresigningConfig::builder()
         .start_time(SystemTime::now())
         .expires_in(Duration::from_secs(300))
         .build()
         .unwrap();
-    c.bench_function("presign one GET (aws-sdk-s3)", |b| {
+    c.bench_function("presign one GET (aws-sdk-s3 orchestrator)", |b| {
         b.to_async(&rt).iter(|| async {
             let presigned = s3
                 .get_object()
                 .bucket("audio")
                 .key(&key)
-                .response_content_disposition("attachment; filename=\"take.wav\"")
+                .response_content_disposition(disposition)
+                .response_content_type("audio/wav")
+                .response_cache_control("no-store")
                 .presigned(presigning.clone())
                 .await
                 .unwrap();

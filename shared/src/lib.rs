@@ -12,6 +12,7 @@ pub mod http;
 pub mod memory;
 pub mod metrics;
 pub mod ports;
+pub mod presign;
 pub mod problem;
 pub mod runtime;
 pub mod s3;

@@ -1,7 +1,9 @@
 //! The S3 adapter of [`AudioStore`].
 
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::{PresignedRequest as SdkPresigned, PresigningConfig};
@@ -11,6 +13,7 @@ use crate::domain::AudioKey;
 use crate::ports::{
     AudioStore, DownloadSpec, ObjectInfo, PresignedRequest, StoreError, StoreResult, UploadSpec,
 };
+use crate::presign::{GetPresigner, ResponseOverrides};
 
 /// Object metadata key for the name given at upload (sent as `x-amz-meta-filename`).
 const FILENAME_META: &str = "filename";
@@ -26,11 +29,16 @@ pub struct S3AudioStore {
     client: Client,
     bucket: String,
     credentials: Option<SharedCredentialsProvider>,
+    /// Signs the redeem route's GETs without the SDK's per-call pipeline (see `presign.rs`). Built
+    /// on the first GET, as resolving the endpoint runs (and stops) an SDK operation; shared by
+    /// clones.
+    get_presigner: Arc<OnceLock<GetPresigner>>,
 }
 
 impl S3AudioStore {
-    /// `credentials` is the provider that signs URLs; it is asked for its expiry so that a URL is
-    /// never reported to live longer than its signature does.
+    /// `credentials` is the provider that signs URLs: presigned GETs are signed with what it
+    /// provides, and it is asked for its expiry so that a URL is never reported to live longer
+    /// than its signature does. Without one, presigned GETs fail.
     pub fn new(
         client: Client,
         bucket: impl Into<String>,
@@ -40,7 +48,28 @@ impl S3AudioStore {
             client,
             bucket: bucket.into(),
             credentials,
+            get_presigner: Arc::default(),
         }
+    }
+
+    async fn get_presigner(&self) -> StoreResult<&GetPresigner> {
+        if let Some(presigner) = self.get_presigner.get() {
+            return Ok(presigner);
+        }
+        // Two first calls at once both resolve; the results are the same and one is kept.
+        let presigner = GetPresigner::for_client(&self.client, &self.bucket).await?;
+        Ok(self.get_presigner.get_or_init(|| presigner))
+    }
+
+    async fn signing_credentials(&self) -> StoreResult<Option<Credentials>> {
+        let Some(provider) = &self.credentials else {
+            return Ok(None);
+        };
+        provider
+            .provide_credentials()
+            .await
+            .map(Some)
+            .map_err(|e| StoreError::unavailable("loading signing credentials failed", e))
     }
 }
 
@@ -85,18 +114,24 @@ impl AudioStore for S3AudioStore {
     }
 
     async fn presign_download(&self, spec: DownloadSpec<'_>) -> StoreResult<PresignedRequest> {
-        let presigned = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(spec.key)
-            .response_content_disposition(spec.content_disposition)
-            .response_content_type(spec.content_type)
-            .response_cache_control("no-store")
-            .presigned(presigning(spec.expires_in)?)
-            .await
-            .map_err(|e| StoreError::unavailable("presigning GetObject failed", e))?;
-        Ok(to_port(&presigned))
+        let presigner = self.get_presigner().await?;
+        let credentials = self.signing_credentials().await?.ok_or_else(|| {
+            StoreError::unavailable(
+                "presigning GetObject failed",
+                anyhow::anyhow!("the S3 store has no signing credentials provider"),
+            )
+        })?;
+        presigner.presign_get(
+            spec.key,
+            &ResponseOverrides {
+                cache_control: Some("no-store"),
+                content_disposition: Some(spec.content_disposition),
+                content_type: Some(spec.content_type),
+            },
+            spec.expires_in,
+            SystemTime::now(),
+            &credentials,
+        )
     }
 
     async fn head_audio(&self, key: &AudioKey) -> StoreResult<Option<ObjectInfo>> {
@@ -147,13 +182,9 @@ impl AudioStore for S3AudioStore {
     }
 
     async fn signing_credentials_expiry(&self) -> StoreResult<Option<i64>> {
-        let Some(provider) = &self.credentials else {
+        let Some(credentials) = self.signing_credentials().await? else {
             return Ok(None);
         };
-        let credentials = provider
-            .provide_credentials()
-            .await
-            .map_err(|e| StoreError::unavailable("loading signing credentials failed", e))?;
         Ok(credentials.expiry().map(|at| {
             at.duration_since(UNIX_EPOCH)
                 .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -168,4 +199,75 @@ pub fn now_epoch_seconds() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    use std::time::Duration;
+
+    use aws_sdk_s3::config::{BehaviorVersion, Region};
+
+    fn store(credentials: Option<SharedCredentialsProvider>) -> S3AudioStore {
+        let client = Client::from_conf(
+            aws_sdk_s3::config::Builder::new()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("eu-west-1"))
+                .build(),
+        );
+        S3AudioStore::new(client, "audio", credentials)
+    }
+
+    fn spec() -> DownloadSpec<'static> {
+        DownloadSpec {
+            key: "recovery/o/s/x.wav",
+            content_disposition: "attachment; filename=\"take 1.wav\"",
+            content_type: "audio/wav",
+            expires_in: Duration::from_secs(120),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_download_is_signed_with_the_providers_credentials_and_the_response_overrides() {
+        let provider = SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            Some("token".to_owned()),
+            None,
+            "test",
+        ));
+        let presigned = store(Some(provider))
+            .presign_download(spec())
+            .await
+            .unwrap();
+        assert_eq!(presigned.method, "GET");
+        assert!(presigned.headers.is_empty());
+        let url = presigned.url;
+        assert!(
+            url.starts_with("https://audio.s3.eu-west-1.amazonaws.com/recovery/o/s/x.wav?x-id=GetObject&response-cache-control=no-store&response-content-disposition=attachment%3B%20filename%3D%22take%201.wav%22&response-content-type=audio%2Fwav&"),
+            "{url}"
+        );
+        for param in [
+            "X-Amz-Credential=AKIDEXAMPLE%2F",
+            "X-Amz-Expires=120&",
+            "X-Amz-Security-Token=token",
+            "X-Amz-Signature=",
+        ] {
+            assert!(url.contains(param), "{param} in {url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_credentials_provider_a_download_is_unavailable() {
+        assert!(matches!(
+            store(None).presign_download(spec()).await,
+            Err(StoreError::Unavailable { .. })
+        ));
+        assert_eq!(
+            store(None).signing_credentials_expiry().await.unwrap(),
+            None
+        );
+    }
 }
