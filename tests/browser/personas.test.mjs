@@ -27,6 +27,9 @@ test('writer: after a kill the banner is in the first paint and restore brings t
   ({ browser, log, page } = await start(profile));
   assert.deepEqual((await log.waitFor('ready')).detail.crashed, [id]);
   assert.ok(await page.isVisible(tid('recovery-banner')), 'the banner is shown');
+  // The paint timing entry is queued once the frame is presented, which can trail the page's
+  // own ready event on a busy machine.
+  await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length > 0, null, { timeout: 15_000 });
   const paint = await page.evaluate(() => ({
     fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime,
     banner: Number(document.querySelector('[data-testid="recovery-banner"]').dataset.shownAt),
