@@ -270,18 +270,24 @@ fn dispatch(target: &web_sys::EventTarget, name: &str) {
     target.dispatch_event(&event).unwrap();
 }
 
+/// A store that listens to page events, its autosave far from flushing by
+/// itself: only a page event writes.
+async fn open_listening(db: &str, tab: &str) -> Store {
+    Store::open(OpenOptions {
+        debounce_ms: 60_000,
+        max_wait_ms: 60_000,
+        listen_page_events: true,
+        ..options(db, tab)
+    })
+    .await
+    .unwrap()
+}
+
 #[wasm_bindgen_test]
 async fn autosave_is_flushed_when_the_page_is_hidden() {
     // GIVEN a queued snapshot far from its debounce
     let db = unique_db("hidden");
-    let store = Store::open(OpenOptions {
-        debounce_ms: 60_000,
-        max_wait_ms: 60_000,
-        listen_page_events: true,
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
+    let store = open_listening(&db, "tab-a").await;
     store.autosave(input("s1", "typed just now"));
     // WHEN the page becomes hidden (tab switch, phone lock)
     let document = web_sys::window().unwrap().document().unwrap();
@@ -303,14 +309,7 @@ async fn autosave_is_flushed_when_the_page_is_hidden() {
 #[wasm_bindgen_test]
 async fn pagehide_flushes_and_marks_a_clean_exit() {
     let db = unique_db("pagehide");
-    let a = Store::open(OpenOptions {
-        debounce_ms: 60_000,
-        max_wait_ms: 60_000,
-        listen_page_events: true,
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
+    let a = open_listening(&db, "tab-a").await;
     a.autosave(input("s1", "last words"));
     dispatch(&web_sys::window().unwrap(), "pagehide");
     eventually(|| !a.has_pending()).await;
@@ -331,12 +330,7 @@ async fn pagehide_flushes_and_marks_a_clean_exit() {
 async fn the_clean_exit_mark_is_issued_before_the_pagehide_handler_returns() {
     // GIVEN a tab whose work is saved
     let db = unique_db("pagehide-now");
-    let a = Store::open(OpenOptions {
-        listen_page_events: true,
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
+    let a = open_listening(&db, "tab-a").await;
     a.save(input("s1", "saved")).await.unwrap();
     // WHEN the page is torn down right after its pagehide handlers ran (here
     // the connection closes in the same task: no transaction can start later)
