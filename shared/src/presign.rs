@@ -368,14 +368,7 @@ mod tests {
             )
             .await
             .unwrap();
-        PresignedRequest {
-            method: presigned.method().to_owned(),
-            url: presigned.uri().to_owned(),
-            headers: presigned
-                .headers()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
-                .collect(),
-        }
+        crate::s3::to_port(&presigned)
     }
 
     /// Scheme, host, port, path and the multiset of decoded query parameters.

@@ -78,7 +78,8 @@ fn presigning(expires_in: std::time::Duration) -> StoreResult<PresigningConfig> 
         .map_err(|e| StoreError::unavailable("invalid presigning lifetime", e))
 }
 
-fn to_port(p: &SdkPresigned) -> PresignedRequest {
+/// The SDK's presigned request as the port's (header names lower-cased).
+pub(crate) fn to_port(p: &SdkPresigned) -> PresignedRequest {
     PresignedRequest {
         method: p.method().to_owned(),
         url: p.uri().to_owned(),
