@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use aws_config::SdkConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
     TimeToLiveSpecification, TimeToLiveStatus,
@@ -32,8 +33,20 @@ pub async fn provision(
     template: &Template,
     target: &Target<'_>,
 ) -> anyhow::Result<()> {
-    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
-    let s3 = recovery_shared::aws::s3_client(sdk, target.s3_force_path_style);
+    // The functions' SDK settings give one operation 4 s, right for a request but not for setting
+    // up: a busy emulator (DynamoDB Local's first CreateTable on a loaded machine) can take longer.
+    let sdk = sdk
+        .to_builder()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .operation_timeout(Duration::from_secs(90))
+                .build(),
+        )
+        .build();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let s3 = recovery_shared::aws::s3_client(&sdk, target.s3_force_path_style);
     provision_table(&dynamodb, &template.table()?, target.table).await?;
     provision_bucket(&s3, &template.bucket()?, target).await?;
     Ok(())
