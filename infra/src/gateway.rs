@@ -3,7 +3,6 @@
 //! run, in-process. Everything else is the demo page directory.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,69 +28,7 @@ use crate::template::{Route, Template};
 /// API Gateway's payload limit for HTTP APIs.
 const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 
-/// The functions of the stack, by their logical id in `template.yaml`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    CreateUpload,
-    IssueToken,
-    RedeemToken,
-    RevokeToken,
-    Health,
-}
-
-impl Function {
-    pub const ALL: [Function; 5] = [
-        Function::CreateUpload,
-        Function::IssueToken,
-        Function::RedeemToken,
-        Function::RevokeToken,
-        Function::Health,
-    ];
-
-    pub fn logical_id(self) -> &'static str {
-        match self {
-            Function::CreateUpload => "CreateUploadFunction",
-            Function::IssueToken => "IssueTokenFunction",
-            Function::RedeemToken => "RedeemTokenFunction",
-            Function::RevokeToken => "RevokeTokenFunction",
-            Function::Health => "HealthFunction",
-        }
-    }
-
-    /// The route the handler says it serves (its `ROUTE` constant).
-    pub fn route(self) -> &'static str {
-        match self {
-            Function::CreateUpload => create_upload::ROUTE,
-            Function::IssueToken => issue_token::ROUTE,
-            Function::RedeemToken => redeem_token::ROUTE,
-            Function::RevokeToken => revoke_token::ROUTE,
-            Function::Health => health::ROUTE,
-        }
-    }
-
-    pub fn from_logical_id(id: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|f| f.logical_id() == id)
-    }
-
-    /// Runs this function's handler on `req`, as its Lambda would.
-    pub async fn invoke<T, A>(self, app: &App<T, A>, req: lambda_http::Request) -> Response<Body>
-    where
-        T: TokenStore,
-        A: AudioStore,
-    {
-        let result: Result<Response<Body>, Infallible> = match self {
-            Function::CreateUpload => create_upload::handle(app, req).await,
-            Function::IssueToken => issue_token::handle(app, req).await,
-            Function::RedeemToken => redeem_token::handle(app, req).await,
-            Function::RevokeToken => revoke_token::handle(app, req).await,
-            Function::Health => health::handle(app, req).await,
-        };
-        match result {
-            Ok(response) => response,
-            Err(never) => match never {},
-        }
-    }
-}
+pub use crate::functions::Function;
 
 #[derive(Debug, Clone, Default)]
 pub struct GatewayOptions {
