@@ -5,12 +5,16 @@
 
 use std::path::Path;
 
-use std::collections::BTreeMap;
+mod shapes;
 
 use anyhow::{Context as _, bail};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
 use serde_yaml_ng::Value;
+
+pub use shapes::Resource;
+use shapes::{
+    ApiProperties, BucketProperties, Document, FunctionMetadata, FunctionProperties,
+    IntegrationProperties, PolicyDocument, RouteProperties, TableProperties,
+};
 
 /// One route of the HTTP API and the function that serves it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -85,243 +89,6 @@ pub struct FunctionSpec {
     /// `Metadata.BuildProperties.Binary`: the crate (and binary) of `functions/`.
     pub binary: String,
 }
-
-// ---- the template's shapes ------------------------------------------------------------------
-// Only what the local stand-ins read is modelled; serde skips every other resource, property and
-// field, so the stack can grow (WAF, quotas, throttling...) without touching this reader. Values
-// that CloudFormation lets an intrinsic function stand in for (`!Sub`, `!GetAtt`, `!If`) stay
-// YAML values and are read with `tagged`.
-
-#[derive(Debug, Clone, Deserialize)]
-struct Document {
-    #[serde(rename = "Resources")]
-    resources: BTreeMap<String, Resource>,
-    #[serde(rename = "Conditions", default)]
-    conditions: BTreeMap<String, Value>,
-}
-
-/// A resource: its type, and its properties read by type on demand.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Resource {
-    #[serde(rename = "Type")]
-    pub kind: String,
-    #[serde(default)]
-    pub condition: Option<String>,
-    #[serde(default)]
-    pub metadata: Value,
-    #[serde(default)]
-    pub properties: Value,
-}
-
-impl Resource {
-    /// The properties as `T`; `what` names the resource in the error.
-    fn properties<T: DeserializeOwned>(&self, what: &str) -> anyhow::Result<T> {
-        serde_yaml_ng::from_value(self.properties.clone())
-            .with_context(|| format!("reading the properties of {what}"))
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RouteProperties {
-    route_key: String,
-    /// `!Sub "integrations/${SomeIntegration}"`.
-    target: Value,
-    /// `NONE`, or `!If [UseJwtAuthorizer, JWT, NONE]`; API Gateway's default is `NONE`.
-    #[serde(default)]
-    authorization_type: Option<Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct IntegrationProperties {
-    /// `!GetAtt SomeFunction.Arn`.
-    integration_uri: Value,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ApiProperties {
-    #[serde(default)]
-    cors_configuration: Option<ApiCorsProperties>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ApiCorsProperties {
-    #[serde(default, deserialize_with = "strings")]
-    allow_methods: Vec<String>,
-    #[serde(default, deserialize_with = "strings")]
-    allow_headers: Vec<String>,
-    #[serde(default)]
-    max_age: u64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TableProperties {
-    #[serde(default)]
-    key_schema: Vec<KeySchemaElement>,
-    #[serde(default)]
-    attribute_definitions: Vec<AttributeDefinition>,
-    #[serde(default)]
-    billing_mode: Option<String>,
-    #[serde(default)]
-    time_to_live_specification: Option<TimeToLive>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeySchemaElement {
-    attribute_name: String,
-    key_type: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AttributeDefinition {
-    attribute_name: String,
-    attribute_type: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TimeToLive {
-    #[serde(default)]
-    attribute_name: Option<String>,
-    #[serde(default)]
-    enabled: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct BucketProperties {
-    #[serde(default)]
-    public_access_block_configuration: PublicAccessBlock,
-    #[serde(default)]
-    bucket_encryption: Option<BucketEncryption>,
-    #[serde(default)]
-    cors_configuration: Option<BucketCors>,
-    #[serde(default)]
-    lifecycle_configuration: Option<Lifecycle>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PublicAccessBlock {
-    #[serde(default)]
-    block_public_acls: bool,
-    #[serde(default)]
-    block_public_policy: bool,
-    #[serde(default)]
-    ignore_public_acls: bool,
-    #[serde(default)]
-    restrict_public_buckets: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct BucketEncryption {
-    #[serde(default)]
-    server_side_encryption_configuration: Vec<EncryptionRule>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct EncryptionRule {
-    #[serde(default)]
-    server_side_encryption_by_default: Option<EncryptionByDefault>,
-}
-
-#[derive(Debug, Deserialize)]
-struct EncryptionByDefault {
-    #[serde(rename = "SSEAlgorithm")]
-    sse_algorithm: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct BucketCors {
-    #[serde(default)]
-    cors_rules: Vec<BucketCorsRule>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct BucketCorsRule {
-    #[serde(default, deserialize_with = "strings")]
-    allowed_methods: Vec<String>,
-    #[serde(default, deserialize_with = "strings")]
-    allowed_headers: Vec<String>,
-    #[serde(default, deserialize_with = "strings")]
-    exposed_headers: Vec<String>,
-    #[serde(default)]
-    max_age: Option<i32>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Lifecycle {
-    #[serde(default)]
-    rules: Vec<LifecycleRuleProperties>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct LifecycleRuleProperties {
-    #[serde(default)]
-    id: Option<String>,
-    status: String,
-    #[serde(default)]
-    prefix: Option<String>,
-    #[serde(default)]
-    expiration_in_days: Option<i32>,
-    #[serde(default)]
-    abort_incomplete_multipart_upload: Option<AbortIncomplete>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AbortIncomplete {
-    days_after_initiation: i32,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FunctionProperties {
-    /// A list of policy documents, SAM policy templates and managed policy names.
-    #[serde(default)]
-    policies: Value,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PolicyDocument {
-    statement: Vec<Statement>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Statement {
-    effect: String,
-    #[serde(default, deserialize_with = "strings")]
-    action: Vec<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct FunctionMetadata {
-    #[serde(rename = "BuildProperties", default)]
-    build_properties: BuildProperties,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct BuildProperties {
-    #[serde(rename = "Binary", default)]
-    binary: Option<String>,
-}
-
-// ---- reading ----------------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
 pub struct Template {
@@ -550,20 +317,6 @@ impl Template {
     }
 }
 
-/// A string or a list of strings; intrinsic functions (tagged values) are skipped, since the
-/// local stand-ins supply those values themselves.
-fn strings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
-    Ok(match Value::deserialize(deserializer)? {
-        Value::String(s) => vec![s],
-        Value::Sequence(items) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    })
-}
-
 /// The string argument of an intrinsic function written in short form (`!Sub ...`, `!GetAtt ...`).
 fn tagged_str<'a>(value: &'a Value, function: &str) -> Option<&'a str> {
     tagged(value, function)?.as_str()
@@ -589,6 +342,8 @@ pub fn repo_template_path() -> std::path::PathBuf {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use serde::Deserialize;
+    use shapes::strings;
 
     fn template() -> Template {
         Template::load(&repo_template_path()).unwrap()
