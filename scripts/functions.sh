@@ -2,7 +2,7 @@
 # Prints the crate (and binary) of every function of template.yaml, one a line: the
 # `Binary:` of each function's `Metadata.BuildProperties`. The builds (`make deploy-check`,
 # `make measure`) take their `-p` lists from here, so template.yaml is the one list of the
-# functions; infra/src/template.rs reads the same entries, and its tests check that they name
+# functions; infra/src/template/ reads the same entries, and its tests check that they name
 # exactly the crates of functions/.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

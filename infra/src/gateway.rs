@@ -43,7 +43,7 @@ pub struct GatewayOptions {
     pub react_dir: Option<PathBuf>,
     /// CORS origins (`*` for any); empty disables CORS.
     pub allowed_origins: Vec<String>,
-    /// Also serve the development speech endpoint (`POST /v1/audio/speech`, see `speech.rs`).
+    /// Also serve the development speech endpoint (`POST /v1/audio/speech`, see `speech/`).
     pub dev_speech: bool,
     /// JWT mode: bearer tokens checked as API Gateway's JWT authorizer does, on the routes the
     /// template puts behind it (see `jwt.rs`). `None`: no authorizer, as in a stack without
