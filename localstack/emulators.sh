@@ -76,15 +76,25 @@ start_dynamodb() { # PORT STATE_DIR
 }
 
 stop_emulators() { # STATE_DIR
-  local state=$1 f pid
+  local state=$1 f pid pids=() alive=() i
   stop_localstack_container "$state"
   for f in "$state"/dynamodb-bridge.pid "$state"/dynamodb.pid "$state"/localstack.pid; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
-    pkill -TERM -P "$pid" 2>/dev/null || true
-    kill -TERM "$pid" 2>/dev/null || true
+    pids+=("$pid" $(pgrep -P "$pid" 2>/dev/null || true))
     rm -f "$f"
   done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  # LocalStack sometimes hangs in its shutdown (seen after its state directory was removed):
+  # whatever has not exited after 5 s is killed, so no emulator outlives its run.
+  for ((i = 0; i < 50; i++)); do
+    alive=()
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive+=("$pid"); done
+    [ ${#alive[@]} -gt 0 ] || return 0
+    sleep 0.1
+  done
+  kill -KILL "${alive[@]}" 2>/dev/null || true
 }
 
 # With a Docker engine, LOCAL_AWS=docker runs LocalStack's container for both services instead,
