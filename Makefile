@@ -21,8 +21,7 @@ deploy-check:
 	  cfn-lint template.yaml && \
 	  sam validate --lint --template template.yaml && \
 	  sam validate --template template.yaml --region us-east-1 && \
-	  cargo lambda build --release --arm64 --locked \
-	    -p create-upload -p issue-token -p redeem-token -p revoke-token -p health && \
+	  cargo lambda build --release --arm64 --locked $$(bash scripts/functions.sh | sed "s/^/-p /") && \
 	  ls -l target/lambda/*/bootstrap'
 
 # Size, init time, RSS and per-request CPU of the functions (the README's table).

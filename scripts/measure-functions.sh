@@ -10,7 +10,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-functions=(create-upload issue-token redeem-token revoke-token health)
+mapfile -t functions < <(bash scripts/functions.sh)
 out="$root/target/measurements"
 mkdir -p "$out"
 

@@ -2,7 +2,9 @@
 //! functions' own handler code, provisioning of the table and bucket on the emulators, and a
 //! development speech endpoint for the demo page.
 
+pub mod functions;
 pub mod gateway;
+pub mod jwt;
 pub mod provision;
 pub mod speech;
 pub mod template;

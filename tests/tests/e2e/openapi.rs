@@ -1,5 +1,5 @@
-//! openapi.yaml stays true: the same routes as template.yaml, the statuses the API table of
-//! DESIGN.md names, and real responses that match its schemas.
+//! openapi.yaml stays true: the same routes as template.yaml, the statuses the README's API table
+//! names (docs/architecture.md, "The API contract"), and real responses that match its schemas.
 
 use recovery_e2e::openapi::OpenApi;
 use recovery_e2e::{Stack, client_secret};

@@ -5,8 +5,16 @@
 
 use std::path::Path;
 
+mod shapes;
+
 use anyhow::{Context as _, bail};
 use serde_yaml_ng::Value;
+
+pub use shapes::Resource;
+use shapes::{
+    ApiProperties, BucketProperties, Document, FunctionMetadata, FunctionProperties,
+    IntegrationProperties, PolicyDocument, RouteProperties, TableProperties,
+};
 
 /// One route of the HTTP API and the function that serves it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -16,6 +24,9 @@ pub struct Route {
     pub path: String,
     /// The logical id of the function in the template.
     pub function: String,
+    /// Whether the route is behind the stack's JWT authorizer when it has one: its
+    /// `AuthorizationType` is anything but `NONE` (`!If [UseJwtAuthorizer, JWT, NONE]`).
+    pub authorizer: bool,
 }
 
 impl Route {
@@ -71,9 +82,17 @@ pub struct FunctionPolicy {
     pub actions: Vec<String>,
 }
 
+/// One function of the stack: its logical id and the workspace binary cargo-lambda builds for it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FunctionSpec {
+    pub logical_id: String,
+    /// `Metadata.BuildProperties.Binary`: the crate (and binary) of `functions/`.
+    pub binary: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Template {
-    root: Value,
+    doc: Document,
 }
 
 impl Template {
@@ -84,35 +103,33 @@ impl Template {
     }
 
     pub fn parse(text: &str) -> anyhow::Result<Self> {
-        let root: Value = serde_yaml_ng::from_str(text)?;
-        if root.get("Resources").and_then(Value::as_mapping).is_none() {
-            bail!("the template has no Resources");
-        }
-        Ok(Self { root })
-    }
-
-    fn resources(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.root
-            .get("Resources")
-            .and_then(Value::as_mapping)
-            .into_iter()
-            .flatten()
-            .filter_map(|(k, v)| Some((k.as_str()?, v)))
+        let doc: Document =
+            serde_yaml_ng::from_str(text).context("the template has no Resources")?;
+        Ok(Self { doc })
     }
 
     fn resources_of_type<'a>(
         &'a self,
         kind: &'a str,
-    ) -> impl Iterator<Item = (&'a str, &'a Value)> {
-        self.resources()
-            .filter(move |(_, r)| r.get("Type").and_then(Value::as_str) == Some(kind))
+    ) -> impl Iterator<Item = (&'a str, &'a Resource)> {
+        self.doc
+            .resources
+            .iter()
+            .filter(move |(_, r)| r.kind == kind)
+            .map(|(name, r)| (name.as_str(), r))
     }
 
-    fn resource(&self, name: &str) -> Option<&Value> {
-        self.resources().find(|(n, _)| *n == name).map(|(_, r)| r)
+    /// A resource by its logical id.
+    pub fn resource(&self, name: &str) -> Option<&Resource> {
+        self.doc.resources.get(name)
     }
 
-    fn only_resource<'a>(&'a self, kind: &'a str) -> anyhow::Result<(&'a str, &'a Value)> {
+    /// A condition of the template's `Conditions`, as written.
+    pub fn condition(&self, name: &str) -> Option<&Value> {
+        self.doc.conditions.get(name)
+    }
+
+    fn only_resource<'a>(&'a self, kind: &'a str) -> anyhow::Result<(&'a str, &'a Resource)> {
         let mut found = self.resources_of_type(kind);
         let first = found
             .next()
@@ -128,39 +145,31 @@ impl Template {
     pub fn routes(&self) -> anyhow::Result<Vec<Route>> {
         let mut routes = Vec::new();
         for (name, resource) in self.resources_of_type("AWS::ApiGatewayV2::Route") {
-            let props = resource.get("Properties");
-            let key = props
-                .and_then(|p| p.get("RouteKey"))
-                .and_then(Value::as_str)
-                .with_context(|| format!("route {name} has no RouteKey"))?;
+            let props: RouteProperties = resource.properties(&format!("route {name}"))?;
+            let key = &props.route_key;
             let (method, path) = key.split_once(' ').with_context(|| {
                 format!("route {name}: RouteKey \"{key}\" is not \"METHOD /path\"")
             })?;
-            // `Target: !Sub "integrations/${SomeIntegration}"`.
-            let integration = props
-                .and_then(|p| p.get("Target"))
-                .and_then(|t| tagged(t, "Sub"))
-                .and_then(Value::as_str)
-                .and_then(|t| t.strip_prefix("integrations/${"))
-                .and_then(|t| t.strip_suffix('}'))
+            let integration = tagged_str(&props.target, "Sub")
+                .and_then(|t| t.strip_prefix("integrations/${")?.strip_suffix('}'))
                 .with_context(|| {
                     format!("route {name}: Target must be !Sub \"integrations/${{Integration}}\"")
                 })?;
-            // `IntegrationUri: !GetAtt SomeFunction.Arn`.
             let function = self
                 .resource(integration)
-                .and_then(|i| i.get("Properties"))
-                .and_then(|p| p.get("IntegrationUri"))
-                .and_then(|u| tagged(u, "GetAtt"))
-                .and_then(Value::as_str)
-                .and_then(|arn| arn.strip_suffix(".Arn"))
+                .and_then(|i| i.properties::<IntegrationProperties>(integration).ok())
+                .and_then(|i| tagged_str(&i.integration_uri, "GetAtt")?.strip_suffix(".Arn").map(str::to_owned))
                 .with_context(|| {
                     format!("route {name}: integration {integration} must have IntegrationUri !GetAtt Function.Arn")
                 })?;
+            let authorizer = props
+                .authorization_type
+                .is_some_and(|t| t.as_str() != Some("NONE"));
             routes.push(Route {
                 method: method.to_ascii_uppercase(),
                 path: path.to_owned(),
-                function: function.to_owned(),
+                function,
+                authorizer,
             });
         }
         routes.sort();
@@ -168,129 +177,85 @@ impl Template {
     }
 
     pub fn api_cors(&self) -> anyhow::Result<ApiCors> {
-        let (_, api) = self.only_resource("AWS::ApiGatewayV2::Api")?;
-        let Some(cors) = api
-            .get("Properties")
-            .and_then(|p| p.get("CorsConfiguration"))
-        else {
-            return Ok(ApiCors::default());
-        };
+        let (name, api) = self.only_resource("AWS::ApiGatewayV2::Api")?;
+        let cors = api
+            .properties::<ApiProperties>(name)?
+            .cors_configuration
+            .unwrap_or_default();
         Ok(ApiCors {
-            allow_methods: strings(cors.get("AllowMethods")),
-            allow_headers: strings(cors.get("AllowHeaders")),
-            max_age: cors.get("MaxAge").and_then(Value::as_u64).unwrap_or(0),
+            allow_methods: cors.allow_methods,
+            allow_headers: cors.allow_headers,
+            max_age: cors.max_age,
         })
     }
 
     pub fn table(&self) -> anyhow::Result<TableSpec> {
-        let (_, table) = self.only_resource("AWS::DynamoDB::Table")?;
-        let props = table
-            .get("Properties")
-            .context("the table has no Properties")?;
+        let (name, table) = self.only_resource("AWS::DynamoDB::Table")?;
+        let props: TableProperties = table.properties(name)?;
         let key = props
-            .get("KeySchema")
-            .and_then(Value::as_sequence)
-            .into_iter()
-            .flatten()
-            .find(|k| k.get("KeyType").and_then(Value::as_str) == Some("HASH"))
-            .and_then(|k| k.get("AttributeName"))
-            .and_then(Value::as_str)
+            .key_schema
+            .iter()
+            .find(|k| k.key_type == "HASH")
+            .map(|k| k.attribute_name.clone())
             .context("the table has no HASH key")?;
         let key_type = props
-            .get("AttributeDefinitions")
-            .and_then(Value::as_sequence)
-            .into_iter()
-            .flatten()
-            .find(|a| a.get("AttributeName").and_then(Value::as_str) == Some(key))
-            .and_then(|a| a.get("AttributeType"))
-            .and_then(Value::as_str)
+            .attribute_definitions
+            .iter()
+            .find(|a| a.attribute_name == key)
+            .map(|a| a.attribute_type.clone())
             .context("the table's key has no AttributeDefinition")?;
-        let ttl = props
-            .get("TimeToLiveSpecification")
-            .filter(|t| t.get("Enabled").and_then(Value::as_bool) == Some(true));
         Ok(TableSpec {
-            partition_key: key.to_owned(),
-            partition_key_type: key_type.to_owned(),
+            partition_key: key,
+            partition_key_type: key_type,
             billing_mode: props
-                .get("BillingMode")
-                .and_then(Value::as_str)
-                .unwrap_or("PROVISIONED")
-                .to_owned(),
-            ttl_attribute: ttl
-                .and_then(|t| t.get("AttributeName"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+                .billing_mode
+                .unwrap_or_else(|| "PROVISIONED".to_owned()),
+            ttl_attribute: props
+                .time_to_live_specification
+                .filter(|t| t.enabled)
+                .and_then(|t| t.attribute_name),
         })
     }
 
     pub fn bucket(&self) -> anyhow::Result<BucketSpec> {
-        let (_, bucket) = self.only_resource("AWS::S3::Bucket")?;
-        let props = bucket
-            .get("Properties")
-            .context("the bucket has no Properties")?;
-        let block = props.get("PublicAccessBlockConfiguration");
-        let flag =
-            |name: &str| block.and_then(|b| b.get(name)).and_then(Value::as_bool) == Some(true);
-        let block_public_access = [
-            "BlockPublicAcls",
-            "BlockPublicPolicy",
-            "IgnorePublicAcls",
-            "RestrictPublicBuckets",
-        ]
-        .iter()
-        .all(|name| flag(name));
+        let (name, bucket) = self.only_resource("AWS::S3::Bucket")?;
+        let props: BucketProperties = bucket.properties(name)?;
+        let block = &props.public_access_block_configuration;
+        let block_public_access = block.block_public_acls
+            && block.block_public_policy
+            && block.ignore_public_acls
+            && block.restrict_public_buckets;
         let sse_algorithm = props
-            .get("BucketEncryption")
-            .and_then(|e| e.get("ServerSideEncryptionConfiguration"))
-            .and_then(Value::as_sequence)
-            .and_then(|rules| rules.first())
-            .and_then(|r| r.get("ServerSideEncryptionByDefault"))
-            .and_then(|d| d.get("SSEAlgorithm"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+            .bucket_encryption
+            .and_then(|e| e.server_side_encryption_configuration.into_iter().next())
+            .and_then(|rule| rule.server_side_encryption_by_default)
+            .map(|d| d.sse_algorithm);
         let cors = props
-            .get("CorsConfiguration")
-            .and_then(|c| c.get("CorsRules"))
-            .and_then(Value::as_sequence)
+            .cors_configuration
+            .map(|c| c.cors_rules)
+            .unwrap_or_default()
             .into_iter()
-            .flatten()
             .map(|rule| CorsRule {
-                allowed_methods: strings(rule.get("AllowedMethods")),
-                allowed_headers: strings(rule.get("AllowedHeaders")),
-                exposed_headers: strings(rule.get("ExposedHeaders")),
-                max_age: rule
-                    .get("MaxAge")
-                    .and_then(Value::as_i64)
-                    .and_then(|v| i32::try_from(v).ok()),
+                allowed_methods: rule.allowed_methods,
+                allowed_headers: rule.allowed_headers,
+                exposed_headers: rule.exposed_headers,
+                max_age: rule.max_age,
             })
             .collect();
         let lifecycle = props
-            .get("LifecycleConfiguration")
-            .and_then(|c| c.get("Rules"))
-            .and_then(Value::as_sequence)
+            .lifecycle_configuration
+            .map(|l| l.rules)
+            .unwrap_or_default()
             .into_iter()
-            .flatten()
-            .filter(|rule| rule.get("Status").and_then(Value::as_str) == Some("Enabled"))
+            .filter(|rule| rule.status == "Enabled")
             .map(|rule| {
-                let days = |v: Option<&Value>| {
-                    v.and_then(Value::as_i64)
-                        .and_then(|d| i32::try_from(d).ok())
-                };
                 Ok(LifecycleRule {
-                    id: rule
-                        .get("Id")
-                        .and_then(Value::as_str)
-                        .context("a lifecycle rule has no Id")?
-                        .to_owned(),
-                    prefix: rule
-                        .get("Prefix")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                    expiration_days: days(rule.get("ExpirationInDays")),
-                    abort_incomplete_days: days(
-                        rule.get("AbortIncompleteMultipartUpload")
-                            .and_then(|a| a.get("DaysAfterInitiation")),
-                    ),
+                    id: rule.id.context("a lifecycle rule has no Id")?,
+                    prefix: rule.prefix,
+                    expiration_days: rule.expiration_in_days,
+                    abort_incomplete_days: rule
+                        .abort_incomplete_multipart_upload
+                        .map(|a| a.days_after_initiation),
                 })
             })
             .collect::<anyhow::Result<_>>()?;
@@ -302,21 +267,44 @@ impl Template {
         })
     }
 
-    /// Each function's allowed IAM actions.
+    /// Every function of the stack (`AWS::Serverless::Function`) with the binary it is built
+    /// from; sorted by logical id. The one list of the functions: scripts/functions.sh reads the
+    /// same `Binary` entries for the builds.
+    pub fn functions(&self) -> anyhow::Result<Vec<FunctionSpec>> {
+        self.resources_of_type("AWS::Serverless::Function")
+            .map(|(name, resource)| {
+                let metadata: FunctionMetadata =
+                    serde_yaml_ng::from_value(resource.metadata.clone())
+                        .with_context(|| format!("reading the Metadata of {name}"))?;
+                let binary = metadata
+                    .build_properties
+                    .binary
+                    .with_context(|| format!("{name} has no Metadata.BuildProperties.Binary"))?;
+                Ok(FunctionSpec {
+                    logical_id: name.to_owned(),
+                    binary,
+                })
+            })
+            .collect()
+    }
+
+    /// Each function's allowed IAM actions: the `Allow` statements of its policy documents
+    /// (policy templates and managed policy names are not documents, and are skipped).
     pub fn function_policies(&self) -> Vec<FunctionPolicy> {
         self.resources_of_type("AWS::Serverless::Function")
             .map(|(function, resource)| {
-                let mut actions: Vec<String> = resource
-                    .get("Properties")
-                    .and_then(|p| p.get("Policies"))
-                    .and_then(Value::as_sequence)
+                let policies = resource
+                    .properties::<FunctionProperties>(function)
+                    .map(|p| p.policies)
+                    .unwrap_or_default();
+                let mut actions: Vec<String> = policies
+                    .as_sequence()
                     .into_iter()
                     .flatten()
-                    .filter_map(|p| p.get("Statement"))
-                    .filter_map(Value::as_sequence)
-                    .flatten()
-                    .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
-                    .flat_map(|s| strings(s.get("Action")))
+                    .filter_map(|p| serde_yaml_ng::from_value::<PolicyDocument>(p.clone()).ok())
+                    .flat_map(|doc| doc.statement)
+                    .filter(|s| s.effect == "Allow")
+                    .flat_map(|s| s.action)
                     .collect();
                 actions.sort();
                 actions.dedup();
@@ -329,21 +317,12 @@ impl Template {
     }
 }
 
-/// A string or a list of strings; intrinsic functions (tagged values) are skipped, since the
-/// local stand-ins supply those values themselves.
-fn strings(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Sequence(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    }
+/// The string argument of an intrinsic function written in short form (`!Sub ...`, `!GetAtt ...`).
+fn tagged_str<'a>(value: &'a Value, function: &str) -> Option<&'a str> {
+    tagged(value, function)?.as_str()
 }
 
-/// The value of an intrinsic function written in short form (`!Sub ...`, `!GetAtt ...`).
+/// The value of an intrinsic function written in short form.
 fn tagged<'a>(value: &'a Value, function: &str) -> Option<&'a Value> {
     match value {
         Value::Tagged(t) if t.tag == function => Some(&t.value),
@@ -363,6 +342,8 @@ pub fn repo_template_path() -> std::path::PathBuf {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use serde::Deserialize;
+    use shapes::strings;
 
     fn template() -> Template {
         Template::load(&repo_template_path()).unwrap()
@@ -419,42 +400,37 @@ mod tests {
         assert_eq!(bucket.cors[0].allowed_methods, ["GET", "PUT"]);
     }
 
-    fn resource<'a>(template: &'a Template, name: &str) -> &'a Value {
+    fn resource<'a>(template: &'a Template, name: &str) -> &'a Resource {
         template
             .resource(name)
             .unwrap_or_else(|| panic!("no {name}"))
     }
 
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct AuthorizerProperties {
+        authorizer_type: String,
+        #[serde(deserialize_with = "strings")]
+        identity_source: Vec<String>,
+    }
+
     #[test]
     fn every_route_but_health_is_behind_the_optional_jwt_authorizer() {
         let template = template();
-        let condition = template
-            .root
-            .get("Conditions")
-            .unwrap()
-            .get("UseJwtAuthorizer");
+        let condition = template.condition("UseJwtAuthorizer");
         // Only with an issuer: `!Not [!Equals [!Ref JwtIssuer, ""]]`.
         assert!(
             format!("{condition:?}").contains("JwtIssuer"),
             "{condition:?}"
         );
         let authorizer = resource(&template, "JwtAuthorizer");
-        assert_eq!(
-            authorizer.get("Condition").and_then(Value::as_str),
-            Some("UseJwtAuthorizer")
-        );
-        let props = authorizer.get("Properties").unwrap();
-        assert_eq!(
-            props.get("AuthorizerType").and_then(Value::as_str),
-            Some("JWT")
-        );
-        assert_eq!(
-            strings(props.get("IdentitySource")),
-            ["$request.header.Authorization"]
-        );
+        assert_eq!(authorizer.condition.as_deref(), Some("UseJwtAuthorizer"));
+        let props: AuthorizerProperties = authorizer.properties("JwtAuthorizer").unwrap();
+        assert_eq!(props.authorizer_type, "JWT");
+        assert_eq!(props.identity_source, ["$request.header.Authorization"]);
         for route in template.routes().unwrap() {
             let name = route.function.replace("Function", "Route");
-            let props = resource(&template, &name).get("Properties").unwrap();
+            let props = &resource(&template, &name).properties;
             let kind = props.get("AuthorizationType").unwrap();
             if route.path == "/api/recovery/health" {
                 assert_eq!(kind.as_str(), Some("NONE"), "{name}");
@@ -480,7 +456,7 @@ mod tests {
         let template = template();
         for route in template.routes().unwrap() {
             let name = route.function.replace("Function", "Permission");
-            let props = resource(&template, &name).get("Properties").unwrap();
+            let props = &resource(&template, &name).properties;
             assert_eq!(
                 props.get("Principal").and_then(Value::as_str),
                 Some("apigateway.amazonaws.com")
@@ -506,9 +482,7 @@ mod tests {
     #[test]
     fn access_logs_record_every_request_without_the_token() {
         let template = template();
-        let stage = resource(&template, "HttpApiStage")
-            .get("Properties")
-            .unwrap();
+        let stage = &resource(&template, "HttpApiStage").properties;
         let logs = stage.get("AccessLogSettings").unwrap();
         let destination = format!("{:?}", logs.get("DestinationArn").unwrap());
         assert!(destination.contains("ApiAccessLogs"), "{destination}");
@@ -520,10 +494,69 @@ mod tests {
         }
         // A path carries the recovery token: it must not be logged.
         assert!(!format.contains("$context.path"), "{format}");
-        let retention = resource(&template, "ApiAccessLogs")
-            .get("Properties")
-            .unwrap();
+        let retention = &resource(&template, "ApiAccessLogs").properties;
         assert!(retention.get("RetentionInDays").is_some());
+    }
+
+    #[test]
+    fn every_function_names_the_workspace_crate_it_is_built_from() {
+        let functions = template().functions().unwrap();
+        let root = repo_template_path().parent().unwrap().to_owned();
+        for f in &functions {
+            let manifest = root.join("functions").join(&f.binary).join("Cargo.toml");
+            assert!(
+                manifest.is_file(),
+                "{}: no {}",
+                f.logical_id,
+                manifest.display()
+            );
+        }
+        // And every crate of functions/ is a function of the stack.
+        let mut crates: Vec<String> = std::fs::read_dir(root.join("functions"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        crates.sort();
+        let mut binaries: Vec<String> = functions.iter().map(|f| f.binary.clone()).collect();
+        binaries.sort();
+        assert_eq!(binaries, crates);
+    }
+
+    #[test]
+    fn resources_and_properties_the_reader_does_not_model_are_ignored() {
+        let text = std::fs::read_to_string(repo_template_path()).unwrap();
+        let extra = r#"
+  RateLimit:
+    Type: AWS::WAFv2::WebACL
+    Condition: UseWaf
+    Properties:
+      Rules: [{ Name: per-ip, Statement: { RateBasedStatement: { Limit: !Ref WafLimit } } }]
+"#;
+        let grown = text
+            .replacen(
+                "Resources:
+",
+                &format!("Resources:{extra}"),
+                1,
+            )
+            .replace(
+                "      ProtocolType: HTTP
+",
+                "      ProtocolType: HTTP
+      DisableExecuteApiEndpoint: !If [UseDomain, true, false]
+",
+            );
+        assert_ne!(grown, text);
+        let template = Template::parse(&grown).unwrap();
+        assert_eq!(
+            template.routes().unwrap(),
+            super::tests::template().routes().unwrap()
+        );
+        assert_eq!(
+            template.api_cors().unwrap(),
+            super::tests::template().api_cors().unwrap()
+        );
+        assert!(template.resource("RateLimit").is_some());
     }
 
     #[test]

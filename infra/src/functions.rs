@@ -1,0 +1,119 @@
+//! The functions the local gateway runs in-process: the one Rust list of them. Each entry ties
+//! a logical id of `template.yaml` (the variant's name + `Function`) to its crate, whose `ROUTE`
+//! and `handle` the gateway uses. Adding a function means one line here, beside its crate, its
+//! resources in `template.yaml` and its path in `openapi.yaml`; the tests check that this list,
+//! the template's functions and the crates of `functions/` agree (see docs/architecture.md).
+
+use std::convert::Infallible;
+
+use lambda_http::{Body, Response};
+use recovery_shared::App;
+use recovery_shared::ports::{AudioStore, TokenStore};
+
+macro_rules! functions {
+    ($($variant:ident => $krate:ident),+ $(,)?) => {
+        /// The functions of the stack, by their logical id in `template.yaml`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Function {
+            $($variant),+
+        }
+
+        impl Function {
+            pub const ALL: &'static [Function] = &[$(Function::$variant),+];
+
+            pub fn logical_id(self) -> &'static str {
+                match self {
+                    $(Function::$variant => concat!(stringify!($variant), "Function")),+
+                }
+            }
+
+            /// The route the handler says it serves (its `ROUTE` constant).
+            pub fn route(self) -> &'static str {
+                match self {
+                    $(Function::$variant => $krate::ROUTE),+
+                }
+            }
+
+            /// Runs this function's handler on `req`, as its Lambda would.
+            pub async fn invoke<T, A>(self, app: &App<T, A>, req: lambda_http::Request) -> Response<Body>
+            where
+                T: TokenStore,
+                A: AudioStore,
+            {
+                let result: Result<Response<Body>, Infallible> = match self {
+                    $(Function::$variant => $krate::handle(app, req).await),+
+                };
+                match result {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
+            }
+        }
+    };
+}
+
+functions! {
+    CreateUpload => create_upload,
+    IssueToken => issue_token,
+    RedeemToken => redeem_token,
+    RevokeToken => revoke_token,
+    Health => health,
+}
+
+impl Function {
+    pub fn from_logical_id(id: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|f| f.logical_id() == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::template::{Template, repo_template_path};
+
+    #[test]
+    fn the_list_matches_the_functions_of_the_template() {
+        let template = Template::load(&repo_template_path()).unwrap();
+        let mut in_template: Vec<String> = template
+            .functions()
+            .unwrap()
+            .into_iter()
+            .map(|f| f.logical_id)
+            .collect();
+        in_template.sort();
+        let mut here: Vec<&str> = Function::ALL.iter().map(|f| f.logical_id()).collect();
+        here.sort_unstable();
+        assert_eq!(in_template, here);
+        assert_eq!(
+            Function::from_logical_id("HealthFunction"),
+            Some(Function::Health)
+        );
+        assert_eq!(Function::from_logical_id("Health"), None);
+    }
+
+    #[test]
+    fn the_build_scripts_read_the_same_functions_from_the_template() {
+        let root = repo_template_path().parent().unwrap().to_owned();
+        let out = std::process::Command::new("bash")
+            .arg(root.join("scripts/functions.sh"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let mut listed: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        listed.sort();
+        let template = Template::load(&repo_template_path()).unwrap();
+        let mut binaries: Vec<String> = template
+            .functions()
+            .unwrap()
+            .into_iter()
+            .map(|f| f.binary)
+            .collect();
+        binaries.sort();
+        assert_eq!(listed, binaries);
+    }
+}
