@@ -247,10 +247,12 @@ pub fn oldest_evictable(
 }
 
 /// Byte ranges of the chunks inside one concatenated audio object, from the
-/// sizes recorded at backup time. Sizes that do not add up to the object fall
-/// back to one chunk, so a mismatch never loses audio.
+/// sizes recorded at backup time. Sizes that do not add up to the object
+/// (checked without overflow) fall back to one chunk, so a mismatch never
+/// loses audio.
 pub fn chunk_ranges(sizes: &[u64], total: u64) -> Vec<(u64, u64)> {
-    if sizes.is_empty() || sizes.iter().sum::<u64>() != total {
+    let sum = sizes.iter().try_fold(0u64, |acc, &s| acc.checked_add(s));
+    if sizes.is_empty() || sum != Some(total) {
         return vec![(0, total)];
     }
     let mut start = 0;
@@ -285,19 +287,27 @@ pub fn encode_list(values: &[u64]) -> String {
     parts.join(",")
 }
 
-pub fn parse_list(list: &str) -> Vec<u64> {
+/// Reads an [`encode_list`] list; `None` when it expands to more than `max`
+/// values in all (a hostile `1*99999999999` claims memory it must not get)
+/// or holds anything but numbers.
+pub fn parse_list(list: &str, max: usize) -> Option<Vec<u64>> {
     let mut out = Vec::new();
+    if list.trim().is_empty() {
+        return Some(out);
+    }
     for part in list.split(',') {
         let part = part.trim();
         let (value, count) = part.split_once('*').unwrap_or((part, "1"));
-        if let (Ok(v), Ok(n)) = (value.parse::<u64>(), count.parse::<usize>()) {
-            out.extend(core::iter::repeat_n(v, n.min(1 << 20)));
+        let (v, n) = (value.parse::<u64>().ok()?, count.parse::<usize>().ok()?);
+        if n > max.saturating_sub(out.len()) {
+            return None;
         }
+        out.extend(core::iter::repeat_n(v, n));
     }
-    out
+    Some(out)
 }
 
-/// Unpadded base64url, the form DESIGN.md asks for the client secret.
+/// Unpadded base64url, the form of the client secret.
 pub fn base64url(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -445,16 +455,29 @@ mod tests {
 
     #[test]
     fn lists_parse_from_commas_and_runs() {
-        assert_eq!(parse_list("1, 2,3"), vec![1, 2, 3]);
-        assert_eq!(parse_list("5*3,2"), vec![5, 5, 5, 2]);
-        assert_eq!(parse_list(""), Vec::<u64>::new());
+        assert_eq!(parse_list("1, 2,3", 10), Some(vec![1, 2, 3]));
+        assert_eq!(parse_list("5*3,2", 10), Some(vec![5, 5, 5, 2]));
+        assert_eq!(parse_list("", 10), Some(Vec::<u64>::new()));
+        assert_eq!(parse_list("x,1", 10), None);
+    }
+
+    #[test]
+    fn a_list_claiming_more_values_than_allowed_is_refused_without_expanding() {
+        assert_eq!(parse_list("1*99999999999", 10_000), None);
+        assert_eq!(parse_list("1*6000,1*6000", 10_000), None);
+        assert_eq!(parse_list("1*10000", 10_000).map(|l| l.len()), Some(10_000));
+    }
+
+    #[test]
+    fn chunk_sizes_that_overflow_fall_back_to_one_chunk() {
+        assert_eq!(chunk_ranges(&[u64::MAX, 2], 1), vec![(0, 1)]);
     }
 
     #[test]
     fn lists_encode_runs_compactly_and_round_trip() {
         let sizes = [4800, 4800, 4800, 1200];
         assert_eq!(encode_list(&sizes), "4800*3,1200");
-        assert_eq!(parse_list(&encode_list(&sizes)), sizes);
+        assert_eq!(parse_list(&encode_list(&sizes), 10), Some(sizes.to_vec()));
         assert_eq!(encode_list(&[]), "");
     }
 

@@ -1,5 +1,6 @@
-//! The server path against a running gateway (DESIGN.md "HTTP API"): backup
-//! through a presigned upload, recovery by token, expiry, revocation.
+//! The server path against a running gateway (README, "Server backup and
+//! recovery"): whole-session backup through presigned uploads, recovery by
+//! token on another browser, expiry, revocation.
 //!
 //! The gateway's base URL is compiled in from `RECOVERY_API_URL`; without it
 //! every test here fails (it is not skipped). `client/scripts/test.sh` runs
@@ -15,7 +16,7 @@ use std::{cell::RefCell, rc::Rc};
 
 use chatterbox_recovery_client::{
     OpenOptions, Store,
-    server::{self, AudioState, BackupOptions, Progress},
+    server::{self, AudioState, BackupOptions, Progress, no_progress},
 };
 use common::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -55,10 +56,10 @@ async fn session_with_audio(store: &Store, id: &str) {
     store.complete(id).await.unwrap();
 }
 
-fn progress_log() -> (Rc<RefCell<Vec<Progress>>>, impl Fn(Progress)) {
+fn progress_log() -> (Rc<RefCell<Vec<Progress>>>, server::OnProgress) {
     let log = Rc::new(RefCell::new(Vec::new()));
     let sink = log.clone();
-    (log, move |p: Progress| sink.borrow_mut().push(p))
+    (log, Rc::new(move |p: Progress| sink.borrow_mut().push(p)))
 }
 
 fn assert_chunks(restored: &chatterbox_recovery_client::store::Restored) {
@@ -76,7 +77,7 @@ async fn backup_then_recover_on_another_browser_brings_the_audio_back_in_order()
     let a = open_with_server(&unique_db("srv-a"), "tab-a").await;
     session_with_audio(&a, "s1").await;
     let (uploads, on_upload) = progress_log();
-    let backup = server::backup(&a, "s1", &BackupOptions::default(), &on_upload)
+    let backup = server::backup(&a, "s1", &BackupOptions::default(), on_upload)
         .await
         .expect("backup succeeds");
     // THEN a 43-character token is returned and kept with the session
@@ -95,7 +96,7 @@ async fn backup_then_recover_on_another_browser_brings_the_audio_back_in_order()
     // WHEN another browser (own database, own client secret) recovers by token
     let b = open_with_server(&unique_db("srv-b"), "tab-b").await;
     let (downloads, on_download) = progress_log();
-    let out = server::recover(&b, "s1", Some(&backup.token), &on_download)
+    let out = server::recover(&b, Some("s1"), Some(&backup.token), on_download)
         .await
         .expect("recover succeeds");
     // THEN the audio comes back chunk for chunk, with progress reported
@@ -119,10 +120,10 @@ async fn backup_then_recover_on_another_browser_brings_the_audio_back_in_order()
 async fn recover_uses_the_token_kept_with_the_session() {
     let a = open_with_server(&unique_db("srv-kept"), "tab-a").await;
     session_with_audio(&a, "s1").await;
-    server::backup(&a, "s1", &BackupOptions::default(), &|_| {})
+    server::backup(&a, "s1", &BackupOptions::default(), no_progress())
         .await
         .unwrap();
-    let out = server::recover(&a, "s1", None, &|_| {}).await.unwrap();
+    let out = server::recover(&a, Some("s1"), None, no_progress()).await.unwrap();
     assert_eq!(out.audio, AudioState::Restored);
     let restored = out.session.unwrap();
     assert_chunks(&restored);
@@ -138,12 +139,12 @@ async fn an_expired_token_reports_audio_expired_and_still_restores_text_and_para
         ttl_seconds: Some(1),
         filename: Some("take-1.wav".into()),
     };
-    server::backup(&a, "s1", &options, &|_| {}).await.unwrap();
+    server::backup(&a, "s1", &options, no_progress()).await.unwrap();
     // WHEN it is redeemed just after expiry (polled: a DynamoDB TTL sweep
     // may delete the record soon after, and a deleted record is a 404)
     let deadline = js_sys::Date::now() + 5_000.0;
     let out = loop {
-        let out = server::recover(&a, "s1", None, &|_| {})
+        let out = server::recover(&a, Some("s1"), None, no_progress())
             .await
             .expect("expiry is an outcome, not an error");
         if out.audio != AudioState::Restored || js_sys::Date::now() > deadline {
@@ -173,7 +174,7 @@ async fn an_expired_token_reports_audio_expired_and_still_restores_text_and_para
 async fn an_unknown_token_is_reported_not_found() {
     let b = open_with_server(&unique_db("srv-unknown"), "tab-b").await;
     let token = "A".repeat(43);
-    let out = server::recover(&b, "s1", Some(&token), &|_| {})
+    let out = server::recover(&b, Some("s1"), Some(&token), no_progress())
         .await
         .unwrap();
     assert_eq!(out.audio, AudioState::NotFound);
@@ -185,7 +186,7 @@ async fn dismissing_a_backed_up_session_revokes_its_token() {
     // GIVEN a backed-up session
     let a = open_with_server(&unique_db("srv-dismiss"), "tab-a").await;
     session_with_audio(&a, "s1").await;
-    let backup = server::backup(&a, "s1", &BackupOptions::default(), &|_| {})
+    let backup = server::backup(&a, "s1", &BackupOptions::default(), no_progress())
         .await
         .unwrap();
     // WHEN the user dismisses it
@@ -193,7 +194,7 @@ async fn dismissing_a_backed_up_session_revokes_its_token() {
     assert!(a.restore("s1").await.unwrap().is_none());
     // THEN the token no longer brings anything back
     let b = open_with_server(&unique_db("srv-dismiss-b"), "tab-b").await;
-    let out = server::recover(&b, "s1", Some(&backup.token), &|_| {})
+    let out = server::recover(&b, Some("s1"), Some(&backup.token), no_progress())
         .await
         .unwrap();
     assert_ne!(out.audio, AudioState::Restored);
@@ -309,12 +310,12 @@ async fn a_long_session_of_many_chunks_round_trips_within_the_metadata_limit() {
             .await
             .unwrap();
     }
-    let backup = server::backup(&a, "long", &BackupOptions::default(), &|_| {})
+    let backup = server::backup(&a, "long", &BackupOptions::default(), no_progress())
         .await
         .expect("backup with many chunks");
     // WHEN another browser recovers it
     let b = open_with_server(&unique_db("srv-many-b"), "tab-b").await;
-    let out = server::recover(&b, "long", Some(&backup.token), &|_| {})
+    let out = server::recover(&b, Some("long"), Some(&backup.token), no_progress())
         .await
         .unwrap();
     // THEN every chunk comes back with its own boundaries
