@@ -163,7 +163,9 @@ pub fn valid_session_id(id: &str) -> bool {
 
 /// A byte size or count read from JSON: a whole number from 0 to 2^53.
 pub fn whole(value: f64) -> Option<u64> {
-    (value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9_007_199_254_740_992.0)
+    // `as` saturates and drops fractions; in range, a whole number survives
+    // the round trip unchanged. (No `f64::fract` without std.)
+    (value >= 0.0 && value <= 9_007_199_254_740_992.0 && (value as u64) as f64 == value)
         .then_some(value as u64)
 }
 
