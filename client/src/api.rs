@@ -498,8 +498,7 @@ impl RecoveryStore {
         promise(async move {
             let token = js::get_str(&options, "token");
             let on_progress = progress_callback(&options);
-            let out =
-                server::recover(&store, id.as_deref(), token.as_deref(), on_progress).await?;
+            let out = server::recover(&store, id.as_deref(), token.as_deref(), on_progress).await?;
             let o = Object::new();
             js::set_str(&o, "audio", out.audio.as_str());
             match &out.session {

@@ -206,7 +206,10 @@ async fn autosave_says_pending_at_once_then_saving_then_saved_once_committed() {
     );
     assert_eq!(store.get_record("s1").await.unwrap().unwrap().text, "typed");
     assert!(!store.has_pending());
-    assert_eq!(events.of(Status::Saved)[0].session_ids, vec!["s1".to_string()]);
+    assert_eq!(
+        events.of(Status::Saved)[0].session_ids,
+        vec!["s1".to_string()]
+    );
 }
 
 #[wasm_bindgen_test]
@@ -217,15 +220,17 @@ async fn edits_made_during_a_write_go_together_in_the_next_and_saved_waits_for_i
     let events = Events::attach(&store);
     let in_flight = Rc::new(std::cell::RefCell::new(Vec::new()));
     let (typist, seen) = (store.clone(), in_flight.clone());
-    store.on_status(Rc::new(move |e: &chatterbox_recovery_client::StatusEvent| {
-        if e.status == Status::Saving {
-            seen.borrow_mut().push(typist.writes_in_flight());
-            if seen.borrow().len() == 1 {
-                typist.autosave(input("s1", "ab"));
-                typist.autosave(input("s1", "abc"));
+    store.on_status(Rc::new(
+        move |e: &chatterbox_recovery_client::StatusEvent| {
+            if e.status == Status::Saving {
+                seen.borrow_mut().push(typist.writes_in_flight());
+                if seen.borrow().len() == 1 {
+                    typist.autosave(input("s1", "ab"));
+                    typist.autosave(input("s1", "abc"));
+                }
             }
-        }
-    }));
+        },
+    ));
     // WHEN the first edit is written
     store.autosave(input("s1", "a"));
     eventually(|| events.count(Status::Saved) == 1).await;
@@ -267,7 +272,10 @@ async fn steady_typing_is_committed_as_it_goes_not_after_it_stops() {
         "{committed_while_typing:?}"
     );
     store.flush().await.unwrap();
-    assert_eq!(store.get_record("s1").await.unwrap().unwrap().text.len(), 40);
+    assert_eq!(
+        store.get_record("s1").await.unwrap().unwrap().text.len(),
+        40
+    );
 }
 
 #[wasm_bindgen_test]
@@ -919,9 +927,13 @@ async fn a_410_from_the_server_is_audio_expired_with_text_and_params_restored() 
     .unwrap();
     store.save(input("s1", "keep me")).await.unwrap();
     let restore_fetch = stub_audio_lookup(410);
-    let out =
-        chatterbox_recovery_client::server::recover(&store, Some("s1"), Some(&"A".repeat(43)), no_progress())
-            .await;
+    let out = chatterbox_recovery_client::server::recover(
+        &store,
+        Some("s1"),
+        Some(&"A".repeat(43)),
+        no_progress(),
+    )
+    .await;
     restore_fetch.call0(&JsValue::NULL).unwrap();
     let out = out.expect("410 is an outcome");
     assert_eq!(
@@ -948,8 +960,13 @@ async fn a_404_from_the_server_is_not_found_and_a_500_is_an_error() {
     .unwrap();
     let token = "B".repeat(43);
     let restore_fetch = stub_audio_lookup(404);
-    let out =
-        chatterbox_recovery_client::server::recover(&store, Some("s1"), Some(&token), no_progress()).await;
+    let out = chatterbox_recovery_client::server::recover(
+        &store,
+        Some("s1"),
+        Some(&token),
+        no_progress(),
+    )
+    .await;
     restore_fetch.call0(&JsValue::NULL).unwrap();
     assert_eq!(
         out.unwrap().audio,
@@ -957,8 +974,13 @@ async fn a_404_from_the_server_is_not_found_and_a_500_is_an_error() {
     );
 
     let restore_fetch = stub_audio_lookup(500);
-    let out =
-        chatterbox_recovery_client::server::recover(&store, Some("s1"), Some(&token), no_progress()).await;
+    let out = chatterbox_recovery_client::server::recover(
+        &store,
+        Some("s1"),
+        Some(&token),
+        no_progress(),
+    )
+    .await;
     restore_fetch.call0(&JsValue::NULL).unwrap();
     let err = out.expect_err("a 500 is an error");
     assert!(err.to_string().contains("500"), "{err}");
@@ -1126,7 +1148,10 @@ async fn expect_refused(name: &str, doc: JsValue, audio_len: u32, extra: JsValue
     restore_fetch.call0(&JsValue::NULL).unwrap();
     let err = out.expect_err("a hostile answer is refused");
     assert!(err.to_string().contains(why), "{name}: {err}");
-    assert!(store.list().await.unwrap().is_empty(), "{name}: nothing stored");
+    assert!(
+        store.list().await.unwrap().is_empty(),
+        "{name}: nothing stored"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -1168,9 +1193,8 @@ async fn claimed_sizes_past_the_limits_are_refused_before_downloading() {
 async fn run_length_metadata_claiming_billions_of_parts_is_not_expanded() {
     // GIVEN an older backup (no document) whose metadata claims 2e11 parts
     let store = stub_store("metadata").await;
-    let metadata = json(
-        r#"{"metadata":{"session_id":"m1","chunk_sizes":"1*99999999999,1*99999999999"}}"#,
-    );
+    let metadata =
+        json(r#"{"metadata":{"session_id":"m1","chunk_sizes":"1*99999999999,1*99999999999"}}"#);
     let restore_fetch = stub_backup(&JsValue::NULL, 8, &metadata);
     let out = chatterbox_recovery_client::server::recover(
         &store,
@@ -1219,7 +1243,10 @@ async fn the_authorization_provider_is_asked_for_every_request() {
         .iter()
         .map(|pair| Array::from(&pair).get(0).as_string())
         .collect();
-    assert_eq!(auth, vec![Some("Bearer t-1".into()), Some("Bearer t-2".into())]);
+    assert_eq!(
+        auth,
+        vec![Some("Bearer t-1".into()), Some("Bearer t-2".into())]
+    );
     let secret = store.client_secret().await.unwrap();
     assert_eq!(Array::from(&seen.get(0)).get(1).as_string(), Some(secret));
 }
@@ -1277,7 +1304,10 @@ async fn on_status_returns_a_function_that_unsubscribes() {
     edit.call1(&JsValue::NULL, &"one".into()).unwrap();
     call(&js, "flush", &[]).await.unwrap();
     assert_eq!(seen.get(0).as_string().as_deref(), Some("pending"));
-    assert_eq!(seen.get(seen.length() - 1).as_string().as_deref(), Some("saved"));
+    assert_eq!(
+        seen.get(seen.length() - 1).as_string().as_deref(),
+        Some("saved")
+    );
     let before = seen.length();
     off.call0(&JsValue::NULL).unwrap();
     off.call0(&JsValue::NULL).unwrap();
@@ -1289,11 +1319,14 @@ async fn on_status_returns_a_function_that_unsubscribes() {
 #[wasm_bindgen_test]
 async fn autosave_detect_and_restore_leave_user_timing_measures() {
     let measures = |name: &str| {
-        js_sys::Function::new_with_args("n", "return performance.getEntriesByName(n, 'measure').length;")
-            .call1(&JsValue::NULL, &name.into())
-            .unwrap()
-            .as_f64()
-            .unwrap()
+        js_sys::Function::new_with_args(
+            "n",
+            "return performance.getEntriesByName(n, 'measure').length;",
+        )
+        .call1(&JsValue::NULL, &name.into())
+        .unwrap()
+        .as_f64()
+        .unwrap()
     };
     let before = ["recovery:autosave", "recovery:detect", "recovery:restore"].map(measures);
     let store = open(&unique_db("timing"), "tab-a").await;

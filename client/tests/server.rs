@@ -123,7 +123,9 @@ async fn recover_uses_the_token_kept_with_the_session() {
     server::backup(&a, "s1", &BackupOptions::default(), no_progress())
         .await
         .unwrap();
-    let out = server::recover(&a, Some("s1"), None, no_progress()).await.unwrap();
+    let out = server::recover(&a, Some("s1"), None, no_progress())
+        .await
+        .unwrap();
     assert_eq!(out.audio, AudioState::Restored);
     let restored = out.session.unwrap();
     assert_chunks(&restored);
@@ -139,7 +141,9 @@ async fn an_expired_token_reports_audio_expired_and_still_restores_text_and_para
         ttl_seconds: Some(1),
         filename: Some("take-1.wav".into()),
     };
-    server::backup(&a, "s1", &options, no_progress()).await.unwrap();
+    server::backup(&a, "s1", &options, no_progress())
+        .await
+        .unwrap();
     // WHEN it is redeemed just after expiry (polled: a DynamoDB TTL sweep
     // may delete the record soon after, and a deleted record is a 404)
     let deadline = js_sys::Date::now() + 5_000.0;

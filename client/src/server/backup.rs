@@ -211,7 +211,11 @@ fn put<'a>(
         } else {
             Err(ClientError::Http {
                 status,
-                title: concat(&["upload refused by object storage (", &u64_str(status.into()), ")"]),
+                title: concat(&[
+                    "upload refused by object storage (",
+                    &u64_str(status.into()),
+                    ")",
+                ]),
             })
         }
     })

@@ -46,7 +46,11 @@ pub fn build(record: &SessionRecord, chunks: &[Chunk], mime: &str) -> Result<JsV
         .map(|c| {
             let part = Object::new();
             js::set_f64(&part, "index", c.index);
-            js::set_str(&part, "mime", if c.mime.is_empty() { mime } else { &c.mime });
+            js::set_str(
+                &part,
+                "mime",
+                if c.mime.is_empty() { mime } else { &c.mime },
+            );
             js::set_f64(&part, "size", byte_length(&c.bytes));
             JsValue::from(part)
         })
@@ -96,10 +100,9 @@ impl SessionDocument {
         let mut indexes = Vec::with_capacity(count);
         for n in 0..count {
             let part = list.get(n as u32);
-            let (Some(index), Some(size)) = (
-                js::get_f64(&part, "index"),
-                js::get_f64(&part, "size"),
-            ) else {
+            let (Some(index), Some(size)) =
+                (js::get_f64(&part, "index"), js::get_f64(&part, "size"))
+            else {
                 return Err("a part of the session document has no index or size");
             };
             indexes.push(index);
@@ -165,7 +168,7 @@ pub fn valid_session_id(id: &str) -> bool {
 pub fn whole(value: f64) -> Option<u64> {
     // `as` saturates and drops fractions; in range, a whole number survives
     // the round trip unchanged. (No `f64::fract` without std.)
-    (value >= 0.0 && value <= 9_007_199_254_740_992.0 && (value as u64) as f64 == value)
+    ((0.0..=9_007_199_254_740_992.0).contains(&value) && (value as u64) as f64 == value)
         .then_some(value as u64)
 }
 

@@ -93,7 +93,10 @@ fn api_headers<'a>(store: &'a Store) -> Boxed<'a, Result<Object>> {
         js::set_str(&headers, "Accept", "application/json");
         if let Some(provider) = store.authorization() {
             let failed = |e: JsValue| {
-                ClientError::Invalid(concat(&["the authorization provider failed: ", &js::describe(&e)]))
+                ClientError::Invalid(concat(&[
+                    "the authorization provider failed: ",
+                    &js::describe(&e),
+                ]))
             };
             let value = provider.call0(&JsValue::NULL).map_err(failed)?;
             let value = JsFuture::from(Promise::resolve(&value))

@@ -18,7 +18,7 @@ use crate::{
     Boxed,
     error::{ClientError, Result},
     js,
-    model::{self, SessionInput, SessionRecord},
+    model::SessionInput,
     prelude::*,
     store::{NewChunk, Restored, Store},
     text::concat,
@@ -175,7 +175,11 @@ fn claimed(info: &JsValue, field: &str, max: f64) -> Result<f64> {
         .map(|n| n as f64)
         .filter(|n| *n <= max)
         .ok_or_else(|| {
-            ClientError::BadAnswer(concat(&["audio: ", field, " missing or over the client's limit"]))
+            ClientError::BadAnswer(concat(&[
+                "audio: ",
+                field,
+                " missing or over the client's limit",
+            ]))
         })
 }
 
@@ -218,11 +222,11 @@ fn download<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, Result
             ));
         }
         let bytes = Uint8Array::new(&buffer);
-        let mime = js::get_str(info, "content_type")
-            .unwrap_or_else(|| "application/octet-stream".into());
+        let mime =
+            js::get_str(info, "content_type").unwrap_or_else(|| "application/octet-stream".into());
         let chunks = match &document {
             Some(doc) => doc.split(&bytes, &mime),
-            None => split_by_metadata(&bytes, &js::get(info, "metadata"), &mime),
+            None => one_part(&bytes, &mime),
         };
         Ok(Backup { document, chunks })
     })
@@ -269,27 +273,14 @@ fn get<'a>(
     })
 }
 
-/// A backup made before session documents: the chunk boundaries travel in
-/// the token's metadata (bounded expansion); sizes that do not add up give
-/// one chunk, so a mismatch never loses audio.
-fn split_by_metadata(bytes: &Uint8Array, metadata: &JsValue, mime: &str) -> Vec<NewChunk> {
-    let list = |key: &str| {
-        js::get_str(metadata, key)
-            .and_then(|s| model::parse_list(&s, document::MAX_PARTS))
-            .unwrap_or_default()
-    };
-    let ranges = model::chunk_ranges(&list("chunk_sizes"), u64::from(bytes.length()));
-    let indexes = list("chunk_indexes");
-    let recorded = indexes.len() == ranges.len();
-    ranges
-        .iter()
-        .enumerate()
-        .map(|(n, (start, end))| NewChunk {
-            index: if recorded { indexes[n] as u32 } else { n as u32 },
-            mime: mime.to_owned(),
-            bytes: bytes.slice(*start as u32, *end as u32).buffer().into(),
-        })
-        .collect()
+/// A backup made before session documents: its audio comes back as one
+/// part (older backups' metadata boundaries are not expanded at all).
+fn one_part(bytes: &Uint8Array, mime: &str) -> Vec<NewChunk> {
+    vec![NewChunk {
+        index: 0,
+        mime: mime.to_owned(),
+        bytes: bytes.buffer().into(),
+    }]
 }
 
 /// Recovering on a browser that never had the session: it starts from the
@@ -317,12 +308,19 @@ fn adopt<'a>(
                 params: JsValue::NULL,
             },
         };
-        let mut record = SessionRecord::new(&input, store.tab_id(), store.now());
-        if let Some(doc) = document.filter(|d| d.created_at > 0.0) {
-            record.created_at = doc.created_at.min(record.updated_at);
-        }
-        record.completed = true;
-        record.server_token = Some(token.to_owned());
-        store.put_record(&record).await
+        store.save(input).await?;
+        let (token, created_at) = (token.to_owned(), document.map_or(0.0, |d| d.created_at));
+        store
+            .update_record(
+                id,
+                Box::new(move |r| {
+                    if created_at > 0.0 {
+                        r.created_at = created_at.min(r.updated_at);
+                    }
+                    r.completed = true;
+                    r.server_token = Some(token);
+                }),
+            )
+            .await
     })
 }

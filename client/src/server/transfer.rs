@@ -78,7 +78,11 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
     xhr.set_response_type(t.response_type);
     let too_big = Rc::new(Cell::new(false));
     let progress = {
-        let (xhr, too_big, limit) = (xhr.clone().unchecked_into::<Xhr>(), too_big.clone(), t.limit);
+        let (xhr, too_big, limit) = (
+            xhr.clone().unchecked_into::<Xhr>(),
+            too_big.clone(),
+            t.limit,
+        );
         let on_progress = t.on_progress.clone();
         let upload = t.upload;
         move |event: JsValue| {
@@ -117,7 +121,10 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
         ));
     }
     match xhr.status() {
-        0 => Err(ClientError::Network(concat(&[t.method, " to object storage failed"]))),
+        0 => Err(ClientError::Network(concat(&[
+            t.method,
+            " to object storage failed",
+        ]))),
         status => Ok((status, xhr.response())),
     }
 }

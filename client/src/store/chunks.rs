@@ -205,24 +205,6 @@ impl Store {
         idb::committed(&tx).await
     }
 
-    /// Writes a whole record as given (a session recovered from a server
-    /// backup), as this tab's.
-    pub(crate) fn put_record<'a>(&'a self, record: &'a SessionRecord) -> Boxed<'a, Result<()>> {
-        Box::pin(async move {
-            self.check_open()?;
-            let tx =
-                idb::transaction(&self.inner.db, &[SESSIONS], IdbTransactionMode::Readwrite)?;
-            idb::req(idb::store(&tx, SESSIONS)?.put(&record.to_js()))?;
-            idb::committed(&tx).await?;
-            self.inner
-                .known
-                .borrow_mut()
-                .saw(&record.id, Some(record.revision));
-            hints::put(&self.inner.db_name, &record.id, record.updated_at);
-            Ok(())
-        })
-    }
-
     pub fn get_record<'a>(
         &'a self,
         session_id: &'a str,

@@ -68,7 +68,11 @@ impl Store {
     }
 
     pub fn off_status(&self, id: u32) {
-        self.inner.events.list.borrow_mut().retain(|(i, _)| *i != id);
+        self.inner
+            .events
+            .list
+            .borrow_mut()
+            .retain(|(i, _)| *i != id);
     }
 
     pub(super) fn emit(

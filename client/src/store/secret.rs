@@ -30,7 +30,10 @@ impl Store {
         let tx = idb::transaction(&self.inner.db, &[SECRETS], IdbTransactionMode::Readwrite)?;
         let secrets = idb::store(&tx, SECRETS)?;
         let key = JsValue::from_str(CLIENT_SECRET);
-        let secret = match idb::request(idb::req(secrets.get(&key))?).await?.as_string() {
+        let secret = match idb::request(idb::req(secrets.get(&key))?)
+            .await?
+            .as_string()
+        {
             Some(existing) => existing,
             None => {
                 idb::req(secrets.put_with_key(&JsValue::from_str(&fresh), &key))?;

@@ -83,7 +83,11 @@ pub async fn create_old_database(
         .await?
         .unchecked_into();
     drop(on_upgrade);
-    let stores: &[&str] = if version >= 2 { &[SESSIONS, KV] } else { &[SESSIONS] };
+    let stores: &[&str] = if version >= 2 {
+        &[SESSIONS, KV]
+    } else {
+        &[SESSIONS]
+    };
     let tx = idb::transaction(&db, stores, IdbTransactionMode::Readwrite)?;
     let sessions = idb::store(&tx, SESSIONS)?;
     for row in rows {
