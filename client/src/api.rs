@@ -1,161 +1,28 @@
 //! The `#[wasm_bindgen]` layer: JS objects in, JS objects out, every async
 //! method a `Promise` that rejects with an `Error` (via `JsError`). All logic
-//! lives in the Rust core ([`crate::store`], [`crate::server`]).
+//! lives in the Rust core ([`crate::store`], [`crate::server`]); the
+//! TypeScript types of the objects it takes and returns are in `ts_types.rs`.
 
 use alloc::rc::Rc;
 use core::{cell::RefCell, future::Future};
 
 use js_sys::{Array, Function, Object, Promise};
-use wasm_bindgen::{JsCast, JsError, JsValue, closure::Closure, prelude::wasm_bindgen};
+use wasm_bindgen::{JsError, JsValue, closure::Closure, prelude::wasm_bindgen};
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::{
     Boxed,
+    convert::{
+        as_array_buffer, open_options, progress_callback, restored_to_js, status_to_js,
+        summary_to_js, write_to_js,
+    },
     error::ClientError,
     js,
     model::SessionInput,
     prelude::*,
-    server::{self, BackupOptions, Progress},
-    store::{self, OpenOptions, Restored, SessionSummary, StatusEvent, Store, WriteOutcome},
+    server::{self, BackupOptions},
+    store::{self, StatusEvent, Store},
 };
-
-#[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &'static str = r#"
-export interface OpenOptions {
-  /** IndexedDB database name; one store per name. Default "chatterbox-recovery". */
-  dbName?: string;
-  /**
-   * How long an edit may wait for more edits before its write starts, ms. Default 0: written at
-   * once, and edits made while a write is in flight go together in the next one. Keep it well
-   * under 250 ms, the loss window the client promises. (Replaces `debounceMs`/`maxWaitMs`,
-   * which are ignored.)
-   */
-  saveDelayMs?: number;
-  /** Liveness heartbeat interval, ms. Default 10000. */
-  heartbeatMs?: number;
-  /** Sessions older than this are removed at start-up, ms. Default 24 h. */
-  retentionMs?: number;
-  /** Origin of the recovery API, e.g. "https://tts.example.com" (routes under /api/recovery). */
-  apiBaseUrl?: string;
-  /**
-   * Called before every API request; what it resolves to, if a non-empty string, is sent as the
-   * `Authorization` header (e.g. `Bearer <jwt>` for stacks deployed with a JWT issuer).
-   */
-  authorization?: () => Promise<string | null | undefined> | string | null | undefined;
-  /** Identifies this tab; random per page load unless set (tests). */
-  tabId?: string;
-  /** Flush on visibilitychange/pagehide and mark a clean exit on pagehide. Default true. */
-  listenPageEvents?: boolean;
-}
-
-export interface SessionInput<P = unknown> {
-  id: string;
-  text?: string;
-  voiceId?: string | null;
-  /** Any structured-cloneable value: the TTS parameters. */
-  params?: P;
-}
-
-export interface SessionRecord<P = unknown> {
-  id: string;
-  createdAt: number;
-  updatedAt: number;
-  text: string;
-  voiceId: string | null;
-  params: P | null;
-  tabId: string;
-  revision: number;
-  completed: boolean;
-  /** Audio removed to free space; text and params kept. */
-  audioEvicted: boolean;
-  serverToken: string | null;
-  serverTokenExpiresAt: string | null;
-  /** Set on a copy kept because another tab overwrote session `conflictOf`. */
-  conflictOf: string | null;
-}
-
-export type TabState = "own" | "other-tab" | "clean-exit" | "crashed";
-
-export interface SessionSummary<P = unknown> extends SessionRecord<P> {
-  state: TabState;
-  chunkCount: number;
-}
-
-export interface AudioChunk {
-  index: number;
-  mime: string;
-  bytes: ArrayBuffer;
-}
-
-export interface RestoredSession<P = unknown> extends SessionRecord<P> {
-  /** In index order. */
-  chunks: AudioChunk[];
-}
-
-export interface WriteResult {
-  /** false when storage stayed full even after evicting old audio. */
-  stored: boolean;
-  /** Sessions whose audio was evicted to make room. */
-  evicted: string[];
-}
-
-/**
- * `pending`: an edit handed to `autosave` is not committed yet (sent at once); `saving`: a write
- * is in flight; `saved`: everything handed to `autosave` is committed — never sent before.
- */
-export type SaveStatus = "pending" | "saving" | "saved" | "error" | "quota" | "conflict" | "remote-update";
-
-export interface StatusEvent {
-  status: SaveStatus;
-  sessionIds: string[];
-  message: string | null;
-  evicted: string[];
-}
-
-export interface StorageEstimate {
-  usage: number;
-  quota: number;
-}
-
-export interface Progress {
-  phase: "upload" | "download" | "store";
-  loaded: number;
-  /** 0 when unknown. */
-  total: number;
-}
-
-export interface BackupOptions {
-  /** Token lifetime, 1 s up to the server's maximum (24 h). */
-  ttlSeconds?: number;
-  filename?: string;
-  onProgress?: (progress: Progress) => void;
-}
-
-export interface BackupResult {
-  token: string;
-  expiresAt: string;
-  audioUrl: string | null;
-  /** Bytes uploaded: the audio and the session document. */
-  bytes: number;
-}
-
-export interface RecoverOptions {
-  /** Use this token instead of the one kept with the session. */
-  token?: string;
-  onProgress?: (progress: Progress) => void;
-}
-
-export interface RecoverResult<P = unknown> {
-  /**
-   * "expired": the server's copy is gone (HTTP 410); local text and params still come back in
-   * `session`. "storage-full": downloaded, but this device had no room for the audio.
-   */
-  audio: "restored" | "expired" | "not-found" | "storage-full";
-  /** The session as stored here now: text, voice, params and parts. */
-  session: RestoredSession<P> | null;
-  evicted: string[];
-}
-"#;
 
 // Optional option objects: typed in TypeScript, read field by field here.
 #[wasm_bindgen]
@@ -184,85 +51,6 @@ where
 /// about a kilobyte of wasm each.
 fn to_promise(fut: Boxed<'static, Result<JsValue, ClientError>>) -> Promise {
     future_to_promise(async move { fut.await.map_err(js_err) })
-}
-
-fn open_options(value: &JsValue) -> OpenOptions {
-    let mut o = OpenOptions::default();
-    if let Some(v) = js::get_str(value, "dbName") {
-        o.db_name = v;
-    }
-    if let Some(v) = js::get_str(value, "tabId") {
-        o.tab_id = Some(v);
-    }
-    if let Some(v) = js::get_f64(value, "saveDelayMs") {
-        o.save_delay_ms = v.max(0.0) as u32;
-    }
-    if let Some(v) = js::get_f64(value, "heartbeatMs") {
-        o.heartbeat_ms = v.max(1.0) as u32;
-    }
-    if let Some(v) = js::get_f64(value, "retentionMs") {
-        o.retention_ms = v;
-    }
-    o.api_base_url = js::get_str(value, "apiBaseUrl");
-    o.authorization = js::get(value, "authorization").dyn_into::<Function>().ok();
-    if let Some(v) = js::get(value, "listenPageEvents").as_bool() {
-        o.listen_page_events = v;
-    }
-    o
-}
-
-fn summary_to_js(s: &SessionSummary) -> Object {
-    let o = s.record.to_js();
-    js::set_str(&o, "state", s.state.as_str());
-    js::set_f64(&o, "chunkCount", f64::from(s.chunk_count));
-    o
-}
-
-fn restored_to_js(r: &Restored) -> Object {
-    let o = r.record.to_js();
-    let chunks: Array = r
-        .chunks
-        .iter()
-        .map(|c| {
-            let chunk = Object::new();
-            js::set_f64(&chunk, "index", c.index);
-            js::set_str(&chunk, "mime", &c.mime);
-            js::set(&chunk, "bytes", &c.bytes);
-            JsValue::from(chunk)
-        })
-        .collect();
-    js::set(&o, "chunks", &chunks);
-    o
-}
-
-fn write_to_js(w: &WriteOutcome) -> Object {
-    let o = Object::new();
-    js::set_bool(&o, "stored", w.stored);
-    js::set(&o, "evicted", &js::array_of_strings(&w.evicted));
-    o
-}
-
-fn status_to_js(e: &StatusEvent) -> Object {
-    let o = Object::new();
-    js::set_str(&o, "status", e.status.as_str());
-    js::set(&o, "sessionIds", &js::array_of_strings(&e.session_ids));
-    js::set_opt_str(&o, "message", e.message.as_deref());
-    js::set(&o, "evicted", &js::array_of_strings(&e.evicted));
-    o
-}
-
-fn progress_callback(options: &JsValue) -> server::OnProgress {
-    let callback = js::get(options, "onProgress").dyn_into::<Function>().ok();
-    Rc::new(move |p: Progress| {
-        if let Some(f) = &callback {
-            let o = Object::new();
-            js::set_str(&o, "phase", p.phase);
-            js::set_f64(&o, "loaded", p.loaded);
-            js::set_f64(&o, "total", p.total);
-            // A throwing progress callback must not break the recovery.
-            let _ = f.call1(&JsValue::NULL, &o);
-        }
-    })
 }
 
 /// The JS listeners subscribed through `onStatus`, with their ids in the
@@ -570,24 +358,4 @@ impl RecoveryStore {
     pub fn core(&self) -> &Store {
         &self.store
     }
-}
-
-/// IndexedDB stores what it is given: copy a view's bytes into their own
-/// buffer so a later write to the caller's array cannot change saved audio
-/// and a view into a big buffer does not store all of it.
-fn as_array_buffer(bytes: &JsValue) -> Result<JsValue, ClientError> {
-    if bytes.is_instance_of::<js_sys::ArrayBuffer>() {
-        return Ok(bytes.clone());
-    }
-    if js_sys::ArrayBuffer::is_view(bytes) {
-        let view = js_sys::Uint8Array::new_with_byte_offset_and_length(
-            &js::get(bytes, "buffer"),
-            js::get_f64(bytes, "byteOffset").unwrap_or(0.0) as u32,
-            js::get_f64(bytes, "byteLength").unwrap_or(0.0) as u32,
-        );
-        return Ok(view.slice(0, view.length()).buffer().into());
-    }
-    Err(ClientError::Invalid(
-        "bytes must be an ArrayBuffer or a typed array".into(),
-    ))
 }
