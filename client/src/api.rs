@@ -1,144 +1,28 @@
 //! The `#[wasm_bindgen]` layer: JS objects in, JS objects out, every async
 //! method a `Promise` that rejects with an `Error` (via `JsError`). All logic
-//! lives in the Rust core ([`crate::store`], [`crate::server`]).
+//! lives in the Rust core ([`crate::store`], [`crate::server`]); the
+//! TypeScript types of the objects it takes and returns are in `ts_types.rs`.
 
 use alloc::rc::Rc;
-use core::future::Future;
+use core::{cell::RefCell, future::Future};
 
 use js_sys::{Array, Function, Object, Promise};
-use wasm_bindgen::{JsCast, JsError, JsValue, prelude::wasm_bindgen};
+use wasm_bindgen::{JsError, JsValue, closure::Closure, prelude::wasm_bindgen};
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::{
     Boxed,
+    convert::{
+        as_array_buffer, open_options, progress_callback, restored_to_js, status_to_js,
+        summary_to_js, write_to_js,
+    },
     error::ClientError,
     js,
     model::SessionInput,
     prelude::*,
-    server::{self, BackupOptions, Progress},
-    store::{self, OpenOptions, Restored, SessionSummary, StatusEvent, Store, WriteOutcome},
+    server::{self, BackupOptions},
+    store::{self, StatusEvent, Store},
 };
-
-#[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &'static str = r#"
-export interface OpenOptions {
-  /** IndexedDB database name; one store per name. Default "chatterbox-recovery". */
-  dbName?: string;
-  /** Quiet time before an autosave is written, ms. Default 1000. */
-  debounceMs?: number;
-  /** Longest an autosave may wait while changes keep coming, ms. Default 5000. */
-  maxWaitMs?: number;
-  /** Liveness heartbeat interval, ms. Default 10000. */
-  heartbeatMs?: number;
-  /** Sessions older than this are removed at start-up, ms. Default 24 h. */
-  retentionMs?: number;
-  /** Origin of the recovery API, e.g. "https://tts.example.com" (routes under /api/recovery). */
-  apiBaseUrl?: string;
-  /** Identifies this tab; random per page load unless set (tests). */
-  tabId?: string;
-  /** Flush on visibilitychange/pagehide and mark a clean exit on pagehide. Default true. */
-  listenPageEvents?: boolean;
-}
-
-export interface SessionInput {
-  id: string;
-  text?: string;
-  voiceId?: string | null;
-  /** Any structured-cloneable value: the TTS parameters. */
-  params?: unknown;
-}
-
-export interface SessionRecord {
-  id: string;
-  createdAt: number;
-  updatedAt: number;
-  text: string;
-  voiceId: string | null;
-  params: unknown;
-  tabId: string;
-  revision: number;
-  completed: boolean;
-  /** Audio removed to free space; text and params kept. */
-  audioEvicted: boolean;
-  serverToken: string | null;
-  serverTokenExpiresAt: string | null;
-  /** Set on a copy kept because another tab overwrote session `conflictOf`. */
-  conflictOf: string | null;
-}
-
-export type TabState = "own" | "other-tab" | "clean-exit" | "crashed";
-
-export interface SessionSummary extends SessionRecord {
-  state: TabState;
-  chunkCount: number;
-}
-
-export interface AudioChunk {
-  index: number;
-  mime: string;
-  bytes: ArrayBuffer;
-}
-
-export interface RestoredSession extends SessionRecord {
-  /** In index order. */
-  chunks: AudioChunk[];
-}
-
-export interface WriteResult {
-  /** false when storage stayed full even after evicting old audio. */
-  stored: boolean;
-  /** Sessions whose audio was evicted to make room. */
-  evicted: string[];
-}
-
-export type SaveStatus = "saving" | "saved" | "error" | "quota" | "conflict" | "remote-update";
-
-export interface StatusEvent {
-  status: SaveStatus;
-  sessionIds: string[];
-  message: string | null;
-  evicted: string[];
-}
-
-export interface StorageEstimate {
-  usage: number;
-  quota: number;
-}
-
-export interface Progress {
-  phase: "upload" | "download" | "store";
-  loaded: number;
-  /** 0 when unknown. */
-  total: number;
-}
-
-export interface BackupOptions {
-  /** Token lifetime, 1 s up to the server's maximum (24 h). */
-  ttlSeconds?: number;
-  filename?: string;
-  onProgress?: (progress: Progress) => void;
-}
-
-export interface BackupResult {
-  token: string;
-  expiresAt: string;
-  audioUrl: string | null;
-  bytes: number;
-}
-
-export interface RecoverOptions {
-  /** Use this token instead of the one kept with the session. */
-  token?: string;
-  onProgress?: (progress: Progress) => void;
-}
-
-export interface RecoverResult {
-  /** "expired": the server's copy is gone (HTTP 410); text and params still come back in `session`. */
-  audio: "restored" | "expired" | "not-found";
-  session: RestoredSession | null;
-  evicted: string[];
-}
-"#;
 
 // Optional option objects: typed in TypeScript, read field by field here.
 #[wasm_bindgen]
@@ -169,86 +53,9 @@ fn to_promise(fut: Boxed<'static, Result<JsValue, ClientError>>) -> Promise {
     future_to_promise(async move { fut.await.map_err(js_err) })
 }
 
-fn open_options(value: &JsValue) -> OpenOptions {
-    let mut o = OpenOptions::default();
-    if let Some(v) = js::get_str(value, "dbName") {
-        o.db_name = v;
-    }
-    if let Some(v) = js::get_str(value, "tabId") {
-        o.tab_id = Some(v);
-    }
-    if let Some(v) = js::get_f64(value, "debounceMs") {
-        o.debounce_ms = v.max(0.0) as u32;
-    }
-    if let Some(v) = js::get_f64(value, "maxWaitMs") {
-        o.max_wait_ms = v.max(0.0) as u32;
-    }
-    if let Some(v) = js::get_f64(value, "heartbeatMs") {
-        o.heartbeat_ms = v.max(1.0) as u32;
-    }
-    if let Some(v) = js::get_f64(value, "retentionMs") {
-        o.retention_ms = v;
-    }
-    o.api_base_url = js::get_str(value, "apiBaseUrl");
-    if let Some(v) = js::get(value, "listenPageEvents").as_bool() {
-        o.listen_page_events = v;
-    }
-    o
-}
-
-fn summary_to_js(s: &SessionSummary) -> Object {
-    let o = s.record.to_js();
-    js::set_str(&o, "state", s.state.as_str());
-    js::set_f64(&o, "chunkCount", f64::from(s.chunk_count));
-    o
-}
-
-fn restored_to_js(r: &Restored) -> Object {
-    let o = r.record.to_js();
-    let chunks: Array = r
-        .chunks
-        .iter()
-        .map(|c| {
-            let chunk = Object::new();
-            js::set_f64(&chunk, "index", c.index);
-            js::set_str(&chunk, "mime", &c.mime);
-            js::set(&chunk, "bytes", &c.bytes);
-            JsValue::from(chunk)
-        })
-        .collect();
-    js::set(&o, "chunks", &chunks);
-    o
-}
-
-fn write_to_js(w: &WriteOutcome) -> Object {
-    let o = Object::new();
-    js::set_bool(&o, "stored", w.stored);
-    js::set(&o, "evicted", &js::array_of_strings(&w.evicted));
-    o
-}
-
-fn status_to_js(e: &StatusEvent) -> Object {
-    let o = Object::new();
-    js::set_str(&o, "status", e.status.as_str());
-    js::set(&o, "sessionIds", &js::array_of_strings(&e.session_ids));
-    js::set_opt_str(&o, "message", e.message.as_deref());
-    js::set(&o, "evicted", &js::array_of_strings(&e.evicted));
-    o
-}
-
-fn progress_callback(options: &JsValue) -> impl Fn(Progress) + 'static {
-    let callback = js::get(options, "onProgress").dyn_into::<Function>().ok();
-    move |p: Progress| {
-        if let Some(f) = &callback {
-            let o = Object::new();
-            js::set_str(&o, "phase", p.phase);
-            js::set_f64(&o, "loaded", p.loaded);
-            js::set_f64(&o, "total", p.total);
-            // A throwing progress callback must not break the recovery.
-            let _ = f.call1(&JsValue::NULL, &o);
-        }
-    }
-}
+/// The JS listeners subscribed through `onStatus`, with their ids in the
+/// core, shared with the unsubscribe functions handed out.
+type JsListeners = Rc<RefCell<Vec<(Function, u32)>>>;
 
 /// Local, crash-safe persistence of TTS sessions, with crash detection and
 /// the recovery-token server path.
@@ -256,7 +63,7 @@ fn progress_callback(options: &JsValue) -> impl Fn(Progress) + 'static {
 #[derive(Debug)]
 pub struct RecoveryStore {
     store: Store,
-    listeners: Vec<(Function, u32)>,
+    listeners: JsListeners,
 }
 
 #[wasm_bindgen]
@@ -270,7 +77,7 @@ impl RecoveryStore {
             let store = Store::open(opts).await?;
             Ok(RecoveryStore {
                 store,
-                listeners: Vec::new(),
+                listeners: JsListeners::default(),
             }
             .into())
         })
@@ -281,7 +88,8 @@ impl RecoveryStore {
         self.store.tab_id().to_owned()
     }
 
-    /// Queues a snapshot; written after the debounce, or the max wait.
+    /// Queues a snapshot: `pending` at once, written at once (or after the
+    /// write in flight), `saved` when everything queued is committed.
     pub fn autosave(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SessionInput")] session: JsValue,
@@ -409,27 +217,35 @@ impl RecoveryStore {
         promise(async move { Ok(JsValue::from_bool(store::storage::persist().await)) })
     }
 
-    /// Calls `listener` with every status event (auto-save indicator).
-    #[wasm_bindgen(js_name = onStatus)]
+    /// Calls `listener` with every status event (auto-save indicator);
+    /// returns the function that unsubscribes it.
+    #[wasm_bindgen(js_name = onStatus, unchecked_return_type = "() => void")]
     pub fn on_status(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "(event: StatusEvent) => void")] listener: Function,
-    ) {
+    ) -> JsValue {
         let f = listener.clone();
         let id = self.store.on_status(Rc::new(move |e: &StatusEvent| {
             // A throwing listener must not break saving.
             let _ = f.call1(&JsValue::NULL, &status_to_js(e));
         }));
-        self.listeners.push((listener, id));
+        self.listeners.borrow_mut().push((listener, id));
+        let (store, listeners) = (self.store.clone(), self.listeners.clone());
+        let unsubscribe: Box<dyn FnMut()> = Box::new(move || {
+            store.off_status(id);
+            listeners.borrow_mut().retain(|(_, i)| *i != id);
+        });
+        Closure::wrap(unsubscribe).into_js_value()
     }
 
+    /// Unsubscribes `listener` (as the function `onStatus` returned does).
     #[wasm_bindgen(js_name = offStatus)]
     pub fn off_status(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "(event: StatusEvent) => void")] listener: Function,
     ) {
         let store = &self.store;
-        self.listeners.retain(|(f, id)| {
+        self.listeners.borrow_mut().retain(|(f, id)| {
             let keep = f != &listener;
             if !keep {
                 store.off_status(*id);
@@ -438,7 +254,8 @@ impl RecoveryStore {
         });
     }
 
-    /// Backs the session's audio up on the server and keeps the token.
+    /// Backs the whole session up on the server (text, voice, params, every
+    /// part) and keeps the token with it.
     #[wasm_bindgen(unchecked_return_type = "Promise<BackupResult>")]
     pub fn backup(&self, id: String, options: Option<JsBackupOptions>) -> Promise {
         let store = self.store.clone();
@@ -449,7 +266,7 @@ impl RecoveryStore {
                 filename: js::get_str(&options, "filename"),
             };
             let on_progress = progress_callback(&options);
-            let out = server::backup(&store, &id, &opts, &on_progress).await?;
+            let out = server::backup(&store, &id, &opts, on_progress).await?;
             let o = Object::new();
             js::set_str(&o, "token", &out.token);
             js::set_str(&o, "expiresAt", &out.expires_at);
@@ -459,15 +276,17 @@ impl RecoveryStore {
         })
     }
 
-    /// Fetches the session's audio back from the server into IndexedDB.
+    /// Brings a backed-up session back from the server into IndexedDB:
+    /// text, voice, params and every part. With `id` null it comes back
+    /// under the id in the backup.
     #[wasm_bindgen(unchecked_return_type = "Promise<RecoverResult>")]
-    pub fn recover(&self, id: String, options: Option<JsRecoverOptions>) -> Promise {
+    pub fn recover(&self, id: Option<String>, options: Option<JsRecoverOptions>) -> Promise {
         let store = self.store.clone();
         let options = options.map(JsValue::from).unwrap_or_default();
         promise(async move {
             let token = js::get_str(&options, "token");
             let on_progress = progress_callback(&options);
-            let out = server::recover(&store, &id, token.as_deref(), &on_progress).await?;
+            let out = server::recover(&store, id.as_deref(), token.as_deref(), on_progress).await?;
             let o = Object::new();
             js::set_str(&o, "audio", out.audio.as_str());
             match &out.session {
@@ -531,7 +350,7 @@ impl RecoveryStore {
     pub fn from_core(store: Store) -> Self {
         Self {
             store,
-            listeners: Vec::new(),
+            listeners: JsListeners::default(),
         }
     }
 
@@ -539,24 +358,4 @@ impl RecoveryStore {
     pub fn core(&self) -> &Store {
         &self.store
     }
-}
-
-/// IndexedDB stores what it is given: copy a view's bytes into their own
-/// buffer so a later write to the caller's array cannot change saved audio
-/// and a view into a big buffer does not store all of it.
-fn as_array_buffer(bytes: &JsValue) -> Result<JsValue, ClientError> {
-    if bytes.is_instance_of::<js_sys::ArrayBuffer>() {
-        return Ok(bytes.clone());
-    }
-    if js_sys::ArrayBuffer::is_view(bytes) {
-        let view = js_sys::Uint8Array::new_with_byte_offset_and_length(
-            &js::get(bytes, "buffer"),
-            js::get_f64(bytes, "byteOffset").unwrap_or(0.0) as u32,
-            js::get_f64(bytes, "byteLength").unwrap_or(0.0) as u32,
-        );
-        return Ok(view.slice(0, view.length()).buffer().into());
-    }
-    Err(ClientError::Invalid(
-        "bytes must be an ArrayBuffer or a typed array".into(),
-    ))
 }

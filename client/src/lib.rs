@@ -14,6 +14,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod api;
+mod convert;
 pub mod error;
 mod idb;
 mod js;
@@ -26,6 +27,8 @@ pub mod server;
 pub mod store;
 mod text;
 mod timer;
+mod timing;
+mod ts_types;
 
 pub use api::RecoveryStore;
 pub use error::ClientError;
