@@ -1,0 +1,120 @@
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import {
+  AutoSaveIndicator,
+  RecoveryBanner,
+  RecoveryModal,
+  useRecovery,
+  useSaveStatus,
+  type IndicatorState,
+} from '@chatterbox/recovery-client/react';
+import type { RecoverySummary } from '@chatterbox/recovery-client/zustand';
+import { dismiss, restore } from './actions';
+import { announce, emit } from './announce';
+import { Editor } from './Editor';
+import { ServerCopy } from './ServerCopy';
+import { useStudio, type Params } from './studio';
+import { Takes, voiceName } from './Takes';
+
+function labelOf(state: IndicatorState, message: string | null, said: boolean): string {
+  switch (state) {
+    case 'pending':
+      return 'Unsaved changes…';
+    case 'saving':
+      return 'Saving…';
+    case 'saved':
+      return said ? 'All changes saved' : 'No unsaved changes';
+    case 'error':
+      return `Not saved: ${message ?? 'storage error'}`;
+    case 'quota':
+      return `Storage full — ${message ?? 'audio is not being saved'}`;
+  }
+}
+
+function Indicator() {
+  const { status, message, event } = useSaveStatus();
+  const storageFull = useStudio((s) => s.storageFull);
+  const state = storageFull ? 'quota' : status;
+  const label = labelOf(state, storageFull ?? message, event !== null);
+  useEffect(() => emit('indicator', { state, label }), [state, label]);
+  return <AutoSaveIndicator status={state} label={() => label} />;
+}
+
+function age(ms: number): string {
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  return `${Math.round(s / 3600)} h ago`;
+}
+
+function meta(s: RecoverySummary<Params>): ReactNode {
+  const parts = s.params?.parts;
+  return [
+    age(s.updatedAt),
+    voiceName(s.voiceId),
+    `${s.chunkCount}${parts ? ` of ${parts}` : ''} audio part${(parts ?? s.chunkCount) === 1 ? '' : 's'}` +
+      (s.audioEvicted ? ' (audio removed when storage was full)' : ''),
+    s.serverToken ? 'server copy kept' : 'no server copy',
+  ].map((bit) => <span key={bit}>{bit}</span>);
+}
+
+function Recovery() {
+  const sessions = useStudio((s) => s.recovery.crashedSessions);
+  const [open, setOpen] = useState(false);
+  const shown = sessions.length > 0;
+  // When the banner appeared, for the first-paint check of the end-to-end tests.
+  const shownAt = useMemo(() => (shown ? String(performance.now()) : undefined), [shown]);
+  useEffect(() => {
+    if (!shown) setOpen(false);
+  }, [shown]);
+  return (
+    <>
+      <RecoveryBanner className="banner" sessions={sessions} onOpen={() => setOpen(true)} data-shown-at={shownAt} />
+      <RecoveryModal
+        open={open && shown}
+        onClose={() => setOpen(false)}
+        sessions={sessions}
+        onRestore={restore}
+        onDismiss={dismiss}
+        meta={meta}
+      />
+    </>
+  );
+}
+
+/** Shows the page once the recovery check has run, so a banner is part of the first paint. */
+function useBoot() {
+  const { store } = useRecovery();
+  const hydrated = useStudio((s) => s.recovery.hydrated);
+  const failed = useStudio((s) => s.recovery.error !== null && !s.recovery.hydrated);
+  const announced = useRef(false);
+  useEffect(() => (store ? announce(store) : undefined), [store]);
+  useLayoutEffect(() => {
+    if (announced.current || !(hydrated || failed)) return;
+    announced.current = true;
+    const root = document.documentElement;
+    root.classList.remove('booting');
+    root.dataset.revealedAt = String(performance.now());
+    root.dataset.ready = 'true';
+    const crashed = useStudio.getState().recovery.crashedSessions.map((s) => s.id);
+    emit('ready', { crashed, tabId: useStudio.recovery.getStore()?.tabId ?? null });
+  }, [hydrated, failed]);
+}
+
+export function App() {
+  useBoot();
+  return (
+    <>
+      <header className="top">
+        <h1>Chatterbox <span>TTS</span></h1>
+        <Indicator />
+      </header>
+      <Recovery />
+      <main>
+        <Editor />
+        <Takes />
+        <ServerCopy />
+      </main>
+    </>
+  );
+}
+
