@@ -84,7 +84,7 @@ export function recovery<
   Mcs extends [StoreMutatorIdentifier, unknown][] = [],
 >(
   initializer: StateCreator<T, [...Mps, ['chatterbox/recovery', P]], Mcs>,
-  options: RecoveryOptions<T, P>,
+  options: RecoveryOptions<NoInfer<T>, P>,
 ): StateCreator<T, Mps, [['chatterbox/recovery', P], ...Mcs]>;
 
 export interface SliceBackupOptions extends BackupOptions {

@@ -28,7 +28,8 @@ export class FakeStore {
     return this.calls.filter((c) => c.method === method).map((c) => c.args);
   }
 
-  emit(event: Partial<StatusEvent> & Pick<StatusEvent, 'status'>): void {
+  /** `status` as a string: `pending` is newer than some builds' `SaveStatus`. */
+  emit(event: Partial<Omit<StatusEvent, 'status'>> & { status: string }): void {
     const full = { sessionIds: [], message: null, evicted: [], ...event } as StatusEvent;
     for (const l of this.listeners) l(full);
   }

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The React + Zustand part of the package, checked end to end without a browser:
+#   1. vitest: the Zustand middleware and slice with real Zustand (persist, createJSONStorage);
+#   2. tsc --noEmit (strict, skipLibCheck off) on the example app, which type-checks the
+#      package's .d.ts as an app sees them, and the example's Vite build (dist/, base /react/);
+#   3. the npm tarball (scripts/pack.sh) installed into a scratch Vite + React + Zustand app,
+#      type-checked and built, as a new user would with no Rust toolchain.
+# npm talks to the npm registry only, and prefers its cache (the example's install fills it).
+# Needs client/pkg/ (built here if missing, which needs Rust). Exits non-zero on any failure.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_cmd npm npm
+example="$CLIENT_DIR/examples/react"
+
+"$CLIENT_DIR/scripts/example.sh" # npm ci if needed, tsc --noEmit, vite build
+cd "$example"
+say "vitest: middleware and slice"
+npx --no-install vitest run
+
+say "the npm tarball in a scratch Vite app"
+"$CLIENT_DIR/scripts/pack.sh"
+tarball=$(ls "$CLIENT_DIR"/dist/*.tgz)
+scratch=$(mktemp -d /tmp/recovery-tarball-app.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+cp -r "$CLIENT_DIR/test-js/tarball-app/." "$scratch/"
+# The versions the example pins, so the npm cache has them all.
+version() { node -p "require('$example/package.json').$1['$2']"; }
+cat >"$scratch/package.json" <<JSON
+{ "name": "scratch-recovery-app", "private": true, "type": "module" }
+JSON
+(cd "$scratch" && npm install --no-audit --no-fund --prefer-offline \
+    "$tarball" \
+    "react@$(version dependencies react)" "react-dom@$(version dependencies react-dom)" \
+    "zustand@$(version dependencies zustand)" "vite@$(version devDependencies vite)" \
+    "typescript@$(version devDependencies typescript)" \
+    "@types/react@$(version devDependencies @types/react)" "@types/react-dom@$(version devDependencies @types/react-dom)")
+[[ ! -L "$scratch/node_modules/@chatterbox/recovery-client" ]] || die "the package was linked, not installed from the tarball"
+(cd "$scratch" && npx --no-install tsc --noEmit -p tsconfig.json && npx --no-install vite build --logLevel warn)
+ls "$scratch"/dist/assets/*.wasm >/dev/null 2>&1 || die "the scratch app's build has no .wasm asset"
+say "tarball app built: $(cd "$scratch/dist/assets" && ls | tr '\n' ' ')"
+say "React + Zustand checks passed"
