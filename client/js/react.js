@@ -102,8 +102,10 @@ const RecoveryContext = createContext(null);
 
 /**
  * Opens (or adopts) the page's recovery store and gives it to the components and hooks below.
- * `store`: a store or a promise of one that the app owns (not closed here). Without it, the
- * shared store for `options.dbName` is used and closed when the last provider unmounts.
+ * Without `store`, the shared store for `options.dbName` is used; given the promise of
+ * `openSharedRecoveryStore()`, that same store. A shared store is closed when the last provider
+ * using it unmounts (not at a StrictMode or Fast Refresh remount). Any other `store` is the
+ * app's to close.
  */
 export function RecoveryProvider({ store: given, options, children }) {
   const [opened, setOpened] = useState({ store: null, error: null });
@@ -115,7 +117,13 @@ export function RecoveryProvider({ store: given, options, children }) {
   useEffect(() => {
     let live = true;
     let stop = null;
-    const { promise, entry } = given === undefined ? acquire(optionsRef.current) : { promise: Promise.resolve(given), entry: null };
+    // A shared store given by the app (openSharedRecoveryStore) is counted like one opened here.
+    const shared = given === undefined ? null : [...stores()].find(([, e]) => e.promise === given);
+    const { promise, entry } =
+      given === undefined ? acquire(optionsRef.current)
+      : shared ? acquire({ dbName: shared[0] })
+      : { promise: Promise.resolve(given), entry: null };
+    const entryKey = shared ? shared[0] : key;
     promise.then(
       (store) => {
         if (!live) return;
@@ -131,7 +139,7 @@ export function RecoveryProvider({ store: given, options, children }) {
     return () => {
       live = false;
       stop?.();
-      if (entry) release(key, entry);
+      if (entry) release(entryKey, entry);
     };
   }, [given, key, status]);
 

@@ -6,5 +6,10 @@ export default defineConfig({
   base: '/react/',
   resolve: { preserveSymlinks: true, dedupe: ['react', 'react-dom', 'zustand'] },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
-  test: { include: ['test/**/*.test.ts'], environment: 'node' },
+  test: {
+    include: ['test/**/*.test.{ts,tsx}'],
+    environment: 'node',
+    // Through Vite, not Node: the linked package's imports of React then resolve from here.
+    server: { deps: { inline: ['@chatterbox/recovery-client'] } },
+  },
 });
