@@ -83,7 +83,7 @@ export function recovery<
   Mps extends [StoreMutatorIdentifier, unknown][] = [],
   Mcs extends [StoreMutatorIdentifier, unknown][] = [],
 >(
-  initializer: StateCreator<T, [...Mps, ['chatterbox/recovery', P]], Mcs>,
+  initializer: StateCreator<T, [...Mps, ['chatterbox/recovery', unknown]], Mcs>,
   options: RecoveryOptions<NoInfer<T>, P>,
 ): StateCreator<T, Mps, [['chatterbox/recovery', P], ...Mcs]>;
 
@@ -131,7 +131,7 @@ export interface RecoverySlice<P> {
 
 export function createRecoverySlice<T extends RecoverySlice<P>, P>(): StateCreator<
   T,
-  [['chatterbox/recovery', P]],
+  [['chatterbox/recovery', unknown]],
   [],
   RecoverySlice<P>
 >;

@@ -12,6 +12,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_cmd npm npm
 example="$CLIENT_DIR/examples/react"
 
+say "no 'any' in the public types of /react and /zustand"
+if grep -nwE 'any' "$CLIENT_DIR"/js/{react,zustand,storage}.d.ts; then die "'any' in a public type"; fi
+
 "$CLIENT_DIR/scripts/example.sh" # npm ci if needed, tsc --noEmit, vite build
 cd "$example"
 say "vitest: middleware and slice"
@@ -23,17 +26,10 @@ tarball=$(ls "$CLIENT_DIR"/dist/*.tgz)
 scratch=$(mktemp -d /tmp/recovery-tarball-app.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 cp -r "$CLIENT_DIR/test-js/tarball-app/." "$scratch/"
-# The versions the example pins, so the npm cache has them all.
-version() { node -p "require('$example/package.json').$1['$2']"; }
-cat >"$scratch/package.json" <<JSON
-{ "name": "scratch-recovery-app", "private": true, "type": "module" }
-JSON
-(cd "$scratch" && npm install --no-audit --no-fund --prefer-offline \
-    "$tarball" \
-    "react@$(version dependencies react)" "react-dom@$(version dependencies react-dom)" \
-    "zustand@$(version dependencies zustand)" "vite@$(version devDependencies vite)" \
-    "typescript@$(version devDependencies typescript)" \
-    "@types/react@$(version devDependencies @types/react)" "@types/react-dom@$(version devDependencies @types/react-dom)")
+# React, Zustand, Vite and TypeScript from the app's lock file (the npm cache serves them when
+# the network is gone), then the tarball, as `npm install ./chatterbox-recovery-client-*.tgz`.
+(cd "$scratch" && npm ci --no-audit --no-fund --prefer-offline &&
+    npm install --no-audit --no-fund --prefer-offline --no-save "$tarball")
 [[ ! -L "$scratch/node_modules/@chatterbox/recovery-client" ]] || die "the package was linked, not installed from the tarball"
 (cd "$scratch" && npx --no-install tsc --noEmit -p tsconfig.json && npx --no-install vite build --logLevel warn)
 ls "$scratch"/dist/assets/*.wasm >/dev/null 2>&1 || die "the scratch app's build has no .wasm asset"
