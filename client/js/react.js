@@ -187,9 +187,12 @@ export const DEFAULT_LABELS = Object.freeze({
 export function AutoSaveIndicator({ status, message, label, className, ...rest }) {
   const context = useContext(RecoveryContext);
   const source = context?.status ?? noStatus;
-  const live = useSyncExternalStore(source.subscribe, source.get, source.get);
-  const state = status ?? live.status;
-  const said = status === undefined ? live.message : (message ?? null);
+  // Two primitives, so that an event that changes neither (another `pending` while typing)
+  // renders nothing.
+  const liveStatus = useSyncExternalStore(source.subscribe, () => source.get().status, () => source.get().status);
+  const liveMessage = useSyncExternalStore(source.subscribe, () => source.get().message, () => source.get().message);
+  const state = status ?? liveStatus;
+  const said = status === undefined ? liveMessage : (message ?? null);
   const text = label ? label(state, said) : DEFAULT_LABELS[state] + (said && state !== 'saved' ? `: ${said}` : '');
   return h(
     'span',

@@ -4,25 +4,25 @@ import {
   RecoveryBanner,
   RecoveryModal,
   useRecovery,
-  useSaveStatus,
   type IndicatorState,
 } from '@chatterbox/recovery-client/react';
 import type { RecoverySummary } from '@chatterbox/recovery-client/zustand';
 import { dismiss, restore } from './actions';
 import { announce, emit } from './announce';
 import { Editor } from './Editor';
+import { Measured } from './Measured';
 import { ServerCopy } from './ServerCopy';
 import { useStudio, type Params } from './studio';
 import { Takes, voiceName } from './Takes';
 
-function labelOf(state: IndicatorState, message: string | null, said: boolean): string {
+function labelOf(state: IndicatorState, message: string | null): string {
   switch (state) {
     case 'pending':
       return 'Unsaved changes…';
     case 'saving':
       return 'Saving…';
     case 'saved':
-      return said ? 'All changes saved' : 'No unsaved changes';
+      return 'All changes saved';
     case 'error':
       return `Not saved: ${message ?? 'storage error'}`;
     case 'quota':
@@ -31,10 +31,12 @@ function labelOf(state: IndicatorState, message: string | null, said: boolean): 
 }
 
 function Indicator() {
-  const { status, message, event } = useSaveStatus();
+  // Primitives from the slice: an event that changes neither state nor message renders nothing.
+  const status = useStudio((s) => s.recovery.status);
+  const message = useStudio((s) => s.recovery.message);
   const storageFull = useStudio((s) => s.storageFull);
   const state = storageFull ? 'quota' : status;
-  const label = labelOf(state, storageFull ?? message, event !== null);
+  const label = labelOf(state, storageFull ?? message);
   useEffect(() => emit('indicator', { state, label }), [state, label]);
   return <AutoSaveIndicator status={state} label={() => label} />;
 }
@@ -106,13 +108,13 @@ export function App() {
     <>
       <header className="top">
         <h1>Chatterbox <span>TTS</span></h1>
-        <Indicator />
+        <Measured id="indicator"><Indicator /></Measured>
       </header>
-      <Recovery />
+      <Measured id="recovery"><Recovery /></Measured>
       <main>
-        <Editor />
-        <Takes />
-        <ServerCopy />
+        <Measured id="editor"><Editor /></Measured>
+        <Measured id="takes"><Takes /></Measured>
+        <Measured id="server"><ServerCopy /></Measured>
       </main>
     </>
   );
