@@ -60,12 +60,17 @@ export type RecoverableSession = Pick<SessionSummary, 'id' | 'text' | 'chunkCoun
 export interface RecoveryBannerProps extends Omit<ComponentPropsWithoutRef<'div'>, 'children'> {
   sessions: readonly RecoverableSession[];
   onOpen: () => void;
+  /**
+   * The recovery check is running and may find something (e.g. `peekSessions()` lists
+   * sessions): until `sessions` has some, show "Looking for unsaved work…" without the button.
+   */
+  checking?: boolean;
   openLabel?: ReactNode;
   /** Replaces the default text. */
   children?: ReactNode;
 }
 
-/** Shown while `sessions` is not empty. */
+/** Shown while `sessions` is not empty (or while `checking`); `data-state` is `checking` or `found`. */
 export function RecoveryBanner(props: RecoveryBannerProps): ReactNode;
 
 export interface RecoveryModalProps<S extends RecoverableSession = RecoverableSession>

@@ -212,20 +212,38 @@ export function AutoSaveIndicator({ status, message, label, className, ...rest }
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** The banner: shown while there are sessions to recover; `onOpen` opens the modal. */
-export function RecoveryBanner({ sessions, onOpen, openLabel = 'Review and restore', children, className, ...rest }) {
-  if (!sessions.length) return null;
+/**
+ * The banner: shown while there are sessions to recover; `onOpen` opens the modal. With
+ * `checking` (the recovery check is running and, say, `peekSessions()` lists sessions) it shows
+ * "Looking for unsaved work…" until `sessions` is known, so it can be part of the first paint.
+ */
+export function RecoveryBanner({ sessions, onOpen, checking = false, openLabel = 'Review and restore', children, className, ...rest }) {
+  const looking = checking && !sessions.length;
+  if (!sessions.length && !looking) return null;
   const parts = sessions.reduce((n, s) => n + s.chunkCount, 0);
-  const detail = children ?? [
-    h('strong', { key: 'title' }, 'Unsaved work was found.'),
-    ` ${plural(sessions.length, 'session')} ended without being closed. ` +
-      `Text, voice, settings${parts ? ` and ${plural(parts, 'audio part')}` : ''} can be restored.`,
-  ];
+  const detail = looking
+    ? h('strong', null, 'Looking for unsaved work…')
+    : (children ?? [
+        h('strong', { key: 'title' }, 'Unsaved work was found.'),
+        ` ${plural(sessions.length, 'session')} ended without being closed. ` +
+          `Text, voice, settings${parts ? ` and ${plural(parts, 'audio part')}` : ''} can be restored.`,
+      ]);
   return h(
     'div',
-    { role: 'alert', 'data-testid': 'recovery-banner', className: cx('cbr-banner', className), ...rest },
+    {
+      role: 'alert',
+      'aria-busy': looking ? 'true' : undefined,
+      'data-testid': 'recovery-banner',
+      'data-state': looking ? 'checking' : 'found',
+      className: cx('cbr-banner', className),
+      ...rest,
+    },
     h('p', { className: 'cbr-banner-text' }, detail),
-    h('button', { type: 'button', className: 'cbr-button cbr-primary', 'data-testid': 'recovery-open', onClick: onOpen }, openLabel),
+    h(
+      'button',
+      { type: 'button', className: 'cbr-button cbr-primary', 'data-testid': 'recovery-open', onClick: onOpen, hidden: looking },
+      openLabel,
+    ),
   );
 }
 

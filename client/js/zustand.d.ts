@@ -52,6 +52,13 @@ export interface RecoveryApi<T, P> {
   onHydrate(listener: (state: T) => void): () => void;
   /** Called when hydration ends, opened or failed (`getError()`); returns the unsubscribe. */
   onFinishHydration(listener: (state: T) => void): () => void;
+  /**
+   * Called when a change is kept because the store is not open yet (it is handed over when the
+   * store opens, which then reports its own statuses); returns the unsubscribe.
+   */
+  onUnsavedChange(listener: () => void): () => void;
+  /** A change is waiting for the store to open. */
+  hasUnsavedChanges(): boolean;
   rehydrate(): Promise<void>;
   getStore(): RecoveryStore | null;
   getError(): unknown;

@@ -43,6 +43,7 @@ export const recovery = (config, options) => (set, get, api) => {
   let unsent = false;
   const hydrateListeners = new Set();
   const finishListeners = new Set();
+  const unsavedListeners = new Set();
 
   const snapshotOf = (state) => {
     const id = sessionId(state);
@@ -64,8 +65,12 @@ export const recovery = (config, options) => (set, get, api) => {
     const next = snapshotOf(get());
     if (next === null || (last !== null && sameSnapshot(last, next))) return;
     last = next;
-    if (store) hand(next);
-    else unsent = true;
+    if (store) {
+      hand(next); // the store reports `pending` itself
+    } else {
+      unsent = true;
+      for (const listener of unsavedListeners) listener();
+    }
   };
 
   const savingSetState = api.setState;
@@ -118,6 +123,11 @@ export const recovery = (config, options) => (set, get, api) => {
       finishListeners.add(listener);
       return () => void finishListeners.delete(listener);
     },
+    onUnsavedChange: (listener) => {
+      unsavedListeners.add(listener);
+      return () => void unsavedListeners.delete(listener);
+    },
+    hasUnsavedChanges: () => unsent,
     rehydrate: () => {
       if (hydrated) hydration = null;
       return hydrate();
@@ -180,6 +190,11 @@ export const createRecoverySlice = () => (set, get, api) => {
       }
     }
   };
+
+  // Typed before the store is open: not saved yet, whatever the indicator said before.
+  middleware.onUnsavedChange(() => {
+    if (get().recovery.status !== 'pending') patch({ status: 'pending', message: null });
+  });
 
   middleware.onFinishHydration(() => {
     const store = middleware.getStore();

@@ -34,7 +34,7 @@ const TakeItem = memo(function TakeItem({ take, generating, busy }: { take: Take
             data-session-id={take.id}
             data-index={String(c.index)}
             data-bytes={String(c.bytes.byteLength)}
-            data-sha256={c.sha}
+            data-sha256={c.sha ?? undefined}
             data-stored={String(c.stored)}
           >
             <button type="button" className="chunk-play" onClick={() => play(c.bytes)}>▶ Part {c.index + 1}</button>

@@ -2,7 +2,7 @@
 // take up to the server and recover one by token. State lives in the Zustand store; the
 // recovery store is reached through the store's `recovery` API, never around it.
 import type { RecoveredSession } from '@chatterbox/recovery-client/zustand';
-import { chunkWrite, emit, queued } from './announce';
+import { emit, queued } from './announce';
 import { concatWav, sha256, speak, splitText } from './tts';
 import {
   newId,
@@ -17,7 +17,31 @@ import {
 } from './studio';
 
 const query = new URLSearchParams(location.search);
-export const initialEndpoint = query.get('tts') ?? new URL('/v1/audio/speech', location.href).href;
+
+/**
+ * The speech endpoint from `?tts=`: only one on this page's own origin, so a link cannot send
+ * what the user types to another server. `?tts_any=1` (development) allows any http(s) URL.
+ */
+function endpointFromQuery(): string {
+  const fallback = new URL('/v1/audio/speech', location.href).href;
+  const asked = query.get('tts');
+  if (!asked) return fallback;
+  let url: URL;
+  try {
+    url = new URL(asked, location.href);
+  } catch {
+    return fallback;
+  }
+  const anyOrigin = query.get('tts_any') === '1' && /^https?:$/.test(url.protocol);
+  if (url.origin !== location.origin && !anyOrigin) {
+    queueMicrotask(() =>
+      statusLine.set(`Ignored ?tts=${asked}: only this page's origin is accepted (add ?tts_any=1 to allow others).`));
+    return fallback;
+  }
+  return url.href;
+}
+
+export const initialEndpoint = endpointFromQuery();
 let endpoint = initialEndpoint;
 export const setEndpoint = (url: string): void => {
   endpoint = url.trim() || new URL('/v1/audio/speech', location.href).href;
@@ -87,34 +111,33 @@ function setChunk(id: string, chunk: Chunk): void {
   updateTake(id, (take) => ({ chunks: new Map(take.chunks).set(chunk.index, chunk) }));
 }
 
-/** Shows an audio part, and (for generated audio) stores it. TTS never waits on a full disk. */
-async function addChunk(id: string, index: number, bytes: ArrayBuffer, persist: boolean): Promise<Chunk> {
-  const chunk: Chunk = { index, bytes, sha: await sha256(bytes), stored: persist ? null : true };
-  setChunk(id, chunk);
-  if (!persist) return chunk;
+/** Stores a part; resolves whether it was stored. TTS never waits on a full disk. */
+async function storeChunk(id: string, index: number, bytes: ArrayBuffer): Promise<boolean> {
   const recoveryStore = store();
-  if (!recoveryStore) {
-    chunk.stored = false;
-  } else {
-    chunkWrite(id, 1);
-    try {
-      const result = await recoveryStore.appendChunk(id, index, bytes, 'audio/wav');
-      chunk.stored = result.stored;
-      if (result.stored && !result.evicted.length) useStudio.setState({ storageFull: null });
-      if (!result.stored && !get().storageFull) {
-        useStudio.setState({ storageFull: 'this audio part is not saved on this device. TTS goes on.' });
-      }
-    } catch (e) {
-      chunk.stored = false;
-      useStudio.setState({ storageFull: null });
-      statusLine.set(`Audio part not saved: ${errorText(e)}`);
-    } finally {
-      chunkWrite(id, -1);
+  if (!recoveryStore) return false;
+  try {
+    const result = await recoveryStore.appendChunk(id, index, bytes, 'audio/wav');
+    const { storageFull } = get();
+    if (result.stored && !result.evicted.length && storageFull) useStudio.setState({ storageFull: null });
+    if (!result.stored && !storageFull) {
+      useStudio.setState({ storageFull: 'this audio part is not saved on this device. TTS goes on.' });
     }
+    return result.stored;
+  } catch (e) {
+    statusLine.set(`Audio part not saved: ${errorText(e)}`);
+    return false;
   }
-  if (chunk.stored) emit('committed', { kind: 'chunk', id, index, bytes: bytes.byteLength, sha256: chunk.sha });
-  setChunk(id, { ...chunk });
-  return chunk;
+}
+
+/**
+ * Shows an audio part, and (for generated audio) stores it. Hashing and storing run beside the
+ * generation, never in its way.
+ */
+async function addChunk(id: string, index: number, bytes: ArrayBuffer, persist: boolean): Promise<void> {
+  setChunk(id, { index, bytes, sha: null, stored: persist ? null : true });
+  const [sha, stored] = await Promise.all([sha256(bytes), persist ? storeChunk(id, index, bytes) : true]);
+  setChunk(id, { index, bytes, sha, stored });
+  if (stored && persist) emit('committed', { kind: 'chunk', id, index, bytes: bytes.byteLength, sha256: sha });
 }
 
 // ---- generation ------------------------------------------------------------------------------
@@ -166,6 +189,8 @@ export async function runTake(id: string): Promise<void> {
   await store()?.save(input).catch(() => undefined); // the indicator already says why
   const from = firstMissing(take());
   emit('generation', { phase: 'start', id, from, parts: segments.length });
+  /** Parts being hashed and stored while the next is generated. */
+  const writes: Promise<void>[] = [];
   let index = from;
   try {
     for (; index < segments.length; index++) {
@@ -191,13 +216,15 @@ export async function runTake(id: string): Promise<void> {
         },
       });
       emit('tts', { phase: 'done', id, index: part, bytes: bytes.byteLength });
-      await addChunk(id, part, bytes, true);
+      writes.push(addChunk(id, part, bytes, true));
     }
+    await Promise.all(writes);
     await store()?.complete(id).catch(() => undefined);
     statusLine.set(`Done: ${segments.length} part${segments.length === 1 ? '' : 's'}.`);
     emit('generation', { phase: 'done', id, parts: segments.length });
     playTake(take());
   } catch (e) {
+    await Promise.allSettled(writes);
     const kept = take().chunks.size;
     updateTake(id, () => ({ note: `stopped at part ${index + 1}` }));
     statusLine.set(`The TTS endpoint failed at part ${index + 1}: ${errorText(e)}. ` +
@@ -212,10 +239,10 @@ export async function runTake(id: string): Promise<void> {
 
 /** Hashes and shows the audio of a session that came back; the parts are already stored. */
 async function showChunks(session: RecoveredSession<Params>): Promise<{ index: number; sha256: string; bytes: number }[]> {
-  for (const c of session.chunks) await addChunk(session.id, c.index, c.bytes, false);
+  await Promise.all(session.chunks.map((c) => addChunk(session.id, c.index, c.bytes, false)));
   return [...(get().takes.get(session.id)?.chunks.values() ?? [])].map(({ index, sha, bytes }) => ({
     index,
-    sha256: sha,
+    sha256: sha ?? '',
     bytes: bytes.byteLength,
   }));
 }
@@ -265,8 +292,8 @@ export async function backup(): Promise<void> {
     server.set({
       ...server.get(),
       token: result.token,
-      message: `Backed up ${Math.round(result.bytes / 1024)} KB. Keep the token: it recovers this take on any ` +
-        `browser until ${until.toLocaleString()}.`,
+      message: `Backed up the take, its text and settings (${Math.round(result.bytes / 1024)} KB). Keep the ` +
+        `token: it recovers them on any browser until ${until.toLocaleString()}.`,
       outcome: 'backed-up',
     });
     emit('backup', { id: take.id, token: result.token, expiresAt: result.expiresAt, bytes: result.bytes });
@@ -279,21 +306,22 @@ export async function backup(): Promise<void> {
 
 export async function recoverByToken(token: string): Promise<void> {
   if (!store()) return say('Local storage is unavailable here.', 'error');
+  // A take of this page with that token comes back under its own id; any other under the id
+  // in the backup.
   const known = [...get().takes.values()].find((t) => t.serverToken === token);
-  const id = known?.id ?? newId();
+  let id = known?.id ?? null;
   server.set({ ...server.get(), busy: true, message: 'Recovering…', outcome: 'working' });
   try {
-    const result = await get().recovery.recover(token, {
-      id,
-      onProgress: (p) => emit('progress', { ...p }),
-    });
-    let chunks: { index: number; sha256: string; bytes: number }[] = [];
+    const result = await get().recovery.recover(token, { id, onProgress: (p) => emit('progress', { ...p }) });
     const session = result.session;
+    id = session?.id ?? id;
+    let chunks: { index: number; sha256: string; bytes: number }[] = [];
     if (result.audio === 'restored' && session) {
       updateTake(session.id, () => ({ serverToken: token }));
       chunks = await showChunks(session);
       const bytes = session.chunks.reduce((n, c) => n + c.bytes.byteLength, 0);
-      say(`Recovered ${session.chunks.length} audio part${session.chunks.length === 1 ? '' : 's'} ` +
+      const parts = session.chunks.length;
+      say(`Recovered the text, settings and ${parts} audio part${parts === 1 ? '' : 's'} ` +
         `(${Math.round(bytes / 1024)} KB) from the server.`, 'restored');
       const take = get().takes.get(session.id);
       if (take) playTake(take);
@@ -301,11 +329,18 @@ export async function recoverByToken(token: string): Promise<void> {
       say('The audio for this token has expired: server copies are kept for 24 hours. ' +
         'Text and settings saved on this browser are not affected.', 'expired');
     } else if (result.audio === 'not-found') {
-      say('There is no audio for this token: it was dismissed, or never existed.', 'not-found');
+      say('There is nothing for this token: it was dismissed, or never existed.', 'not-found');
     } else {
       say('The audio was downloaded, but this device has no room to keep it.', 'storage-full');
     }
-    emit('recovered', { id: session?.id ?? id, audio: result.audio, chunks });
+    emit('recovered', {
+      id,
+      audio: result.audio,
+      text: session?.text ?? null,
+      voiceId: session?.voiceId ?? null,
+      params: session?.params ?? null,
+      chunks,
+    });
   } catch (e) {
     say(`Recovery failed: ${errorText(e)}`, 'error');
     emit('recovered', { id, audio: 'error', message: errorText(e) });

@@ -9,44 +9,25 @@ export function emit(name: string, detail: object = {}): void {
 
 export const inputOf = (state: Studio): SessionInput => ({ id: state.sessionId, ...snapshotOf(state) });
 
-/**
- * Which snapshot a `saved` event stands for. The store writes the latest snapshot queued for a
- * session when it emits `saving`, and commits writes in order, so pairing each `saved` with the
- * oldest unpaired `saving` never claims more than was committed.
- */
-const ledger = {
-  queued: new Map<string, SessionInput>(),
-  inflight: new Map<string, (SessionInput | undefined)[]>(),
-  chunkWrites: new Map<string, number>(),
-  last: null as StatusEvent | null,
-};
+/** The latest snapshot handed over per session, for `demo:committed`. */
+const latest = new Map<string, SessionInput>();
 
 /** Remembers a snapshot handed to the store outside the editor's autosave. */
 export function queued(input: SessionInput): void {
-  ledger.queued.set(input.id, input);
+  latest.set(input.id, input);
 }
 
-export function chunkWrite(id: string, delta: 1 | -1): void {
-  ledger.chunkWrites.set(id, (ledger.chunkWrites.get(id) ?? 0) + delta);
-}
-
+/**
+ * The store's statuses are honest by contract: `pending` at once for every edit not yet
+ * committed, `saved` only once everything handed over is committed. So on `saved` the latest
+ * snapshot of each session named is in IndexedDB.
+ */
 function onStatus(event: StatusEvent): void {
   const { status, sessionIds, message, evicted } = event;
-  const previous = ledger.last;
-  ledger.last = event;
   emit('status', { status, sessionIds, message, evicted });
-  if (status === 'saving') {
+  if (status === 'saved') {
     for (const id of sessionIds) {
-      const list = ledger.inflight.get(id) ?? [];
-      list.push(ledger.queued.get(id));
-      ledger.inflight.set(id, list);
-    }
-  } else if (status === 'saved') {
-    for (const id of sessionIds) {
-      // After a full disk, a chunk write that succeeded by evicting reports quota then saved:
-      // that saved is not a snapshot's.
-      const fromChunk = previous?.status === 'quota' && (ledger.chunkWrites.get(id) ?? 0) > 0;
-      const input = fromChunk ? undefined : ledger.inflight.get(id)?.shift();
+      const input = latest.get(id);
       if (input) emit('committed', { kind: 'session', id, text: input.text, voiceId: input.voiceId, params: input.params });
     }
   } else if (status === 'quota') {

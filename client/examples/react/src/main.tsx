@@ -23,6 +23,15 @@ Object.defineProperty(window, 'chatterboxDemo', {
   },
 });
 
+// For the page script's hint next time (index.html): when this page last closed normally.
+addEventListener('pagehide', () => {
+  try {
+    localStorage.setItem('chatterbox-demo:clean-exit', String(Date.now()));
+  } catch {
+    // No localStorage: the hint is only a hint.
+  }
+});
+
 const root = document.getElementById('root');
 if (!root) throw new Error('no #root element');
 createRoot(root).render(

@@ -33,7 +33,8 @@ export interface Params extends Settings {
 export interface Chunk {
   index: number;
   bytes: ArrayBuffer;
-  sha: string;
+  /** Hex SHA-256, null while being hashed. */
+  sha: string | null;
   /** null while being written. */
   stored: boolean | null;
 }

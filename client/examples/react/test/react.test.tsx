@@ -162,6 +162,17 @@ describe('components', () => {
     expect(q('recovery-banner')).toBeNull();
   });
 
+  it('RecoveryBanner while checking says it is looking, busy and without its button, until sessions come', async () => {
+    await render(<RecoveryBanner sessions={[]} checking onOpen={() => {}} />);
+    expect(q('recovery-banner')?.getAttribute('data-state')).toBe('checking');
+    expect(q('recovery-banner')?.getAttribute('aria-busy')).toBe('true');
+    expect(q('recovery-banner')?.textContent).toContain('Looking for unsaved work');
+    expect((q('recovery-open') as HTMLButtonElement).hidden).toBe(true);
+    await render(<RecoveryBanner sessions={sessions} checking onOpen={() => {}} />);
+    expect(q('recovery-banner')?.getAttribute('data-state')).toBe('found');
+    expect((q('recovery-open') as HTMLButtonElement).hidden).toBe(false);
+  });
+
   it('RecoveryModal opens as a labelled modal dialog, Escape asks to close, and focus returns', async () => {
     const done: string[] = [];
     function Harness() {

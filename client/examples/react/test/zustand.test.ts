@@ -97,12 +97,16 @@ describe('recovery middleware', () => {
     useEditor.getState().setText('typed early, twice');
     expect(useEditor.recovery.hasHydrated()).toBe(false);
     expect(useEditor.getState().recovery.hydrated).toBe(false);
+    // and the indicator does not claim they are saved
+    expect(useEditor.recovery.hasUnsavedChanges()).toBe(true);
+    expect(useEditor.getState().recovery.status).toBe('pending');
     open(fake.asStore);
     await hydrated(useEditor);
     // THEN hydration is observable and the newest snapshot is handed over once
     expect(events).toEqual(['finished']);
     expect(useEditor.getState().recovery.hydrated).toBe(true);
     expect(fake.called('autosave').map(([input]) => (input as { text: string }).text)).toEqual(['typed early, twice']);
+    expect(useEditor.recovery.hasUnsavedChanges()).toBe(false);
   });
 
   it('hydrates on demand with skipHydration, and listeners unsubscribe', async () => {
