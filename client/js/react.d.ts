@@ -16,6 +16,12 @@ export interface RecoveryProviderProps {
   store?: RecoveryStore | Promise<RecoveryStore>;
   /** Without `store`: options of the shared store this provider opens and closes. */
   options?: OpenRecoveryOptions;
+  /**
+   * How long `saving` and `saved` must hold before the indicator shows them, ms (default 250):
+   * typing then renders the indicator once per burst, not three times a keystroke. `pending`,
+   * `error` and `quota` show at once; `saved` is never shown early.
+   */
+  settleMs?: number;
   children?: ReactNode;
 }
 
@@ -32,6 +38,7 @@ export interface RecoveryContextValue {
 export function useRecovery(): RecoveryContextValue;
 
 export interface SaveStatusSnapshot {
+  /** What the indicator shows (see `RecoveryProviderProps.settleMs`). */
   status: IndicatorState;
   /** What the store said with the status. */
   message: string | null;
@@ -39,8 +46,11 @@ export interface SaveStatusSnapshot {
   event: StatusEvent | null;
 }
 
-/** The indicator's state: a new object only when the store reports something. */
+/** The indicator's state and the last event: a new object only when the store reports something. */
 export function useSaveStatus(): SaveStatusSnapshot;
+
+/** Just the indicator's state: a component using it renders only when the state changes. */
+export function useSaveState(): IndicatorState;
 
 export const DEFAULT_LABELS: Readonly<Record<IndicatorState, string>>;
 

@@ -64,14 +64,29 @@ function release(key, entry) {
 // ---- status, as an external store -----------------------------------------------------------
 
 const INDICATOR_STATES = new Set(['pending', 'saving', 'saved', 'error', 'quota']);
+/** Shown as soon as the store says so; the others once they have held for `settleMs`. */
+const URGENT = new Set(['pending', 'error', 'quota']);
 const INITIAL_STATUS = Object.freeze({ status: 'saved', message: null, event: null });
 
-function createStatusSource() {
+/**
+ * The store's status events as an external store for `useSyncExternalStore`. `status` is what
+ * an indicator shows: `pending`, `error` and `quota` at once; `saving` and `saved` once they
+ * have held for `settleMs` with nothing new, so that typing does not flicker the indicator
+ * (and re-render it) three times a keystroke. Holding back `saved` never claims more than is
+ * committed: until then the indicator still says the edit is not saved.
+ */
+function createStatusSource(settleMs) {
   let current = INITIAL_STATUS;
+  let timer = null;
   const listeners = new Set();
-  const notify = () => listeners.forEach((listener) => listener());
+  const publish = (next) => {
+    current = Object.freeze(next);
+    listeners.forEach((listener) => listener());
+  };
   return {
     get: () => current,
+    getState: () => current.status,
+    getMessage: () => current.message,
     subscribe: (listener) => {
       listeners.add(listener);
       return () => void listeners.delete(listener);
@@ -79,22 +94,30 @@ function createStatusSource() {
     /** Follows `store`'s status events; returns the unsubscribe. */
     follow(store) {
       const onStatus = (event) => {
-        const state = INDICATOR_STATES.has(event.status) ? event.status : current.status;
-        const message = INDICATOR_STATES.has(event.status) ? event.message : current.message;
-        current = Object.freeze({ status: state, message, event });
-        notify();
+        clearTimeout(timer);
+        timer = null;
+        if (!INDICATOR_STATES.has(event.status)) {
+          publish({ ...current, event }); // news (conflict, remote-update): the state stands
+        } else if (URGENT.has(event.status) || settleMs <= 0) {
+          publish({ status: event.status, message: event.message, event });
+        } else {
+          timer = setTimeout(() => publish({ status: event.status, message: event.message, event }), settleMs);
+        }
       };
       const off = store.onStatus(onStatus);
-      return typeof off === 'function' ? off : () => store.offStatus(onStatus);
+      return () => {
+        clearTimeout(timer);
+        if (typeof off === 'function') off();
+        else store.offStatus(onStatus);
+      };
     },
     fail(error) {
-      current = Object.freeze({ status: 'error', message: error instanceof Error ? error.message : String(error), event: null });
-      notify();
+      publish({ status: 'error', message: error instanceof Error ? error.message : String(error), event: null });
     },
   };
 }
 
-const noStatus = { get: () => INITIAL_STATUS, subscribe: () => () => {} };
+const noStatus = { get: () => INITIAL_STATUS, getState: () => 'saved', getMessage: () => null, subscribe: () => () => {} };
 
 // ---- provider and hooks ---------------------------------------------------------------------
 
@@ -107,9 +130,9 @@ const RecoveryContext = createContext(null);
  * using it unmounts (not at a StrictMode or Fast Refresh remount). Any other `store` is the
  * app's to close.
  */
-export function RecoveryProvider({ store: given, options, children }) {
+export function RecoveryProvider({ store: given, options, settleMs = 250, children }) {
   const [opened, setOpened] = useState({ store: null, error: null });
-  const [status] = useState(createStatusSource);
+  const [status] = useState(() => createStatusSource(settleMs));
   const optionsRef = useRef(options);
   optionsRef.current = options;
   const key = keyOf(options);
@@ -162,10 +185,19 @@ export function useRecovery() {
   return useMemo(() => ({ store, error, ready }), [store, error, ready]);
 }
 
-/** `{ status, message, event }`: the indicator's state, a new object only when the store says something. */
+/**
+ * `{ status, message, event }`: what the indicator shows, and the store's last event; a new
+ * object only when the store says something.
+ */
 export function useSaveStatus() {
   const { status } = useRecoveryContext('useSaveStatus()');
   return useSyncExternalStore(status.subscribe, status.get, status.get);
+}
+
+/** Just the indicator's state (a string): renders only when it changes. */
+export function useSaveState() {
+  const { status } = useRecoveryContext('useSaveState()');
+  return useSyncExternalStore(status.subscribe, status.getState, status.getState);
 }
 
 // ---- components -----------------------------------------------------------------------------
@@ -189,8 +221,8 @@ export function AutoSaveIndicator({ status, message, label, className, ...rest }
   const source = context?.status ?? noStatus;
   // Two primitives, so that an event that changes neither (another `pending` while typing)
   // renders nothing.
-  const liveStatus = useSyncExternalStore(source.subscribe, () => source.get().status, () => source.get().status);
-  const liveMessage = useSyncExternalStore(source.subscribe, () => source.get().message, () => source.get().message);
+  const liveStatus = useSyncExternalStore(source.subscribe, source.getState, source.getState);
+  const liveMessage = useSyncExternalStore(source.subscribe, source.getMessage, source.getMessage);
   const state = status ?? liveStatus;
   const said = status === undefined ? liveMessage : (message ?? null);
   const text = label ? label(state, said) : DEFAULT_LABELS[state] + (said && state !== 'saved' ? `: ${said}` : '');

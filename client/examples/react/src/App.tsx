@@ -4,6 +4,7 @@ import {
   RecoveryBanner,
   RecoveryModal,
   useRecovery,
+  useSaveState,
   type IndicatorState,
 } from '@chatterbox/recovery-client/react';
 import type { RecoverySummary } from '@chatterbox/recovery-client/zustand';
@@ -31,8 +32,9 @@ function labelOf(state: IndicatorState, message: string | null): string {
 }
 
 function Indicator() {
-  // Primitives from the slice: an event that changes neither state nor message renders nothing.
-  const status = useStudio((s) => s.recovery.status);
+  // Primitives: pending at once, saving and saved once they hold (the provider's settleMs), so
+  // typing renders this once per burst and never shows "saved" early.
+  const status = useSaveState();
   const message = useStudio((s) => s.recovery.message);
   const storageFull = useStudio((s) => s.storageFull);
   const state = storageFull ? 'quota' : status;

@@ -2,7 +2,7 @@
 // The React bindings in a DOM emulation, with the recording stand-in store: StrictMode's double
 // mount, the shared store's closing, stable hook results, and the components' roles and
 // keyboard behaviour. (The IndexedDB side is proven in real browsers.)
-import { act, StrictMode, useEffect, useState, type ReactNode } from 'react';
+import { act, Profiler, StrictMode, useEffect, useState, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -92,7 +92,7 @@ describe('RecoveryProvider', () => {
       seen.status.push(useSaveStatus());
       return null;
     }
-    await render(<RecoveryProvider store={fake.asStore}><Probe /></RecoveryProvider>);
+    await render(<RecoveryProvider store={fake.asStore} settleMs={0}><Probe /></RecoveryProvider>);
     const ready = seen.recovery.at(-1);
     const status = seen.status.at(-1);
     expect(ready).toMatchObject({ ready: true, store: fake });
@@ -133,7 +133,7 @@ describe('RecoveryProvider', () => {
 describe('components', () => {
   it('AutoSaveIndicator is a polite status region whose data-state follows the store', async () => {
     const fake = new FakeStore();
-    await render(<RecoveryProvider store={fake.asStore}><AutoSaveIndicator /></RecoveryProvider>);
+    await render(<RecoveryProvider store={fake.asStore} settleMs={0}><AutoSaveIndicator /></RecoveryProvider>);
     const el = q('autosave-indicator');
     expect(el?.getAttribute('role')).toBe('status');
     expect(el?.getAttribute('aria-live')).toBe('polite');
@@ -143,6 +143,35 @@ describe('components', () => {
     expect(el?.textContent).toBe('Unsaved changes…');
     await act(async () => fake.emit({ status: 'quota', message: 'disk full' }));
     expect(el?.textContent).toBe('Storage full: disk full');
+  });
+
+  it('AutoSaveIndicator shows pending at once, and saving or saved only once they hold: one render per burst', async () => {
+    const fake = new FakeStore();
+    let renders = 0;
+    await render(
+      <RecoveryProvider store={fake.asStore} settleMs={30}>
+        <Profiler id="indicator" onRender={() => void (renders += 1)}><AutoSaveIndicator /></Profiler>
+      </RecoveryProvider>,
+    );
+    const el = () => q('autosave-indicator')?.getAttribute('data-state');
+    const start = renders;
+    const statesSeen: (string | null | undefined)[] = [];
+    // A burst of typing: each keystroke goes pending → saving → saved at once.
+    for (let i = 0; i < 5; i++) {
+      await act(async () => fake.emit({ status: 'pending', sessionIds: ['a'] }));
+      statesSeen.push(el());
+      await act(async () => fake.emit({ status: 'saving', sessionIds: ['a'] }));
+      statesSeen.push(el());
+      await act(async () => fake.emit({ status: 'saved', sessionIds: ['a'] }));
+      statesSeen.push(el());
+    }
+    expect(new Set(statesSeen)).toEqual(new Set(['pending'])); // never "saved" early, no flicker
+    await act(async () => new Promise((r) => setTimeout(r, 60)));
+    expect(el()).toBe('saved');
+    // Two commits for the whole burst: pending, then saved.
+    expect(renders - start).toBe(2);
+    await act(async () => fake.emit({ status: 'quota', message: 'full' }));
+    expect(el()).toBe('quota'); // at once
   });
 
   const sessions: RecoverableSession[] = [
