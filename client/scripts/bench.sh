@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Measures and prints the client's size and speed figures (DESIGN.md /
-# issue targets in brackets): package size after build.sh, then in headless
+# Measures and prints the client's size, speed and memory figures (targets
+# from client/README.md in brackets): package size after build.sh, then in headless
 # Chromium the autosave, detect and chunk-write benchmarks of tests/bench.rs,
 # built with the optimised wasm-release profile. Figures, not pass/fail.
 set -euo pipefail
@@ -20,7 +20,7 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 # One benchmark per browser session, so none runs beside another.
-for bench in bench_autosave bench_detect bench_chunk; do
+for bench in bench_autosave bench_detect bench_chunk bench_memory; do
     say "running $bench"
     cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
         --target wasm32-unknown-unknown --profile wasm-release --test bench \
@@ -31,8 +31,9 @@ done
 value() { awk -F= -v k="BENCH $1" '$1 == k { print $2 }' "$results"; }
 printf '\n%-44s %s\n' "figure" "measured [target]"
 printf '%-44s %s\n' "wasm + JS glue, gzip -9" "$((wasm_gz + js_gz)) B (wasm $wasm_gz B of $wasm_raw B raw, glue $js_gz B) [<= 60 KB]"
-printf '%-44s %s\n' "autosave 10 KB text, call to committed, p95" "$(value autosave_10kb_p95_ms) ms (p50 $(value autosave_10kb_p50_ms) ms) [<= 5 ms]"
+printf '%-44s %s\n' "autosave 10 KB text, call to saved, p95" "$(value autosave_10kb_p95_ms) ms (p50 $(value autosave_10kb_p50_ms) ms) [<= 5 ms]"
 printf '%-44s %s\n' "detect() with 20 stored sessions, p95" "$(value detect_20_sessions_p95_ms) ms (p50 $(value detect_20_sessions_p50_ms) ms) [<= 20 ms]"
 printf '%-44s %s\n' "open + detect() at start-up, 20 sessions, p95" "$(value open_and_detect_20_p95_ms) ms"
 printf '%-44s %s\n' "chunk writes, 64 KB chunks" "$(value chunk_write_64kb_mb_per_s) MB/s [>= 50 MB/s]"
 printf '%-44s %s\n' "chunk writes, 256 KB chunks" "$(value chunk_write_256kb_mb_per_s) MB/s"
+printf '%-44s %s\n' "JS heap + wasm growth, 1,000 autosaves" "$(value memory_growth_1000_autosaves_kb) KB (wasm alone $(value wasm_memory_growth_1000_autosaves_kb) KB) [<= 1 MB]"

@@ -7,8 +7,9 @@
 
 mod common;
 
-use chatterbox_recovery_client::{OpenOptions, Store};
+use chatterbox_recovery_client::{OpenOptions, Status, StatusEvent, Store};
 use common::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -42,23 +43,88 @@ fn text_of(len: usize, seed: usize) -> String {
     text
 }
 
+/// Resolves at the next `saved` status of `store`.
+fn next_saved(store: &Store) -> (js_sys::Promise, u32) {
+    let (mut resolve_fn, mut promise) = (None, None);
+    promise.replace(js_sys::Promise::new(&mut |resolve, _| {
+        resolve_fn = Some(resolve);
+    }));
+    let resolve = resolve_fn.unwrap();
+    let id = store.on_status(std::rc::Rc::new(move |e: &StatusEvent| {
+        if e.status == Status::Saved {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+        }
+    }));
+    (promise.unwrap(), id)
+}
+
+/// One autosave as an app makes it: handed over, written by the store on its
+/// own, until `saved` says it is committed.
+async fn autosave_cycle(store: &Store, text: &str) -> f64 {
+    let (saved, listener) = next_saved(store);
+    let start = now();
+    store.autosave(input("s1", text));
+    wasm_bindgen_futures::JsFuture::from(saved).await.unwrap();
+    let took = now() - start;
+    store.off_status(listener);
+    took
+}
+
 #[wasm_bindgen_test]
 async fn bench_autosave_of_a_10kb_session() {
     let store = open(&unique_db("bench-autosave"), "tab-bench").await;
     let mut samples = Vec::new();
     for i in 0..220 {
-        let input = input("s1", &text_of(10 * 1024, i));
-        let start = now();
-        store.autosave(input);
-        store.flush().await.unwrap();
+        let took = autosave_cycle(&store, &text_of(10 * 1024, i)).await;
         if i >= 20 {
-            samples.push(now() - start);
+            samples.push(took);
         }
     }
     let p50 = percentile(&mut samples, 50.0);
     let p95 = percentile(&mut samples, 95.0);
     console_log!("BENCH autosave_10kb_p50_ms={p50:.2}");
     console_log!("BENCH autosave_10kb_p95_ms={p95:.2}");
+}
+
+/// JS heap in use (Chromium's `performance.memory`, after a GC when the
+/// page may ask for one) plus the wasm memory, in bytes.
+fn memory_in_use() -> f64 {
+    js_sys::Function::new_no_args(
+        "globalThis.gc?.(); return (performance.memory?.usedJSHeapSize ?? 0);",
+    )
+    .call0(&wasm_bindgen::JsValue::NULL)
+    .unwrap()
+    .as_f64()
+    .unwrap()
+        + wasm_memory()
+}
+
+fn wasm_memory() -> f64 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64
+}
+
+#[wasm_bindgen_test]
+async fn bench_memory_over_1000_autosave_cycles() {
+    let store = open(&unique_db("bench-memory"), "tab-bench").await;
+    for i in 0..50 {
+        autosave_cycle(&store, &text_of(10 * 1024, i)).await;
+    }
+    sleep(200).await;
+    let (heap_before, wasm_before) = (memory_in_use(), wasm_memory());
+    for i in 0..1000 {
+        autosave_cycle(&store, &text_of(10 * 1024, i)).await;
+    }
+    sleep(200).await;
+    let (heap_after, wasm_after) = (memory_in_use(), wasm_memory());
+    console_log!(
+        "BENCH memory_growth_1000_autosaves_kb={:.0}",
+        (heap_after - heap_before) / 1024.0
+    );
+    console_log!(
+        "BENCH wasm_memory_growth_1000_autosaves_kb={:.0}",
+        (wasm_after - wasm_before) / 1024.0
+    );
 }
 
 #[wasm_bindgen_test]

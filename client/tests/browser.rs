@@ -1184,7 +1184,14 @@ async fn claimed_sizes_past_the_limits_are_refused_before_downloading() {
     expect_refused("huge-doc", json(DOC), 8, huge_doc, "session_size").await;
     // Object storage sending more than the lookup claimed is cut off.
     let understated = json(r#"{"size":4}"#);
-    expect_refused("understated", JsValue::NULL, 8, understated, "more than").await;
+    expect_refused(
+        "understated",
+        JsValue::NULL,
+        8,
+        understated,
+        "longer than claimed",
+    )
+    .await;
     let bad_id = json(r#"{"version":1,"id":"../x","parts":[]}"#);
     expect_refused("bad-id", bad_id, 0, json(r#"{"size":0}"#), "id").await;
 }

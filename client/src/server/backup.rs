@@ -5,7 +5,7 @@
 
 use alloc::rc::Rc;
 
-use js_sys::{Array, Object};
+use js_sys::Array;
 use wasm_bindgen::JsValue;
 use web_sys::{Blob, BlobPropertyBag};
 
@@ -91,25 +91,30 @@ async fn backup_body(
     let doc = blob(&Array::of1(&text), SESSION_TYPE)?;
     let (size, doc_size) = (audio.size(), doc.size());
 
-    let audio_ticket = ticket(store, session_id, &mime, size, options.filename.as_deref()).await?;
-    let doc_ticket = ticket(store, session_id, SESSION_TYPE, doc_size, None).await?;
     let total = size + doc_size;
     progress(Progress {
         phase: "upload",
         loaded: 0.0,
         total,
     });
-    put(&audio_ticket, &audio.into(), 0.0, total, &progress).await?;
-    put(&doc_ticket, &doc.into(), size, total, &progress).await?;
-    progress(Progress {
-        phase: "upload",
-        loaded: total,
-        total,
-    });
+    let audio = Upload {
+        content_type: &mime,
+        body: audio.into(),
+        length: size,
+        filename: options.filename.as_deref(),
+    };
+    let key = upload(store, session_id, &audio, 0.0, total, &progress).await?;
+    let doc = Upload {
+        content_type: SESSION_TYPE,
+        body: doc.into(),
+        length: doc_size,
+        filename: None,
+    };
+    let session_key = upload(store, session_id, &doc, size, total, &progress).await?;
 
-    let request = Object::new();
-    js::set_str(&request, "key", &audio_ticket.key);
-    js::set_str(&request, "session_key", &doc_ticket.key);
+    let request = js_sys::Object::new();
+    js::set_str(&request, "key", &key);
+    js::set_str(&request, "session_key", &session_key);
     if let Some(ttl) = options.ttl_seconds {
         js::set_f64(&request, "ttl_seconds", f64::from(ttl));
     }
@@ -143,57 +148,44 @@ async fn backup_body(
     })
 }
 
-/// A presigned upload: the key it creates and how to send the bytes.
-struct Ticket {
-    key: String,
-    url: String,
-    method: String,
-    /// The headers the URL was signed with: sent exactly, nothing of ours.
-    headers: JsValue,
-}
-
-fn ticket<'a>(
-    store: &'a Store,
-    session_id: &'a str,
+/// One object to upload.
+struct Upload<'a> {
     content_type: &'a str,
+    body: JsValue,
     length: f64,
     filename: Option<&'a str>,
-) -> Boxed<'a, Result<Ticket>> {
-    Box::pin(async move {
-        let request = Object::new();
-        js::set_str(&request, "session_id", session_id);
-        js::set_str(&request, "content_type", content_type);
-        js::set_f64(&request, "content_length", length);
-        if let Some(f) = filename {
-            js::set_str(&request, "filename", f);
-        }
-        let answer = post_json(store, "/uploads", &request).await?;
-        Ok(Ticket {
-            key: js::get_str(&answer, "key").ok_or_else(|| bad_answer("uploads", "key"))?,
-            url: js::get_str(&answer, "upload_url")
-                .ok_or_else(|| bad_answer("uploads", "upload_url"))?,
-            method: js::get_str(&answer, "method").unwrap_or_else(|| "PUT".into()),
-            headers: js::get(&answer, "headers"),
-        })
-    })
 }
 
-/// Uploads `body` to the ticket's URL; progress counts from `offset` of
-/// `total` bytes.
-fn put<'a>(
-    ticket: &'a Ticket,
-    body: &'a JsValue,
+/// Uploads one object: a presigned URL from `/uploads`, then the bytes to
+/// it with progress counted from `offset` of `total`. Resolves with the key.
+fn upload<'a>(
+    store: &'a Store,
+    session_id: &'a str,
+    object: &'a Upload<'a>,
     offset: f64,
     total: f64,
     progress: &'a OnProgress,
-) -> Boxed<'a, Result<()>> {
+) -> Boxed<'a, Result<String>> {
     Box::pin(async move {
+        let request = js_sys::Object::new();
+        js::set_str(&request, "session_id", session_id);
+        js::set_str(&request, "content_type", object.content_type);
+        js::set_f64(&request, "content_length", object.length);
+        if let Some(f) = object.filename {
+            js::set_str(&request, "filename", f);
+        }
+        let ticket = post_json(store, "/uploads", &request).await?;
+        let key = js::get_str(&ticket, "key").ok_or_else(|| bad_answer("uploads", "key"))?;
+        let url = js::get_str(&ticket, "upload_url")
+            .ok_or_else(|| bad_answer("uploads", "upload_url"))?;
+        let method = js::get_str(&ticket, "method").unwrap_or_else(|| "PUT".into());
         let sink = progress.clone();
         let (status, _) = transfer(Transfer {
-            method: &ticket.method,
-            url: &ticket.url,
-            headers: &ticket.headers,
-            body,
+            method: &method,
+            url: &url,
+            // The headers the URL was signed with: sent exactly, nothing of ours.
+            headers: &js::get(&ticket, "headers"),
+            body: &object.body,
             response_type: "text",
             limit: f64::INFINITY,
             on_progress: Rc::new(move |loaded, _| {
@@ -207,7 +199,7 @@ fn put<'a>(
         })
         .await?;
         if (200..300).contains(&status) {
-            Ok(())
+            Ok(key)
         } else {
             Err(ClientError::Http {
                 status,

@@ -81,19 +81,19 @@ impl SessionDocument {
     /// the parts must add up to.
     pub fn from_js(doc: &JsValue, audio_size: u64) -> Result<Self, &'static str> {
         if js::get_f64(doc, "version") != Some(1.0) {
-            return Err("the session document has an unknown version");
+            return Err("document: unknown version");
         }
         let id = js::get_str(doc, "id")
             .filter(|id| valid_session_id(id))
-            .ok_or("the session document has no valid id")?;
+            .ok_or("document: bad id")?;
         let list = js::get(doc, "parts");
         if !Array::is_array(&list) {
-            return Err("the session document lists no parts");
+            return Err("document: no parts");
         }
         let list: Array = list.unchecked_into();
         let count = list.length() as usize;
         if count > MAX_PARTS {
-            return Err("the session document lists too many parts");
+            return Err("document: too many parts");
         }
         let mut parts = Vec::with_capacity(count);
         let mut sizes = Vec::with_capacity(count);
@@ -103,7 +103,7 @@ impl SessionDocument {
             let (Some(index), Some(size)) =
                 (js::get_f64(&part, "index"), js::get_f64(&part, "size"))
             else {
-                return Err("a part of the session document has no index or size");
+                return Err("document: part without index or size");
             };
             indexes.push(index);
             sizes.push(size);
@@ -181,7 +181,7 @@ pub fn check_parts(
     audio_size: u64,
 ) -> Result<Vec<(u32, u64)>, &'static str> {
     if indexes.len() > MAX_PARTS || indexes.len() != sizes.len() {
-        return Err("the session document lists too many parts");
+        return Err("document: too many parts");
     }
     let mut out = Vec::with_capacity(indexes.len());
     let mut total: u64 = 0;
@@ -189,20 +189,20 @@ pub fn check_parts(
     for (&index, &size) in indexes.iter().zip(sizes) {
         let index = whole(index)
             .and_then(|i| u32::try_from(i).ok())
-            .ok_or("a part index is not a whole number below 2^32")?;
+            .ok_or("document: bad part index")?;
         if previous.is_some_and(|p| p >= index) {
-            return Err("part indexes are not in increasing order");
+            return Err("document: part indexes out of order");
         }
         previous = Some(index);
-        let size = whole(size).ok_or("a part size is not a whole number of bytes")?;
+        let size = whole(size).ok_or("document: part size not a whole number")?;
         total = total
             .checked_add(size)
             .filter(|t| *t <= audio_size)
-            .ok_or("the part sizes add up to more than the audio")?;
+            .ok_or("document: sizes do not add up")?;
         out.push((index, size));
     }
     if total != audio_size {
-        return Err("the part sizes do not add up to the audio");
+        return Err("document: sizes do not add up");
     }
     Ok(out)
 }

@@ -207,7 +207,7 @@ fn download<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, Result
                 let parsed = text
                     .as_string()
                     .and_then(|t| js_sys::JSON::parse(&t).ok())
-                    .ok_or_else(|| bad_answer("the session document", "JSON"))?;
+                    .ok_or_else(|| bad_answer("document", "JSON"))?;
                 Some(
                     SessionDocument::from_js(&parsed, audio_size as u64)
                         .map_err(|e| ClientError::BadAnswer(e.into()))?,
@@ -218,7 +218,7 @@ fn download<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, Result
         let buffer = get(&url, "arraybuffer", audio_size, doc_size, total, progress).await?;
         if document::byte_length(&buffer) != audio_size {
             return Err(ClientError::BadAnswer(
-                "the audio is not the size the server claimed".into(),
+                "audio size differs from the claim".into(),
             ));
         }
         let bytes = Uint8Array::new(&buffer);

@@ -117,7 +117,7 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
     let loaded = js::get_f64(&end, "loaded").unwrap_or(0.0);
     if too_big.get() || (!t.upload && loaded > t.limit) {
         return Err(ClientError::BadAnswer(
-            "object storage sent more than the backup holds".into(),
+            "download longer than claimed".into(),
         ));
     }
     match xhr.status() {
