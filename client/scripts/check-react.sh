@@ -5,7 +5,9 @@
 #      package's .d.ts as an app sees them, and the example's Vite build (dist/, base /react/);
 #   3. the npm tarball (scripts/pack.sh) installed into a scratch Vite + React + Zustand app,
 #      type-checked and built, as a new user would with no Rust toolchain.
-# npm talks to the npm registry only, and prefers its cache (the example's install fills it).
+# npm talks to the npm registry only, and prefers its cache. Without a network (make test's
+# namespace), install first, online: `npm ci` in client/examples/react and in
+# client/test-js/tarball-app (that fills the cache the scratch app installs from).
 # Needs client/pkg/ (built here if missing, which needs Rust). Exits non-zero on any failure.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
