@@ -1,3 +1,4 @@
+import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vitest/config';
 
 /**
@@ -30,7 +31,8 @@ export default defineConfig(({ mode }) => {
   const base = profiling ? '/react-profiling/' : '/react/';
   return {
     base,
-    plugins: [preloadWasm(base)],
+    // React Fast Refresh in development (the build needs only the JSX transform).
+    plugins: [react(), preloadWasm(base)],
     resolve: {
       preserveSymlinks: true,
       dedupe: ['react', 'react-dom', 'zustand'],
