@@ -86,17 +86,23 @@ async fn bench_autosave_of_a_10kb_session() {
     console_log!("BENCH autosave_10kb_p95_ms={p95:.2}");
 }
 
-/// JS heap in use (Chromium's `performance.memory`, after a GC when the
-/// page may ask for one) plus the wasm memory, in bytes.
-fn memory_in_use() -> f64 {
-    js_sys::Function::new_no_args(
-        "globalThis.gc?.(); return (performance.memory?.usedJSHeapSize ?? 0);",
-    )
-    .call0(&wasm_bindgen::JsValue::NULL)
-    .unwrap()
-    .as_f64()
-    .unwrap()
-        + wasm_memory()
+/// Memory in use, in bytes: `performance.measureUserAgentSpecificMemory()`
+/// where the page is cross-origin isolated (the browser measures after a
+/// garbage collection), else Chromium's `performance.memory` after `gc()`
+/// when exposed; plus the wasm memory.
+async fn memory_in_use() -> f64 {
+    let measure = js_sys::Function::new_no_args(
+        "return (async () => {
+           if (globalThis.crossOriginIsolated && performance.measureUserAgentSpecificMemory) {
+             return (await performance.measureUserAgentSpecificMemory()).bytes;
+           }
+           globalThis.gc?.();
+           return performance.memory?.usedJSHeapSize ?? 0;
+         })();",
+    );
+    let promise: js_sys::Promise = measure.call0(&wasm_bindgen::JsValue::NULL).unwrap().into();
+    let bytes = wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+    bytes.as_f64().unwrap() + wasm_memory()
 }
 
 fn wasm_memory() -> f64 {
@@ -111,12 +117,19 @@ async fn bench_memory_over_1000_autosave_cycles() {
         autosave_cycle(&store, &text_of(10 * 1024, i)).await;
     }
     sleep(200).await;
-    let (heap_before, wasm_before) = (memory_in_use(), wasm_memory());
+    let (heap_before, wasm_before) = (memory_in_use().await, wasm_memory());
     for i in 0..1000 {
         autosave_cycle(&store, &text_of(10 * 1024, i)).await;
     }
     sleep(200).await;
-    let (heap_after, wasm_after) = (memory_in_use(), wasm_memory());
+    let (heap_after, wasm_after) = (memory_in_use().await, wasm_memory());
+    let how = js_sys::eval(
+        "globalThis.crossOriginIsolated && performance.measureUserAgentSpecificMemory ? 'measureUserAgentSpecificMemory' : 'usedJSHeapSize'",
+    )
+    .unwrap()
+    .as_string()
+    .unwrap();
+    console_log!("BENCH memory_method={how}");
     console_log!(
         "BENCH memory_growth_1000_autosaves_kb={:.0}",
         (heap_after - heap_before) / 1024.0

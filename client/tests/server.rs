@@ -305,7 +305,7 @@ async fn the_js_class_backs_up_and_recovers_with_progress_callbacks() {
 }
 
 #[wasm_bindgen_test]
-async fn a_long_session_of_many_chunks_round_trips_within_the_metadata_limit() {
+async fn a_long_session_of_240_parts_round_trips_part_for_part() {
     // GIVEN 240 chunks (a long synthesis), equal-sized but the last
     let a = open_with_server(&unique_db("srv-many"), "tab-a").await;
     a.save(input("long", "a long text")).await.unwrap();
