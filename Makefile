@@ -28,9 +28,11 @@ deploy-check:
 measure:
 	PATH="$$(bash scripts/deploy-tools.sh):$$PATH" bash scripts/measure-functions.sh
 
-# The browser client's package (client/pkg/) and its measurements.
+# The browser client's package (client/pkg/), its npm tarball (client/dist/*.tgz: installs
+# without Rust), and its measurements.
 client:
 	bash client/scripts/build.sh
+	bash client/scripts/pack.sh
 
 bench-client:
 	bash client/scripts/bench.sh

@@ -19,7 +19,7 @@ export type {
   WriteResult,
 } from '../pkg/chatterbox_recovery_client.js';
 export { RecoveryStore } from '../pkg/chatterbox_recovery_client.js';
-export { createRecoveryStorage, type RecoveryStateStorage } from './zustand.js';
+export { createRecoveryStorage, type RecoveryStateStorage } from './storage.js';
 
 export interface OpenRecoveryOptions extends OpenOptions {
   /** Where to fetch the .wasm from, if not next to the glue. */

@@ -2,7 +2,7 @@
 import init, { RecoveryStore } from '../pkg/chatterbox_recovery_client.js';
 
 export { RecoveryStore };
-export { createRecoveryStorage } from './zustand.js';
+export { createRecoveryStorage } from './storage.js';
 
 let ready;
 

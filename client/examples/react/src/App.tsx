@@ -1,0 +1,136 @@
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import {
+  AutoSaveIndicator,
+  RecoveryBanner,
+  RecoveryModal,
+  useRecovery,
+  useSaveState,
+  type IndicatorState,
+} from '@chatterbox/recovery-client/react';
+import type { RecoverySummary } from '@chatterbox/recovery-client/zustand';
+import { dismiss, restore } from './actions';
+import { announce, emit } from './announce';
+import { Editor } from './Editor';
+import { Measured } from './Measured';
+import { ServerCopy } from './ServerCopy';
+import { useStudio, type Params } from './studio';
+import { Takes, voiceName } from './Takes';
+
+function labelOf(state: IndicatorState, message: string | null): string {
+  switch (state) {
+    case 'pending':
+      return 'Unsaved changes…';
+    case 'saving':
+      return 'Saving…';
+    case 'saved':
+      return 'All changes saved';
+    case 'error':
+      return `Not saved: ${message ?? 'storage error'}`;
+    case 'quota':
+      return `Storage full — ${message ?? 'audio is not being saved'}`;
+  }
+}
+
+function Indicator() {
+  // Primitives: pending at once, saving and saved once they hold (the provider's settleMs), so
+  // typing renders this once per burst and never shows "saved" early.
+  const status = useSaveState();
+  const message = useStudio((s) => s.recovery.message);
+  const storageFull = useStudio((s) => s.storageFull);
+  const state = storageFull ? 'quota' : status;
+  const label = labelOf(state, storageFull ?? message);
+  useEffect(() => emit('indicator', { state, label }), [state, label]);
+  return <AutoSaveIndicator status={state} label={() => label} />;
+}
+
+function age(ms: number): string {
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  return `${Math.round(s / 3600)} h ago`;
+}
+
+function meta(s: RecoverySummary<Params>): ReactNode {
+  const parts = s.params?.parts;
+  return [
+    age(s.updatedAt),
+    voiceName(s.voiceId),
+    `${s.chunkCount}${parts ? ` of ${parts}` : ''} audio part${(parts ?? s.chunkCount) === 1 ? '' : 's'}` +
+      (s.audioEvicted ? ' (audio removed when storage was full)' : ''),
+    s.serverToken ? 'server copy kept' : 'no server copy',
+  ].map((bit) => <span key={bit}>{bit}</span>);
+}
+
+/** When the page script saw the localStorage hint (index.html), in ms after navigation start. */
+const hintedAt = document.documentElement.dataset.recoveryHintAt;
+
+function Recovery() {
+  const sessions = useStudio((s) => s.recovery.crashedSessions);
+  const hydrated = useStudio((s) => s.recovery.hydrated);
+  const failed = useStudio((s) => s.recovery.error !== null && !s.recovery.hydrated);
+  const [open, setOpen] = useState(false);
+  const checking = hintedAt !== undefined && !hydrated && !failed;
+  const shown = sessions.length > 0;
+  // When the banner appeared (the hint's time if it was in the first paint), for the
+  // end-to-end tests' first-paint check.
+  const shownAt = useMemo(() => (shown || checking ? (hintedAt ?? String(performance.now())) : undefined), [shown, checking]);
+  useEffect(() => {
+    if (!shown) setOpen(false);
+  }, [shown]);
+  return (
+    <>
+      <RecoveryBanner
+        className="banner"
+        sessions={sessions}
+        checking={checking}
+        onOpen={() => setOpen(true)}
+        data-shown-at={shownAt}
+      />
+      <RecoveryModal
+        open={open && shown}
+        onClose={() => setOpen(false)}
+        sessions={sessions}
+        onRestore={restore}
+        onDismiss={dismiss}
+        meta={meta}
+      />
+    </>
+  );
+}
+
+/** Once the recovery check has run: the page is ready (the tests wait for this). */
+function useReady() {
+  const { store } = useRecovery();
+  const hydrated = useStudio((s) => s.recovery.hydrated);
+  const failed = useStudio((s) => s.recovery.error !== null && !s.recovery.hydrated);
+  const announced = useRef(false);
+  useEffect(() => (store ? announce(store) : undefined), [store]);
+  useLayoutEffect(() => {
+    if (announced.current || !(hydrated || failed)) return;
+    announced.current = true;
+    const root = document.documentElement;
+    root.classList.remove('recovery-hinted');
+    root.dataset.ready = 'true';
+    const crashed = useStudio.getState().recovery.crashedSessions.map((s) => s.id);
+    emit('ready', { crashed, tabId: useStudio.recovery.getStore()?.tabId ?? null });
+  }, [hydrated, failed]);
+}
+
+export function App() {
+  useReady();
+  return (
+    <>
+      <header className="top">
+        <h1>Chatterbox <span>TTS</span></h1>
+        <Measured id="indicator"><Indicator /></Measured>
+      </header>
+      <Measured id="recovery"><Recovery /></Measured>
+      <main>
+        <Measured id="editor"><Editor /></Measured>
+        <Measured id="takes"><Takes /></Measured>
+        <Measured id="server"><ServerCopy /></Measured>
+      </main>
+    </>
+  );
+}
+

@@ -1,0 +1,106 @@
+// A stand-in for the wasm RecoveryStore in unit tests of the Zustand middleware and slice: it
+// records what it is asked and lets a test emit status events. IndexedDB itself is proven in
+// real browsers (the client's wasm tests and the end-to-end suites), not here.
+import type { RecoveryStore, StatusEvent } from '@chatterbox/recovery-client';
+
+export interface Call {
+  method: string;
+  args: unknown[];
+}
+
+type Listener = (event: StatusEvent) => void;
+
+export class FakeStore {
+  calls: Call[] = [];
+  kv = new Map<string, string>();
+  crashed: object[] = [];
+  sessions = new Map<string, object>();
+  listeners = new Set<Listener>();
+  backupResult = { token: 'tok-1', expiresAt: '2026-11-27T00:00:00Z', audioUrl: null, bytes: 4 };
+  recoverResult: object = { audio: 'not-found', session: null, evicted: [] };
+  tabId = 'tab-1';
+
+  private record(method: string, ...args: unknown[]): void {
+    this.calls.push({ method, args });
+  }
+
+  called(method: string): unknown[][] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args);
+  }
+
+  /** `status` as a string: `pending` is newer than some builds' `SaveStatus`. */
+  emit(event: Partial<Omit<StatusEvent, 'status'>> & { status: string }): void {
+    const full = { sessionIds: [], message: null, evicted: [], ...event } as StatusEvent;
+    for (const l of this.listeners) l(full);
+  }
+
+  autosave(input: unknown): void {
+    this.record('autosave', input);
+  }
+  async flush(): Promise<void> {
+    this.record('flush');
+  }
+  async save(input: unknown) {
+    this.record('save', input);
+    return { stored: true, evicted: [] };
+  }
+  async detect() {
+    this.record('detect');
+    return this.crashed;
+  }
+  async restore(id: string) {
+    this.record('restore', id);
+    return this.sessions.get(id) ?? null;
+  }
+  async dismiss(id: string): Promise<void> {
+    this.record('dismiss', id);
+  }
+  async backup(id: string, options: { onProgress?: (p: object) => void }) {
+    this.record('backup', id, options);
+    options.onProgress?.({ phase: 'upload', loaded: 2, total: 4 });
+    options.onProgress?.({ phase: 'upload', loaded: 4, total: 4 });
+    return this.backupResult;
+  }
+  async recover(id: string | null, options: { token: string; onProgress?: (p: object) => void }) {
+    this.record('recover', id, options.token);
+    options.onProgress?.({ phase: 'download', loaded: 4, total: 4 });
+    return this.recoverResult;
+  }
+  onStatus(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+  offStatus(listener: Listener): void {
+    this.listeners.delete(listener);
+  }
+  async getItem(name: string): Promise<string | null> {
+    this.record('getItem', name);
+    return this.kv.get(name) ?? null;
+  }
+  async setItem(name: string, value: string): Promise<void> {
+    this.record('setItem', name, value);
+    this.kv.set(name, value);
+  }
+  async removeItem(name: string): Promise<void> {
+    this.record('removeItem', name);
+    this.kv.delete(name);
+  }
+
+  /** Typed as the real thing, for the middleware's options. */
+  get asStore(): RecoveryStore {
+    return this as unknown as RecoveryStore;
+  }
+}
+
+/** A session as `restore` resolves it. */
+export function restored(id: string, text: string, params: object, chunks = 0): object {
+  return {
+    id, text, voiceId: 'olivia', params, createdAt: 1, updatedAt: 2, tabId: 'old', revision: 3, completed: false,
+    audioEvicted: false, serverToken: null, serverTokenExpiresAt: null, conflictOf: null,
+    chunks: Array.from({ length: chunks }, (_, index) => ({ index, mime: 'audio/wav', bytes: new ArrayBuffer(4) })),
+  };
+}
+
+export function summary(id: string, text: string): object {
+  return { ...restored(id, text, { seed: 1 }), chunks: undefined, state: 'crashed', chunkCount: 0 };
+}

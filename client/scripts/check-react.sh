@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The React + Zustand part of the package, checked end to end without a browser:
+#   1. vitest: the Zustand middleware and slice with real Zustand (persist, createJSONStorage);
+#   2. tsc --noEmit (strict, skipLibCheck off) on the example app, which type-checks the
+#      package's .d.ts as an app sees them, and the example's Vite build (dist/, base /react/);
+#   3. the npm tarball (scripts/pack.sh) installed into a scratch Vite + React + Zustand app,
+#      type-checked and built, as a new user would with no Rust toolchain.
+# npm talks to the npm registry only, and prefers its cache. Without a network (make test's
+# namespace), install first, online: `npm ci` in client/examples/react and in
+# client/test-js/tarball-app (that fills the cache the scratch app installs from).
+# Needs client/pkg/ (built here if missing, which needs Rust). Exits non-zero on any failure.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_cmd npm npm
+example="$CLIENT_DIR/examples/react"
+
+say "no 'any' in the public types of /react and /zustand"
+if grep -nwE 'any' "$CLIENT_DIR"/js/{react,zustand,storage}.d.ts; then die "'any' in a public type"; fi
+
+"$CLIENT_DIR/scripts/example.sh" # npm ci if needed, tsc --noEmit, vite build
+cd "$example"
+say "vitest: middleware and slice"
+npx --no-install vitest run
+
+say "the npm tarball in a scratch Vite app"
+"$CLIENT_DIR/scripts/pack.sh"
+tarball=$(ls "$CLIENT_DIR"/dist/*.tgz)
+scratch=$(mktemp -d /tmp/recovery-tarball-app.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+cp -r "$CLIENT_DIR/test-js/tarball-app/." "$scratch/"
+# React, Zustand, Vite and TypeScript from the app's lock file (the npm cache serves them when
+# the network is gone), then the tarball, as `npm install ./chatterbox-recovery-client-*.tgz`.
+(cd "$scratch" && npm ci --no-audit --no-fund --prefer-offline &&
+    npm install --no-audit --no-fund --prefer-offline --no-save "$tarball")
+[[ ! -L "$scratch/node_modules/@chatterbox/recovery-client" ]] || die "the package was linked, not installed from the tarball"
+(cd "$scratch" && npx --no-install tsc --noEmit -p tsconfig.json && npx --no-install vite build --logLevel warn)
+ls "$scratch"/dist/assets/*.wasm >/dev/null 2>&1 || die "the scratch app's build has no .wasm asset"
+# The README's snippet is cut from that app: every code line of it must still be there.
+node -e '
+  const fs = require("fs");
+  const [readme, app] = process.argv.slice(1).map((f) => fs.readFileSync(f, "utf8"));
+  const section = readme.split("## Add recovery to a React + Zustand app")[1] ?? "";
+  const code = section.split("```tsx")[1]?.split("```")[0] ?? "";
+  const lines = code.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("//"));
+  const have = new Set(app.split("\n").map((l) => l.trim()));
+  const missing = lines.filter((l) => !have.has(l));
+  if (!lines.length || missing.length) { console.error("README snippet lines not in the tarball app:", missing); process.exit(1); }
+' "$example/README.md" "$CLIENT_DIR/test-js/tarball-app/src/main.tsx"
+say "tarball app built: $(cd "$scratch/dist/assets" && ls | tr '\n' ' ')"
+say "React + Zustand checks passed"
