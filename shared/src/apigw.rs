@@ -255,4 +255,16 @@ mod tests {
         let owner = crate::http::owner(&request).unwrap();
         assert_eq!(owner, crate::domain::Owner::from_subject("user-1").unwrap());
     }
+
+    #[test]
+    fn a_jwt_without_sub_is_refused_and_never_falls_back_to_the_client_secret() {
+        let request = HttpApiEvent::new("GET", "/x", "/x")
+            .header(crate::http::CLIENT_HEADER, &"A".repeat(22))
+            .jwt_claims(BTreeMap::from([("email".to_owned(), "a@b.c".to_owned())]))
+            .into_request()
+            .unwrap();
+        let err = crate::http::owner(&request).unwrap_err();
+        assert_eq!(err.status(), 401);
+        assert!(err.to_string().contains("sub"), "{err}");
+    }
 }

@@ -38,7 +38,8 @@ impl AwsApp {
         let tokens = DynamoTokenStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),
             config.table_name.clone(),
-        );
+        )
+        .with_counter_flush(std::time::Duration::from_millis(config.counter_flush_ms));
         let audio = S3AudioStore::new(
             s3_client(&sdk, config.s3_force_path_style),
             config.bucket_name.clone(),

@@ -433,6 +433,8 @@ pub struct TokenRecord {
     pub metadata: Metadata,
     /// The session document backed up with the audio, if any.
     pub session: Option<SessionDocument>,
+    /// When the owner purged the audio (epoch seconds): the token then answers 410.
+    pub purged_at: Option<i64>,
 }
 
 /// A session document a token refers to: its key and size when the token was issued.

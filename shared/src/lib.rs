@@ -7,13 +7,16 @@ pub mod app;
 pub mod aws;
 pub mod config;
 pub mod domain;
+pub mod download;
 pub mod dynamodb;
 pub mod http;
 pub mod memory;
+pub mod metadata;
 pub mod metrics;
 pub mod ports;
 pub mod presign;
 pub mod problem;
+pub mod quota;
 pub mod runtime;
 pub mod s3;
 #[cfg(any(test, feature = "test-util"))]

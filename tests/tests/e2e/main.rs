@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
+mod bad_input;
+mod limits;
 mod openapi;
 mod provisioning;
 mod session;
