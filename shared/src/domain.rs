@@ -271,6 +271,8 @@ impl fmt::Display for AudioKey {
 pub struct AudioContentType(String);
 
 impl AudioContentType {
+    /// `audio/{subtype}` (the type case-insensitive) with optional `; name=value` parameters,
+    /// at most 128 characters: exactly the pattern openapi.yaml gives.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         fn is_token(t: &str) -> bool {
             !t.is_empty()
@@ -285,8 +287,22 @@ impl AudioContentType {
         if s.len() > 128 {
             return Err(DomainError::NotAudio);
         }
-        let mut parts = s.split(';');
-        let essence = parts.next().unwrap_or_default().trim();
+        // Spaces are allowed around `;` only.
+        let segments: Vec<&str> = s.split(';').collect();
+        let last = segments.len() - 1;
+        let mut segments = segments.iter().enumerate().map(|(i, seg)| {
+            let seg = if i > 0 {
+                seg.trim_start_matches(' ')
+            } else {
+                seg
+            };
+            if i < last {
+                seg.trim_end_matches(' ')
+            } else {
+                seg
+            }
+        });
+        let essence = segments.next().unwrap_or_default();
         let subtype = essence
             .get(..6)
             .filter(|t| t.eq_ignore_ascii_case("audio/"))
@@ -295,9 +311,13 @@ impl AudioContentType {
         if !is_token(subtype) {
             return Err(DomainError::NotAudio);
         }
-        for param in parts {
-            let (name, value) = param.trim().split_once('=').ok_or(DomainError::NotAudio)?;
-            if !is_token(name) || !is_token(value.trim_matches('"')) {
+        for param in segments {
+            let (name, value) = param.split_once('=').ok_or(DomainError::NotAudio)?;
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            if !is_token(name) || !is_token(value) {
                 return Err(DomainError::NotAudio);
             }
         }
@@ -322,7 +342,7 @@ pub enum UploadContentType {
 
 impl UploadContentType {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        if s.trim().eq_ignore_ascii_case(SESSION_DOCUMENT_TYPE) {
+        if s == SESSION_DOCUMENT_TYPE {
             return Ok(Self::SessionDocument);
         }
         AudioContentType::parse(s).map(Self::Audio)
@@ -636,6 +656,7 @@ mod tests {
             "audio/mpeg",
             "audio/ogg; codecs=opus",
             "Audio/WAV",
+            "audio/wav;rate=8000 ;  x=\"y\"",
         ] {
             assert!(AudioContentType::parse(good).is_ok(), "{good}");
         }
@@ -647,6 +668,12 @@ mod tests {
             "audio/wav; x",
             "audio/wav\r\nx: y",
             "audio/wa v",
+            " audio/wav",
+            "audio/wav ",
+            "audio/wav; a=b ",
+            "audio/wav;a=\"b",
+            "audio/wav\n",
+            "AUDIO/",
         ] {
             assert!(AudioContentType::parse(bad).is_err(), "{bad}");
         }

@@ -104,6 +104,42 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// `deserialize_with` helpers for whole numbers: JSON Schema's `integer` (what openapi.yaml
+/// promises) includes `2.0`, which serde's `u64` refuses.
+pub mod whole {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn from_value<E: Error>(v: &serde_json::Value) -> Result<u64, E> {
+        // 2^53: above it a float no longer stands for one whole number.
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        match v {
+            serde_json::Value::Number(n) => n
+                .as_u64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|x| x.fract() == 0.0 && (0.0..=EXACT).contains(x))
+                        // Whole and in range: the conversion is exact.
+                        .map(|x| x as u64)
+                })
+                .ok_or_else(|| E::custom(format!("{n} is not a whole number from 0 to 2^64-1"))),
+            other => Err(E::custom(format!(
+                "invalid type: {other}, expected a whole number"
+            ))),
+        }
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        from_value(&serde_json::Value::deserialize(d)?)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Null => Ok(None),
+            v => from_value(&v).map(Some),
+        }
+    }
+}
+
 /// Whether the caller asked for JSON rather than a redirect.
 pub fn wants_json(req: &Request) -> bool {
     req.headers()

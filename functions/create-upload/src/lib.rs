@@ -23,6 +23,7 @@ pub const ROUTE: &str = "POST /api/recovery/uploads";
 struct UploadRequest {
     session_id: String,
     content_type: String,
+    #[serde(deserialize_with = "http::whole::required")]
     content_length: u64,
     filename: Option<String>,
 }

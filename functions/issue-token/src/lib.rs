@@ -24,6 +24,7 @@ const TOKEN_ATTEMPTS: usize = 3;
 #[serde(deny_unknown_fields)]
 struct IssueRequest {
     key: String,
+    #[serde(default, deserialize_with = "http::whole::optional")]
     ttl_seconds: Option<u64>,
     filename: Option<String>,
     metadata: Option<Metadata>,
@@ -73,13 +74,6 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
             })
         })
         .transpose()?;
-    if let Some(session_key) = &session_key
-        && session_key.session() != key.session()
-    {
-        return Err(ApiError::BadRequest(
-            "session_key must be in the same session as key".to_owned(),
-        ));
-    }
     if key.owner() != &owner.hash() {
         return Err(ApiError::Forbidden(
             "this key belongs to another client".to_owned(),
@@ -91,6 +85,13 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
     {
         return Err(ApiError::Forbidden(
             "this session_key belongs to another client".to_owned(),
+        ));
+    }
+    if let Some(session_key) = &session_key
+        && session_key.session() != key.session()
+    {
+        return Err(ApiError::BadRequest(
+            "session_key must be in the same session as key".to_owned(),
         ));
     }
 
