@@ -10,6 +10,7 @@ pub mod domain;
 pub mod download;
 pub mod dynamodb;
 pub mod http;
+#[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 pub mod metadata;
 pub mod metrics;
@@ -22,7 +23,9 @@ pub mod s3;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 
-pub use app::{App, AwsApp, Clock, MemoryApp};
+#[cfg(any(test, feature = "test-util"))]
+pub use app::MemoryApp;
+pub use app::{App, AwsApp, Clock};
 pub use config::Config;
 pub use problem::ApiError;
 
