@@ -40,6 +40,7 @@ wait "$s3_starting"
 source scripts/local-env.sh
 echo "==> cargo test (unit and end-to-end)"
 cargo test --locked --workspace
+cargo test --locked -p recovery-e2e --test e2e -- --ignored  # load and fault: freezes the emulators, so alone
 
 echo "==> the browser client's tests, with its server path against a local gateway on :$GATEWAY_PORT"
 export TABLE_NAME=client-test-tokens BUCKET_NAME=client-test-audio
@@ -49,6 +50,7 @@ target/debug/provision >"$state/provision.log" 2>&1 || { cat "$state/provision.l
 target/debug/local-gateway >"$state/gateway.log" 2>&1 &
 gateway_pid=$!
 wait_for_http "http://127.0.0.1:$GATEWAY_PORT/api/recovery/health" 30 "the local gateway" "$state/gateway.log"
+RECOVERY_API_URL="http://127.0.0.1:$GATEWAY_PORT" bash scripts/schemathesis.sh
 RECOVERY_API_URL="http://127.0.0.1:$GATEWAY_PORT" bash client/scripts/test.sh
 
 echo "==> browser end-to-end tests of the demo page (Playwright driving Chromium) on :$GATEWAY_PORT"

@@ -21,6 +21,7 @@ ensure_geckodriver
 # The browser end-to-end tests' driver (playwright-core; it uses Debian's Chromium, downloads none).
 [ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
 cargo fetch --locked
+bash scripts/schemathesis.sh --install
 echo "==> building"
 cargo build --locked --workspace --all-targets
 

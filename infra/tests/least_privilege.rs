@@ -36,7 +36,7 @@ async fn run(
             .iter()
             .find(|(method, _)| *method == call)
             .unwrap_or_else(|| panic!("port method {call} has no entry in IAM_ACTIONS"));
-        actions.extend(action.map(str::to_owned));
+        actions.extend(action.iter().map(|a| (*a).to_owned()));
     }
     response
 }
@@ -165,4 +165,39 @@ async fn each_functions_policy_names_exactly_the_actions_its_code_calls() {
     for actions in granted.values() {
         assert!(actions.iter().all(|a| !a.contains('*')), "{actions:?}");
     }
+}
+
+/// The statements of a function's inline policies in template.yaml.
+fn statements(function: &str) -> Vec<serde_yaml_ng::Value> {
+    let text = std::fs::read_to_string(repo_template_path()).unwrap();
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    doc["Resources"][function]["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["Statement"].as_sequence().cloned().unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn listing_is_granted_only_under_the_audio_prefix_to_the_role_that_heads_audio() {
+    // HeadObject of a missing key is a 404 only with s3:ListBucket; the grant is limited to the
+    // prefix the audio lives under.
+    let listing: Vec<_> = statements("IssueTokenFunction")
+        .into_iter()
+        .filter(|s| {
+            s["Action"]
+                .as_sequence()
+                .is_some_and(|a| a.iter().any(|a| a.as_str() == Some("s3:ListBucket")))
+        })
+        .collect();
+    assert_eq!(listing.len(), 1, "{listing:?}");
+    let prefixes = &listing[0]["Condition"]["StringLike"]["s3:prefix"];
+    assert_eq!(
+        prefixes.as_sequence().map(|p| p
+            .iter()
+            .filter_map(serde_yaml_ng::Value::as_str)
+            .collect::<Vec<_>>()),
+        Some(vec!["recovery/*"])
+    );
 }

@@ -1,4 +1,5 @@
-//! API Gateway HTTP API (payload format 2.0) events, built the way API Gateway builds them. The
+//! API Gateway HTTP API (payload format 2.0) events, built the way API Gateway builds them, as
+//! `aws_lambda_events`' typed event. The
 //! local gateway uses this to call the handlers exactly as Lambda would, and the handlers' unit
 //! tests use it to make their requests.
 
@@ -6,8 +7,18 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use std::collections::HashMap;
+
 use lambda_http::Request;
-use serde_json::{Value, json};
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+    ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext,
+    ApiGatewayV2httpRequestContextHttpDescription,
+};
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use lambda_http::http::{HeaderMap, HeaderName, HeaderValue, Method};
+use lambda_http::request::LambdaRequest;
+use serde_json::Value;
 
 #[derive(Debug, Clone)]
 pub struct HttpApiEvent {
@@ -92,18 +103,19 @@ impl HttpApiEvent {
         self
     }
 
-    /// The event as API Gateway sends it to Lambda.
-    pub fn to_json(&self) -> Value {
+    /// The event as API Gateway sends it to Lambda, in `aws_lambda_events`' type.
+    pub fn to_event(&self) -> Result<ApiGatewayV2httpRequest, serde_json::Error> {
+        use serde::de::Error as _;
         // API Gateway joins repeated headers and query parameters with commas and passes
         // cookies separately.
-        let mut headers = BTreeMap::<String, String>::new();
+        let mut joined = BTreeMap::<String, String>::new();
         let mut cookies = Vec::new();
         for (name, value) in &self.headers {
             if name == "cookie" {
                 cookies.extend(value.split(';').map(|c| c.trim().to_owned()));
                 continue;
             }
-            headers
+            joined
                 .entry(name.clone())
                 .and_modify(|v| {
                     v.push(',');
@@ -111,66 +123,86 @@ impl HttpApiEvent {
                 })
                 .or_insert_with(|| value.clone());
         }
-        let mut query = BTreeMap::<String, String>::new();
+        let mut headers = HeaderMap::new();
+        for (name, value) in &joined {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| serde_json::Error::custom(format!("header {name:?}: {e}")))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|e| serde_json::Error::custom(format!("header {name}: {e}")))?;
+            headers.insert(name, value);
+        }
+        let mut query = HashMap::<String, Vec<String>>::new();
         for (name, value) in url_pairs(&self.raw_query) {
-            query
-                .entry(name)
-                .and_modify(|v| {
+            let values = query.entry(name).or_default();
+            match values.first_mut() {
+                Some(v) => {
                     v.push(',');
                     v.push_str(&value);
-                })
-                .or_insert(value);
+                }
+                None => values.push(value),
+            }
         }
-        let user_agent = headers.get("user-agent").cloned().unwrap_or_default();
-        let mut context = json!({
-            "accountId": "000000000000",
-            "apiId": "local",
-            "domainName": self.domain_name,
-            "domainPrefix": self.domain_name.split('.').next().unwrap_or_default(),
-            "http": {
-                "method": self.method,
-                "path": self.raw_path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": self.source_ip,
-                "userAgent": user_agent,
-            },
-            "requestId": self.request_id,
-            "routeKey": self.route_key,
-            "stage": "$default",
-            "time": "",
-            "timeEpoch": self.time_epoch_ms,
-        });
+
+        let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+        http.method = Method::from_bytes(self.method.as_bytes())
+            .map_err(|e| serde_json::Error::custom(format!("method: {e}")))?;
+        http.path = Some(self.raw_path.clone());
+        http.protocol = Some("HTTP/1.1".to_owned());
+        http.source_ip = Some(self.source_ip.clone());
+        http.user_agent = Some(joined.get("user-agent").cloned().unwrap_or_default());
+
+        let mut context = ApiGatewayV2httpRequestContext::default();
+        context.account_id = Some("000000000000".to_owned());
+        context.apiid = Some("local".to_owned());
+        context.domain_name = Some(self.domain_name.clone());
+        context.domain_prefix = Some(
+            self.domain_name
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        context.http = http;
+        context.request_id = Some(self.request_id.clone());
+        context.route_key = Some(self.route_key.clone());
+        context.stage = Some("$default".to_owned());
+        context.time = Some(String::new());
+        context.time_epoch = self.time_epoch_ms;
         if let Some(claims) = &self.jwt_claims {
-            context["authorizer"] = json!({ "jwt": { "claims": claims, "scopes": null } });
+            let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+            jwt.claims = claims.clone().into_iter().collect();
+            let mut authorizer = ApiGatewayRequestAuthorizer::default();
+            authorizer.jwt = Some(jwt);
+            context.authorizer = Some(authorizer);
         }
-        let mut event = json!({
-            "version": "2.0",
-            "routeKey": self.route_key,
-            "rawPath": self.raw_path,
-            "rawQueryString": self.raw_query,
-            "headers": headers,
-            "requestContext": context,
-            "isBase64Encoded": false,
-        });
-        if !cookies.is_empty() {
-            event["cookies"] = json!(cookies);
-        }
-        if !query.is_empty() {
-            event["queryStringParameters"] = json!(query);
-        }
-        if !self.path_parameters.is_empty() {
-            event["pathParameters"] = json!(self.path_parameters);
-        }
+
+        let mut event = ApiGatewayV2httpRequest::default();
+        event.version = Some("2.0".to_owned());
+        event.route_key = Some(self.route_key.clone());
+        event.raw_path = Some(self.raw_path.clone());
+        event.raw_query_string = Some(self.raw_query.clone());
+        event.cookies = (!cookies.is_empty()).then_some(cookies);
+        event.headers = headers;
+        event.query_string_parameters = QueryMap::from(query);
+        event.path_parameters = self.path_parameters.clone().into_iter().collect();
+        event.request_context = context;
         if let Some(body) = &self.body {
-            event["body"] = json!(STANDARD.encode(body));
-            event["isBase64Encoded"] = json!(true);
+            event.body = Some(STANDARD.encode(body));
+            event.is_base64_encoded = true;
         }
-        event
+        Ok(event)
+    }
+
+    /// The event as the JSON API Gateway sends to Lambda.
+    pub fn to_json(&self) -> Value {
+        self.to_event()
+            .and_then(|event| serde_json::to_value(&event))
+            .unwrap_or(Value::Null)
     }
 
     /// The `lambda_http::Request` the Lambda runtime would hand the handler for this event.
     pub fn into_request(self) -> Result<Request, serde_json::Error> {
-        lambda_http::request::from_str(&self.to_json().to_string())
+        Ok(LambdaRequest::ApiGatewayV2(self.to_event()?).into())
     }
 }
 
@@ -254,5 +286,17 @@ mod tests {
             .unwrap();
         let owner = crate::http::owner(&request).unwrap();
         assert_eq!(owner, crate::domain::Owner::from_subject("user-1").unwrap());
+    }
+
+    #[test]
+    fn a_jwt_without_sub_is_refused_and_never_falls_back_to_the_client_secret() {
+        let request = HttpApiEvent::new("GET", "/x", "/x")
+            .header(crate::http::CLIENT_HEADER, &"A".repeat(22))
+            .jwt_claims(BTreeMap::from([("email".to_owned(), "a@b.c".to_owned())]))
+            .into_request()
+            .unwrap();
+        let err = crate::http::owner(&request).unwrap_err();
+        assert_eq!(err.status(), 401);
+        assert!(err.to_string().contains("sub"), "{err}");
     }
 }

@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::aws::{load_sdk_config, s3_client};
 use crate::config::Config;
 use crate::dynamodb::DynamoTokenStore;
+#[cfg(any(test, feature = "test-util"))]
 use crate::memory::{MemoryAudioStore, MemoryTokenStore};
 use crate::s3::S3AudioStore;
 
@@ -23,7 +24,8 @@ pub struct App<T, A> {
 
 /// The production wiring.
 pub type AwsApp = App<DynamoTokenStore, S3AudioStore>;
-/// The unit-test wiring.
+/// The unit-test wiring (feature `test-util`).
+#[cfg(any(test, feature = "test-util"))]
 pub type MemoryApp = App<MemoryTokenStore, MemoryAudioStore>;
 
 impl AwsApp {
@@ -38,7 +40,8 @@ impl AwsApp {
         let tokens = DynamoTokenStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),
             config.table_name.clone(),
-        );
+        )
+        .with_counter_flush(std::time::Duration::from_millis(config.counter_flush_ms));
         let audio = S3AudioStore::new(
             s3_client(&sdk, config.s3_force_path_style),
             config.bucket_name.clone(),
@@ -53,6 +56,7 @@ impl AwsApp {
     }
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl MemoryApp {
     pub fn in_memory(config: Config, clock: Clock) -> Self {
         Self {

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
+use crate::quota::QuotaLimits;
+
 /// The longest a token may live, whatever the deployment sets: the product promises 24 hours.
 pub const MAX_TOKEN_TTL_SECONDS: u32 = 86_400;
 /// S3 caps a SigV4 presigned URL at 7 days; a recovery link has no business living that long.
@@ -23,6 +25,10 @@ pub struct Config {
     pub max_audio_bytes: u64,
     /// Largest session document (`MAX_SESSION_DOCUMENT_BYTES`).
     pub max_session_document_bytes: u64,
+    /// Per owner and UTC day: uploads, uploaded bytes, tokens (`QUOTA_*_PER_DAY`).
+    pub quota: QuotaLimits,
+    /// How often buffered counts are written (`COUNTER_FLUSH_MS`; 0 writes each at once).
+    pub counter_flush_ms: u64,
     /// Web origins allowed by CORS (`*` alone allows any).
     pub allowed_origins: Vec<String>,
     /// Path-style S3 addressing, for emulators without wildcard DNS (`S3_FORCE_PATH_STYLE`).
@@ -94,6 +100,37 @@ impl Config {
             1..=MAX_SINGLE_PUT_BYTES,
         );
 
+        let quota = QuotaLimits {
+            uploads: number(
+                &mut errors,
+                "QUOTA_UPLOADS_PER_DAY",
+                get("QUOTA_UPLOADS_PER_DAY"),
+                500,
+                1..=u64::from(u32::MAX),
+            ),
+            upload_bytes: number(
+                &mut errors,
+                "QUOTA_UPLOAD_BYTES_PER_DAY",
+                get("QUOTA_UPLOAD_BYTES_PER_DAY"),
+                2 * 1024 * 1024 * 1024,
+                1..=u64::MAX / 2,
+            ),
+            tokens: number(
+                &mut errors,
+                "QUOTA_TOKENS_PER_DAY",
+                get("QUOTA_TOKENS_PER_DAY"),
+                500,
+                1..=u64::from(u32::MAX),
+            ),
+        };
+        let counter_flush_ms = number(
+            &mut errors,
+            "COUNTER_FLUSH_MS",
+            get("COUNTER_FLUSH_MS"),
+            1_000,
+            0..=60_000,
+        );
+
         let allowed_origins: Vec<String> = get("ALLOWED_ORIGINS")
             .unwrap_or_default()
             .split(',')
@@ -128,6 +165,8 @@ impl Config {
                 presign_ttl_seconds,
                 max_audio_bytes,
                 max_session_document_bytes,
+                quota,
+                counter_flush_ms,
                 allowed_origins,
                 s3_force_path_style,
             })
@@ -227,6 +266,15 @@ mod tests {
         assert_eq!(config.presign_ttl_seconds, 300);
         assert_eq!(config.max_audio_bytes, 52_428_800);
         assert_eq!(config.max_session_document_bytes, 1_048_576);
+        assert_eq!(
+            config.quota,
+            QuotaLimits {
+                uploads: 500,
+                upload_bytes: 2_147_483_648,
+                tokens: 500
+            }
+        );
+        assert_eq!(config.counter_flush_ms, 1_000);
         assert!(config.allowed_origins.is_empty());
     }
 

@@ -12,12 +12,17 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::domain::Owner;
+use crate::ports::StoreError;
 use crate::problem::ApiError;
 
 /// The header that carries the browser's client secret when the stack runs without a JWT authorizer.
 pub const CLIENT_HEADER: &str = "x-recovery-client";
 /// Request bodies are small JSON documents; anything bigger is refused before parsing.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// One budget for all the storage calls of a request, well below the functions' 10 s timeout
+/// (template.yaml), so that every answer, a 503 included, is a problem document of ours and never
+/// Lambda's timeout.
+pub const ROUTE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(6);
 
 /// API Gateway's request id (what its access log shows), else the Lambda invocation id.
 pub fn request_id(req: &Request) -> String {
@@ -32,15 +37,15 @@ pub fn request_id(req: &Request) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// The caller: the JWT `sub` claim when an authorizer ran, else the client-secret header.
+/// The caller: the JWT `sub` claim when an authorizer ran, else the client-secret header. A JWT
+/// without `sub` is refused: it never falls back to the header.
 pub fn owner(req: &Request) -> Result<Owner, ApiError> {
     if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
-        && let Some(sub) = ctx
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.jwt.as_ref())
-            .and_then(|jwt| jwt.claims.get("sub"))
+        && let Some(jwt) = ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref())
     {
+        let sub = jwt.claims.get("sub").ok_or_else(|| {
+            ApiError::Unauthorized("the bearer token has no `sub` claim".to_owned())
+        })?;
         return Owner::from_subject(sub).map_err(|e| ApiError::Unauthorized(e.to_string()));
     }
     let secret = req
@@ -97,6 +102,42 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     de.end()
         .map_err(|e| ApiError::BadRequest(format!("the request body is not valid: {e}")))?;
     Ok(value)
+}
+
+/// `deserialize_with` helpers for whole numbers: JSON Schema's `integer` (what openapi.yaml
+/// promises) includes `2.0`, which serde's `u64` refuses.
+pub mod whole {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn from_value<E: Error>(v: &serde_json::Value) -> Result<u64, E> {
+        // 2^53: above it a float no longer stands for one whole number.
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        match v {
+            serde_json::Value::Number(n) => n
+                .as_u64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|x| x.fract() == 0.0 && (0.0..=EXACT).contains(x))
+                        // Whole and in range: the conversion is exact.
+                        .map(|x| x as u64)
+                })
+                .ok_or_else(|| E::custom(format!("{n} is not a whole number from 0 to 2^64-1"))),
+            other => Err(E::custom(format!(
+                "invalid type: {other}, expected a whole number"
+            ))),
+        }
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        from_value(&serde_json::Value::deserialize(d)?)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Null => Ok(None),
+            v => from_value(&v).map(Some),
+        }
+    }
 }
 
 /// Whether the caller asked for JSON rather than a redirect.
@@ -163,7 +204,15 @@ where
     let span = tracing::info_span!("request", request_id = %request_id, route);
     async move {
         let started = Instant::now();
-        let response = match handle(req).await {
+        let outcome = tokio::time::timeout(ROUTE_DEADLINE, handle(req))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ApiError::Unavailable(StoreError::unavailable(
+                    "the request's deadline passed",
+                    anyhow::anyhow!("storage calls took longer than {ROUTE_DEADLINE:?}"),
+                )))
+            });
+        let response = match outcome {
             Ok(response) => response,
             Err(err) => {
                 if err.status().is_server_error() {
@@ -172,7 +221,7 @@ where
                 } else {
                     tracing::info!(reason = %err, "request refused");
                 }
-                err.to_problem(&request_id).into_response()
+                err.into_response(&request_id)
             }
         };
         let status = response.status().as_u16();

@@ -7,19 +7,25 @@ pub mod app;
 pub mod aws;
 pub mod config;
 pub mod domain;
+pub mod download;
 pub mod dynamodb;
 pub mod http;
+#[cfg(any(test, feature = "test-util"))]
 pub mod memory;
+pub mod metadata;
 pub mod metrics;
 pub mod ports;
 pub mod presign;
 pub mod problem;
+pub mod quota;
 pub mod runtime;
 pub mod s3;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 
-pub use app::{App, AwsApp, Clock, MemoryApp};
+#[cfg(any(test, feature = "test-util"))]
+pub use app::MemoryApp;
+pub use app::{App, AwsApp, Clock};
 pub use config::Config;
 pub use problem::ApiError;
 

@@ -10,6 +10,7 @@ use crate::ports::{
     AudioStore, DeleteOutcome, DownloadSpec, ObjectInfo, PresignedRequest, StoreError, StoreResult,
     TokenStore, UploadSpec,
 };
+use crate::quota::QuotaCharge;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A test that panicked while holding the lock has already failed; keep the data usable.
@@ -43,9 +44,44 @@ fn check(down: &AtomicBool, context: &'static str) -> StoreResult<()> {
     }
 }
 
+/// What the table holds besides counters, under one lock so that a write is atomic as a
+/// DynamoDB transaction is.
+#[derive(Debug, Default)]
+struct Tables {
+    records: HashMap<TokenHash, TokenRecord>,
+    /// Audio key → the hashes of its tokens, and whether it was purged.
+    audio: HashMap<String, (Vec<TokenHash>, bool)>,
+    /// Quota item key → attribute → count.
+    quotas: HashMap<String, HashMap<&'static str, u64>>,
+}
+
+impl Tables {
+    /// Whether `charge` fits, without applying it.
+    fn check_quota(&self, charge: &QuotaCharge) -> StoreResult<()> {
+        let used = self.quotas.get(&charge.item_key());
+        for &(kind, amount, limit) in &charge.amounts {
+            let now = used
+                .and_then(|u| u.get(kind.attribute()))
+                .copied()
+                .unwrap_or(0);
+            if now.saturating_add(amount) > limit {
+                return Err(StoreError::QuotaExceeded(kind));
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_quota(&mut self, charge: &QuotaCharge) {
+        let used = self.quotas.entry(charge.item_key()).or_default();
+        for &(kind, amount, _) in &charge.amounts {
+            *used.entry(kind.attribute()).or_default() += amount;
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct MemoryTokenStore {
-    records: Mutex<HashMap<TokenHash, TokenRecord>>,
+    tables: Mutex<Tables>,
     counters: Mutex<Counters>,
     down: AtomicBool,
     pub calls: CallLog,
@@ -58,26 +94,73 @@ impl MemoryTokenStore {
     }
 
     pub fn records(&self) -> Vec<TokenRecord> {
-        lock(&self.records).values().cloned().collect()
+        lock(&self.tables).records.values().cloned().collect()
     }
 }
 
 impl TokenStore for MemoryTokenStore {
-    async fn put_token(&self, record: &TokenRecord) -> StoreResult<()> {
+    async fn put_token(
+        &self,
+        record: &TokenRecord,
+        quota: Option<&QuotaCharge>,
+    ) -> StoreResult<()> {
         self.calls.push("put_token");
         check(&self.down, "put token")?;
-        let mut records = lock(&self.records);
-        if records.contains_key(&record.token_hash) {
+        let mut tables = lock(&self.tables);
+        if tables.records.contains_key(&record.token_hash) {
             return Err(StoreError::AlreadyExists);
         }
-        records.insert(record.token_hash.clone(), record.clone());
+        if tables
+            .audio
+            .get(&record.audio_key)
+            .is_some_and(|(_, purged)| *purged)
+        {
+            return Err(StoreError::Purged);
+        }
+        if let Some(charge) = quota {
+            tables.check_quota(charge)?;
+            tables.apply_quota(charge);
+        }
+        tables
+            .audio
+            .entry(record.audio_key.clone())
+            .or_default()
+            .0
+            .push(record.token_hash.clone());
+        tables
+            .records
+            .insert(record.token_hash.clone(), record.clone());
         Ok(())
     }
 
     async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
         self.calls.push("get_token");
         check(&self.down, "get token")?;
-        Ok(lock(&self.records).get(hash).cloned())
+        Ok(lock(&self.tables).records.get(hash).cloned())
+    }
+
+    async fn charge_quota(&self, charge: &QuotaCharge) -> StoreResult<()> {
+        self.calls.push("charge_quota");
+        check(&self.down, "charge quota")?;
+        let mut tables = lock(&self.tables);
+        tables.check_quota(charge)?;
+        tables.apply_quota(charge);
+        Ok(())
+    }
+
+    async fn purge_audio(&self, audio_key: &str, now: i64) -> StoreResult<()> {
+        self.calls.push("purge_audio");
+        check(&self.down, "purge audio")?;
+        let mut tables = lock(&self.tables);
+        let entry = tables.audio.entry(audio_key.to_owned()).or_default();
+        entry.1 = true;
+        let hashes = entry.0.clone();
+        for hash in hashes {
+            if let Some(record) = tables.records.get_mut(&hash) {
+                record.purged_at.get_or_insert(now);
+            }
+        }
+        Ok(())
     }
 
     async fn delete_token(
@@ -87,7 +170,7 @@ impl TokenStore for MemoryTokenStore {
     ) -> StoreResult<DeleteOutcome> {
         self.calls.push("delete_token");
         check(&self.down, "delete token")?;
-        let mut records = lock(&self.records);
+        let records = &mut lock(&self.tables).records;
         Ok(match records.get(hash) {
             Some(r) if &r.owner_hash == owner_hash => {
                 records.remove(hash);

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::domain::{AudioKey, Counter, Counters, OwnerHash, TokenHash, TokenRecord};
+use crate::quota::{QuotaCharge, QuotaKind};
 
 /// A storage dependency failed. The text goes to the log, never to the caller.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +13,20 @@ pub enum StoreError {
     /// A conditional write found the item already there.
     #[error("item already exists")]
     AlreadyExists,
+    /// The audio a token would name has been purged by its owner.
+    #[error("the audio has been purged")]
+    Purged,
+    /// A daily quota has no room for the charge.
+    #[error("daily quota of {} used up", .0.describe())]
+    QuotaExceeded(QuotaKind),
+    /// The dependency refused the request as invalid (DynamoDB's ValidationException): the input
+    /// slipped past the checks, so it is the caller's to fix, not an outage.
+    #[error("{context}")]
+    Rejected {
+        context: &'static str,
+        #[source]
+        source: anyhow::Error,
+    },
     /// The dependency could not be reached or answered with an error.
     #[error("{context}")]
     Unavailable {
@@ -44,27 +59,40 @@ pub enum DeleteOutcome {
 /// needs the action of the request it signs, since the URL carries the function's credentials.
 /// The least-privilege test drives every handler on the recording fakes and checks each
 /// function's policy in template.yaml against this table.
-pub const IAM_ACTIONS: &[(&str, Option<&str>)] = &[
-    ("put_token", Some("dynamodb:PutItem")),
-    ("get_token", Some("dynamodb:GetItem")),
-    ("delete_token", Some("dynamodb:DeleteItem")),
-    ("increment", Some("dynamodb:UpdateItem")),
-    ("counters", Some("dynamodb:GetItem")),
-    ("presign_upload", Some("s3:PutObject")),
-    ("presign_download", Some("s3:GetObject")),
-    // HeadObject is authorised by s3:GetObject.
-    ("head_audio", Some("s3:GetObject")),
-    ("delete_audio", Some("s3:DeleteObject")),
+pub const IAM_ACTIONS: &[(&str, &[&str])] = &[
+    // One TransactWriteItems: the token (Put), the audio's token index and the owner's quota
+    // (Updates); a transaction is authorised by the actions of its parts.
+    ("put_token", &["dynamodb:PutItem", "dynamodb:UpdateItem"]),
+    ("get_token", &["dynamodb:GetItem"]),
+    ("delete_token", &["dynamodb:DeleteItem"]),
+    ("charge_quota", &["dynamodb:UpdateItem"]),
+    ("purge_audio", &["dynamodb:UpdateItem"]),
+    ("increment", &["dynamodb:UpdateItem"]),
+    // The counter shards, in one BatchGetItem.
+    ("counters", &["dynamodb:BatchGetItem"]),
+    ("presign_upload", &["s3:PutObject"]),
+    ("presign_download", &["s3:GetObject"]),
+    // HeadObject is authorised by s3:GetObject; without s3:ListBucket on the bucket, S3 answers
+    // a missing key with 403 instead of 404.
+    ("head_audio", &["s3:GetObject", "s3:ListBucket"]),
+    ("delete_audio", &["s3:DeleteObject"]),
     // HeadBucket is authorised by s3:ListBucket.
-    ("check_bucket", Some("s3:ListBucket")),
+    ("check_bucket", &["s3:ListBucket"]),
     // Reads the function's own credentials; no AWS call.
-    ("signing_credentials_expiry", None),
+    ("signing_credentials_expiry", &[]),
 ];
 
 /// Where token records live (DynamoDB in production).
 pub trait TokenStore: Send + Sync {
-    /// Stores a new record; fails with [`StoreError::AlreadyExists`] if the hash is taken.
-    fn put_token(&self, record: &TokenRecord) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Stores a new record and lists it under its audio, charging `quota` in the same atomic
+    /// write. Fails with [`StoreError::AlreadyExists`] if the hash is taken,
+    /// [`StoreError::Purged`] if the audio has been purged and [`StoreError::QuotaExceeded`] if
+    /// the charge does not fit; then nothing is written.
+    fn put_token(
+        &self,
+        record: &TokenRecord,
+        quota: Option<&QuotaCharge>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     fn get_token(
         &self,
@@ -78,6 +106,19 @@ pub trait TokenStore: Send + Sync {
         owner_hash: &OwnerHash,
     ) -> impl Future<Output = StoreResult<DeleteOutcome>> + Send;
 
+    /// Charges an owner's daily quota, all amounts or none ([`StoreError::QuotaExceeded`]).
+    fn charge_quota(&self, charge: &QuotaCharge) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Marks the audio purged and every token listed under it, so they answer 410 from now on
+    /// and no new token can name it.
+    fn purge_audio(
+        &self,
+        audio_key: &str,
+        now: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Counts one event. Never on the response path in production: the DynamoDB adapter buffers
+    /// and flushes in the background (see `dynamodb.rs`).
     fn increment(&self, counter: Counter) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Reads the counters; doubles as the table's health check.

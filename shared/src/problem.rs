@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::domain::DomainError;
 use crate::ports::StoreError;
+use crate::quota::{QuotaKind, QuotaLimits, seconds_until_reset};
 
 /// Everything a handler can answer besides success. User errors carry a message for the caller;
 /// the two server-side variants carry the cause for the log only.
@@ -27,16 +28,52 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A daily quota is used up; `retry_after` seconds until it resets.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
+    /// Storage refused the request as invalid: input the checks let through.
+    #[error("the table refused the record as invalid")]
+    Rejected(#[source] StoreError),
     #[error("a storage dependency is unavailable")]
-    Unavailable(#[from] StoreError),
+    Unavailable(#[source] StoreError),
     #[error("unexpected error")]
     Unexpected(#[from] anyhow::Error),
 }
 
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Rejected { .. } => Self::Rejected(e),
+            other => Self::Unavailable(other),
+        }
+    }
+}
+
 impl ApiError {
+    /// The 429 of a used-up daily quota, retryable when the UTC day ends.
+    pub fn quota_exceeded(kind: QuotaKind, limits: &QuotaLimits, now: i64) -> Self {
+        Self::TooManyRequests {
+            detail: format!(
+                "the daily quota of {} ({}) is used up; it resets at 00:00 UTC",
+                kind.describe(),
+                limits.of(kind)
+            ),
+            retry_after: seconds_until_reset(now),
+        }
+    }
+
+    /// Seconds the caller should wait before trying again, for a `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) | Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::Invalid(_) | Self::Rejected(_) => StatusCode::BAD_REQUEST,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -50,7 +87,8 @@ impl ApiError {
 
     fn slug(&self) -> &'static str {
         match self {
-            Self::BadRequest(_) | Self::Invalid(_) => "bad-request",
+            Self::BadRequest(_) | Self::Invalid(_) | Self::Rejected(_) => "bad-request",
+            Self::TooManyRequests { .. } => "quota-exceeded",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not-found",
@@ -72,9 +110,25 @@ impl ApiError {
             Self::Unexpected(_) => {
                 "The request could not be completed. Nothing was changed.".to_owned()
             }
+            Self::Rejected(_) => "The table refused the record as invalid. Check `metadata` \
+                (member names and values) and `filename`. Nothing was changed."
+                .to_owned(),
             other => other.to_string(),
         };
         Problem::new(self.status(), self.slug(), detail, instance)
+    }
+
+    /// The problem response, with `Retry-After` where the error has one.
+    pub fn into_response(&self, instance: &str) -> Response<Body> {
+        let mut response = self.to_problem(instance).into_response();
+        if let Some(seconds) = self.retry_after()
+            && let Ok(value) = lambda_http::http::HeaderValue::from_str(&seconds.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(lambda_http::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 
@@ -156,6 +210,34 @@ mod tests {
         let text = serde_json::to_string(&body_json(&response)).unwrap();
         assert!(!text.contains("DynamoDB"), "{text}");
         assert!(!text.contains("10.0.0.1"), "{text}");
+    }
+
+    #[test]
+    fn a_validation_refusal_of_the_table_is_a_400_naming_what_to_check() {
+        let err = ApiError::from(StoreError::Rejected {
+            context: "PutItem",
+            source: anyhow::anyhow!("ValidationException: Number overflow"),
+        });
+        let response = err.into_response("r");
+        assert_eq!(response.status(), 400);
+        let body = body_json(&response);
+        assert!(body["detail"].as_str().unwrap().contains("metadata"));
+        assert!(!body.to_string().contains("overflow"));
+    }
+
+    #[test]
+    fn a_quota_error_is_a_429_with_retry_after() {
+        let response = ApiError::TooManyRequests {
+            detail: "the daily quota of uploads (3) is used up".into(),
+            retry_after: 120,
+        }
+        .into_response("r");
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()["retry-after"], "120");
+        assert_eq!(
+            body_json(&response)["type"],
+            "urn:chatterbox-recovery:problem:quota-exceeded"
+        );
     }
 
     #[test]

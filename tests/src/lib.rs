@@ -73,6 +73,9 @@ impl Stack {
             ("ALLOWED_ORIGINS".to_owned(), ORIGIN.to_owned()),
             ("S3_FORCE_PATH_STYLE".to_owned(), "true".to_owned()),
             ("MAX_AUDIO_BYTES".to_owned(), "1048576".to_owned()),
+            // Counts written at once, so a test can read them back; the buffered path has a
+            // test of its own (stores.rs).
+            ("COUNTER_FLUSH_MS".to_owned(), "0".to_owned()),
         ]);
         for (k, v) in extra {
             vars.insert((*k).to_owned(), (*v).to_owned());
@@ -279,8 +282,18 @@ impl Stack {
         (key, issued["token"].as_str().unwrap().to_owned())
     }
 
-    /// Every item in the table, as JSON-ish text, for assertions about what is stored.
+    /// Every token record in the table, as JSON-ish text, for assertions about what is stored.
+    /// The table's other items (quota days, audio indexes, counter shards) are left out.
     pub async fn table_items(&self) -> Vec<String> {
+        self.all_table_items()
+            .await
+            .into_iter()
+            .filter(|item| item.contains("\"owner_hash\""))
+            .collect()
+    }
+
+    /// Every item in the table, as JSON-ish text.
+    pub async fn all_table_items(&self) -> Vec<String> {
         let out = self
             .dynamodb
             .scan()
@@ -289,7 +302,16 @@ impl Stack {
             .send()
             .await
             .unwrap();
-        out.items().iter().map(|item| format!("{item:?}")).collect()
+        // Sorted by attribute name, so that the same item always reads the same.
+        out.items()
+            .iter()
+            .map(|item| {
+                format!(
+                    "{:?}",
+                    item.iter().collect::<std::collections::BTreeMap<_, _>>()
+                )
+            })
+            .collect()
     }
 
     pub async fn object_exists(&self, key: &str) -> bool {

@@ -11,7 +11,8 @@ use recovery_shared::app::rfc3339;
 use recovery_shared::domain::{
     AudioKey, DomainError, Filename, ObjectId, SessionId, UploadContentType,
 };
-use recovery_shared::ports::{AudioStore, TokenStore, UploadSpec};
+use recovery_shared::ports::{AudioStore, StoreError, TokenStore, UploadSpec};
+use recovery_shared::quota::{QuotaCharge, QuotaKind};
 use recovery_shared::{ApiError, App, http};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,7 @@ pub const ROUTE: &str = "POST /api/recovery/uploads";
 struct UploadRequest {
     session_id: String,
     content_type: String,
+    #[serde(deserialize_with = "http::whole::required")]
     content_length: u64,
     filename: Option<String>,
 }
@@ -67,6 +69,23 @@ async fn create_upload<T: TokenStore, A: AudioStore>(
     let key = AudioKey::new(&app.config.audio_prefix, owner.hash(), session, &object);
     let lifetime = app.config.presign_ttl_seconds;
     let now = app.clock.now();
+    // The upload counts against the owner's day when it is handed out: a URL is the capability.
+    let charge = QuotaCharge::new(
+        owner.hash(),
+        now,
+        &app.config.quota,
+        &[
+            (QuotaKind::Uploads, 1),
+            (QuotaKind::UploadBytes, body.content_length),
+        ],
+    );
+    match app.tokens.charge_quota(&charge).await {
+        Ok(()) => {}
+        Err(StoreError::QuotaExceeded(kind)) => {
+            return Err(ApiError::quota_exceeded(kind, &app.config.quota, now));
+        }
+        Err(e) => return Err(e.into()),
+    }
     let presigned = app
         .audio
         .presign_upload(UploadSpec {
@@ -161,6 +180,36 @@ mod tests {
             problem["detail"].as_str().unwrap().contains("1048576"),
             "{problem}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_daily_quotas_of_uploads_and_bytes_answer_429_with_retry_after() {
+        let mut app = testing::app();
+        app.config.quota.uploads = 2;
+        app.config.quota.upload_bytes = 150;
+        let secret = testing::client_secret();
+        let ask = |length: u64| json!({"session_id": "s", "content_type": "audio/wav", "content_length": length});
+        assert_eq!(post(&app, &secret, ask(100)).await.status(), 201);
+        // 100 + 60 bytes would pass the day's 150.
+        let response = post(&app, &secret, ask(60)).await;
+        let problem = assert_problem(&response, 429);
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("uploaded bytes")
+        );
+        assert_eq!(response.headers()["retry-after"], "86400");
+        assert_eq!(post(&app, &secret, ask(50)).await.status(), 201);
+        let problem = assert_problem(&post(&app, &secret, ask(1)).await, 429);
+        assert!(problem["detail"].as_str().unwrap().contains("uploads (2)"));
+        // Another owner has a day of their own; so has the same owner tomorrow.
+        assert_eq!(
+            post(&app, &testing::client_secret(), ask(1)).await.status(),
+            201
+        );
+        app.clock.advance(86_400);
+        assert_eq!(post(&app, &secret, ask(1)).await.status(), 201);
     }
 
     #[tokio::test]

@@ -9,13 +9,14 @@ use recovery_shared::domain::{
     AudioKey, Counter, Filename, Metadata, SessionDocument, Token, TokenRecord, TtlSeconds,
     is_session_document,
 };
+use recovery_shared::metadata::{self, MetadataError};
 use recovery_shared::ports::{AudioStore, StoreError, TokenStore};
+use recovery_shared::quota::{QuotaCharge, QuotaKind};
 use recovery_shared::{ApiError, App, http};
 use serde::{Deserialize, Serialize};
 
 pub const ROUTE: &str = "POST /api/recovery/token";
-/// Metadata is a hint for the recovery UI (voice, parameters, an excerpt), not a document store.
-pub const MAX_METADATA_BYTES: usize = 2048;
+pub use recovery_shared::metadata::MAX_METADATA_BYTES;
 /// How many fresh tokens to try when a conditional write finds the hash taken.
 const TOKEN_ATTEMPTS: usize = 3;
 
@@ -23,6 +24,7 @@ const TOKEN_ATTEMPTS: usize = 3;
 #[serde(deny_unknown_fields)]
 struct IssueRequest {
     key: String,
+    #[serde(default, deserialize_with = "http::whole::optional")]
     ttl_seconds: Option<u64>,
     filename: Option<String>,
     metadata: Option<Metadata>,
@@ -72,13 +74,6 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
             })
         })
         .transpose()?;
-    if let Some(session_key) = &session_key
-        && session_key.session() != key.session()
-    {
-        return Err(ApiError::BadRequest(
-            "session_key must be in the same session as key".to_owned(),
-        ));
-    }
     if key.owner() != &owner.hash() {
         return Err(ApiError::Forbidden(
             "this key belongs to another client".to_owned(),
@@ -90,6 +85,13 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
     {
         return Err(ApiError::Forbidden(
             "this session_key belongs to another client".to_owned(),
+        ));
+    }
+    if let Some(session_key) = &session_key
+        && session_key.session() != key.session()
+    {
+        return Err(ApiError::BadRequest(
+            "session_key must be in the same session as key".to_owned(),
         ));
     }
 
@@ -136,12 +138,20 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
         filename: filename.map(|f| f.as_str().to_owned()).or(object.filename),
         metadata,
         session,
+        purged_at: None,
     };
+    let charge = QuotaCharge::new(
+        owner.hash(),
+        now,
+        &app.config.quota,
+        &[(QuotaKind::Tokens, 1)],
+    );
     // Collisions of 256-bit random tokens do not happen; the retry only keeps a broken RNG from
-    // ever overwriting a record (the write is conditional).
+    // ever overwriting a record (the write is conditional). The record, the audio's index and the
+    // quota are one atomic write: the token is returned if and only if it is stored.
     let mut attempts = 1;
     loop {
-        match app.tokens.put_token(&record).await {
+        match app.tokens.put_token(&record, Some(&charge)).await {
             Ok(()) => break,
             Err(StoreError::AlreadyExists) if attempts < TOKEN_ATTEMPTS => {
                 attempts += 1;
@@ -150,6 +160,14 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
             }
             Err(StoreError::AlreadyExists) => {
                 return Err(anyhow::anyhow!("{TOKEN_ATTEMPTS} generated tokens collided").into());
+            }
+            Err(StoreError::Purged) => {
+                return Err(ApiError::NotFound(
+                    "the audio under this key has been deleted".to_owned(),
+                ));
+            }
+            Err(StoreError::QuotaExceeded(kind)) => {
+                return Err(ApiError::quota_exceeded(kind, &app.config.quota, now));
             }
             Err(e) => return Err(e.into()),
         }
@@ -176,22 +194,12 @@ fn new_token() -> Result<Token, ApiError> {
     Token::generate().map_err(|e| anyhow::anyhow!("CSPRNG failed: {e}").into())
 }
 
-/// Metadata must be a small flat object: values are strings, numbers, booleans or null.
+/// Metadata must be small, flat and storable: numbers DynamoDB can hold, non-empty names.
 fn check_metadata(metadata: &Metadata) -> Result<(), ApiError> {
-    if let Some((name, _)) = metadata.iter().find(|(_, v)| v.is_object() || v.is_array()) {
-        return Err(ApiError::BadRequest(format!(
-            "metadata must be flat: `{name}` holds an object or array"
-        )));
-    }
-    let size = serde_json::to_string(metadata)
-        .map_err(anyhow::Error::from)?
-        .len();
-    if size > MAX_METADATA_BYTES {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "metadata is {size} bytes as JSON; the limit is {MAX_METADATA_BYTES}"
-        )));
-    }
-    Ok(())
+    metadata::check(metadata).map_err(|e| match e {
+        MetadataError::TooLarge(_) => ApiError::PayloadTooLarge(e.to_string()),
+        other => ApiError::BadRequest(other.to_string()),
+    })
 }
 
 /// The absolute URL of the redeem route on the host the caller used.
@@ -424,6 +432,63 @@ mod tests {
         ] {
             assert_problem(&post(&app, &secret, body).await, 400);
         }
+        assert!(app.tokens.records().is_empty());
+    }
+
+    #[tokio::test]
+    async fn metadata_the_table_cannot_hold_is_a_400_naming_the_member() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        let key = key_of(&secret);
+        uploaded(&app, &key);
+        for (metadata, needle) in [
+            (json!({"x": 1e200}), "metadata.x"),
+            (json!({"y": -1e-200}), "metadata.y"),
+            (json!({"": "a"}), "metadata member names"),
+            (json!({"n": {"a": 1}}), "metadata.n"),
+        ] {
+            let problem = assert_problem(
+                &post(&app, &secret, json!({"key": key, "metadata": metadata})).await,
+                400,
+            );
+            assert!(
+                problem["detail"].as_str().unwrap().contains(needle),
+                "{problem}"
+            );
+        }
+        assert!(app.tokens.records().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_daily_token_quota_answers_429_and_stores_nothing_more() {
+        let mut app = testing::app();
+        app.config.quota.tokens = 2;
+        let secret = testing::client_secret();
+        let key = key_of(&secret);
+        uploaded(&app, &key);
+        for _ in 0..2 {
+            assert_eq!(post(&app, &secret, json!({"key": key})).await.status(), 201);
+        }
+        let response = post(&app, &secret, json!({"key": key})).await;
+        let problem = assert_problem(&response, 429);
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("recovery tokens (2)")
+        );
+        assert!(response.headers().contains_key("retry-after"));
+        assert_eq!(app.tokens.records().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_purged_audio_gets_no_new_token() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        let key = key_of(&secret);
+        uploaded(&app, &key);
+        app.tokens.purge_audio(&key, NOW).await.unwrap();
+        assert_problem(&post(&app, &secret, json!({"key": key})).await, 404);
         assert!(app.tokens.records().is_empty());
     }
 

@@ -10,7 +10,7 @@ use recovery_shared::domain::{
     Counter, Filename, Metadata, SESSION_DOCUMENT_TYPE, Token, TokenRecord,
 };
 use recovery_shared::ports::{AudioStore, DownloadSpec, StoreError, TokenStore};
-use recovery_shared::{ApiError, App, http};
+use recovery_shared::{ApiError, App, download, http};
 use serde::Serialize;
 
 pub const ROUTE: &str = "GET /api/recovery/audio/{token}";
@@ -58,6 +58,11 @@ async fn redeem_token<T: TokenStore, A: AudioStore>(
         ));
     };
     let now = app.clock.now();
+    if record.purged_at.is_some() {
+        return Err(ApiError::Gone(
+            "the audio of this recovery token has been deleted by its owner".to_owned(),
+        ));
+    }
     // DynamoDB's TTL deletes within days, not on the second: the record may outlive its token.
     if now >= record.expires_at {
         count(&app.tokens, Counter::Expired).await;
@@ -142,38 +147,23 @@ async fn url_lifetime<T: TokenStore, A: AudioStore>(
     Ok(lifetime)
 }
 
-/// The name the browser saves the file under: the one given, else one made from the session.
+/// The name the browser saves the file under: the one given (else one made from the session),
+/// cleaned, with the extension of the content type.
 fn download_name(record: &TokenRecord) -> Filename {
-    record
-        .filename
-        .as_deref()
-        .and_then(|f| Filename::parse(f).ok())
-        .or_else(|| {
-            let ext = extension(&record.content_type);
-            Filename::parse(&format!("recovery-{}.{ext}", record.session_id)).ok()
-        })
-        .unwrap_or_else(|| Filename::parse("recovery.audio").unwrap_or_else(|_| unreachable!()))
+    download::download_name(
+        record.filename.as_deref(),
+        &format!("recovery-{}", record.session_id),
+        &record.content_type,
+    )
 }
 
 /// The name offered for the session document.
 fn session_filename(record: &TokenRecord) -> Filename {
-    Filename::parse(&format!("recovery-{}.session.json", record.session_id)).unwrap_or_else(|_| {
-        Filename::parse("recovery.session.json").unwrap_or_else(|_| unreachable!())
-    })
-}
-
-fn extension(content_type: &str) -> &'static str {
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
-    match essence.to_ascii_lowercase().as_str() {
-        "audio/wav" | "audio/wave" | "audio/x-wav" | "audio/vnd.wave" => "wav",
-        "audio/mpeg" | "audio/mp3" => "mp3",
-        "audio/ogg" | "audio/opus" => "ogg",
-        "audio/webm" => "webm",
-        "audio/flac" | "audio/x-flac" => "flac",
-        "audio/aac" => "aac",
-        "audio/mp4" | "audio/x-m4a" => "m4a",
-        _ => "audio",
-    }
+    download::download_name(
+        None,
+        &format!("recovery-{}-session", record.session_id),
+        SESSION_DOCUMENT_TYPE,
+    )
 }
 
 /// Counting is best effort: a redemption is not refused because a counter could not be bumped.
@@ -198,19 +188,23 @@ mod tests {
         let mut metadata = Metadata::new();
         metadata.insert("voice".into(), "v2".into());
         app.tokens
-            .put_token(&TokenRecord {
-                token_hash: token.hash(),
-                audio_key: "recovery/o/s/x".into(),
-                owner_hash: OwnerHash::from_stored("o".into()),
-                session_id: "sess".into(),
-                created_at: NOW,
-                expires_at: NOW + ttl,
-                content_type: "audio/wav".into(),
-                size_bytes: 99,
-                filename: filename.map(str::to_owned),
-                metadata,
-                session: None,
-            })
+            .put_token(
+                &TokenRecord {
+                    token_hash: token.hash(),
+                    audio_key: "recovery/o/s/x".into(),
+                    owner_hash: OwnerHash::from_stored("o".into()),
+                    session_id: "sess".into(),
+                    created_at: NOW,
+                    expires_at: NOW + ttl,
+                    content_type: "audio/wav".into(),
+                    size_bytes: 99,
+                    filename: filename.map(str::to_owned),
+                    metadata,
+                    session: None,
+                    purged_at: None,
+                },
+                None,
+            )
             .await
             .unwrap();
         token
@@ -267,22 +261,26 @@ mod tests {
         let app = testing::app();
         let token = Token::generate().unwrap();
         app.tokens
-            .put_token(&TokenRecord {
-                token_hash: token.hash(),
-                audio_key: "recovery/o/s/x".into(),
-                owner_hash: OwnerHash::from_stored("o".into()),
-                session_id: "s".into(),
-                created_at: NOW,
-                expires_at: NOW + 120,
-                content_type: "audio/wav".into(),
-                size_bytes: 99,
-                filename: None,
-                metadata: Metadata::new(),
-                session: Some(recovery_shared::domain::SessionDocument {
-                    key: "recovery/o/s/doc".into(),
-                    size_bytes: 321,
-                }),
-            })
+            .put_token(
+                &TokenRecord {
+                    token_hash: token.hash(),
+                    audio_key: "recovery/o/s/x".into(),
+                    owner_hash: OwnerHash::from_stored("o".into()),
+                    session_id: "s".into(),
+                    created_at: NOW,
+                    expires_at: NOW + 120,
+                    content_type: "audio/wav".into(),
+                    size_bytes: 99,
+                    filename: None,
+                    metadata: Metadata::new(),
+                    session: Some(recovery_shared::domain::SessionDocument {
+                        key: "recovery/o/s/doc".into(),
+                        size_bytes: 321,
+                    }),
+                    purged_at: None,
+                },
+                None,
+            )
             .await
             .unwrap();
         let body = body_json(&get(&app, token.as_str(), true).await);
@@ -310,6 +308,26 @@ mod tests {
 
         app.audio.set_credentials_expiry(Some(NOW));
         assert_problem(&get(&app, token.as_str(), true).await, 503);
+    }
+
+    #[tokio::test]
+    async fn a_download_name_loses_bidi_controls_and_takes_the_extension_of_its_type() {
+        let app = testing::app();
+        let token = stored_token(&app, 3600, Some("invoice\u{202e}gpj.exe")).await;
+        let body = body_json(&get(&app, token.as_str(), true).await);
+        assert_eq!(body["filename"], "invoicegpj.wav");
+    }
+
+    #[tokio::test]
+    async fn every_token_of_purged_audio_answers_410() {
+        let app = testing::app();
+        let a = stored_token(&app, 3600, None).await;
+        let b = stored_token(&app, 3600, None).await;
+        app.tokens.purge_audio("recovery/o/s/x", NOW).await.unwrap();
+        for token in [a, b] {
+            let problem = assert_problem(&get(&app, token.as_str(), false).await, 410);
+            assert!(problem["detail"].as_str().unwrap().contains("deleted"));
+        }
     }
 
     #[tokio::test]

@@ -57,6 +57,10 @@ async fn revoke_token<T: TokenStore, A: AudioStore>(
     }
     // The audio goes first: if that fails the token still exists and a retry can finish the job.
     if purge {
+        // Every other token of the audio answers 410 from here on, before the objects go.
+        app.tokens
+            .purge_audio(&record.audio_key, app.clock.now())
+            .await?;
         if let Some(document) = &record.session {
             app.audio.delete_audio(&document.key).await?;
         }
@@ -97,19 +101,23 @@ mod tests {
             },
         );
         app.tokens
-            .put_token(&TokenRecord {
-                token_hash: token.hash(),
-                audio_key: KEY.into(),
-                owner_hash: Owner::from_client_secret(secret).unwrap().hash(),
-                session_id: "s".into(),
-                created_at: NOW,
-                expires_at: NOW + 60,
-                content_type: "audio/wav".into(),
-                size_bytes: 4,
-                filename: None,
-                metadata: Metadata::new(),
-                session: None,
-            })
+            .put_token(
+                &TokenRecord {
+                    token_hash: token.hash(),
+                    audio_key: KEY.into(),
+                    owner_hash: Owner::from_client_secret(secret).unwrap().hash(),
+                    session_id: "s".into(),
+                    created_at: NOW,
+                    expires_at: NOW + 60,
+                    content_type: "audio/wav".into(),
+                    size_bytes: 4,
+                    filename: None,
+                    metadata: Metadata::new(),
+                    session: None,
+                    purged_at: None,
+                },
+                None,
+            )
             .await
             .unwrap();
         token
@@ -177,7 +185,7 @@ mod tests {
             key: doc.into(),
             size_bytes: 2,
         });
-        app.tokens.put_token(&record).await.unwrap();
+        app.tokens.put_token(&record, None).await.unwrap();
         assert_eq!(
             delete(&app, &secret, token.as_str(), "purge=true")
                 .await

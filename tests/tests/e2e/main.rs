@@ -3,6 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
+mod bad_input;
+mod fault;
+mod limits;
 mod openapi;
 mod provisioning;
 mod session;

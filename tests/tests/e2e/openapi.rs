@@ -26,11 +26,11 @@ fn every_status_the_api_answers_is_documented() {
     for (route, statuses) in [
         (
             "POST /api/recovery/uploads",
-            vec![201, 400, 401, 413, 415, 503],
+            vec![201, 400, 401, 413, 415, 429, 503],
         ),
         (
             "POST /api/recovery/token",
-            vec![201, 400, 401, 403, 404, 413, 415, 503],
+            vec![201, 400, 401, 403, 404, 413, 415, 429, 503],
         ),
         (
             "GET /api/recovery/audio/{token}",

@@ -18,6 +18,7 @@ fn record(token: &Token, owner: &str) -> TokenRecord {
         filename: None,
         metadata: Metadata::new(),
         session: None,
+        purged_at: None,
     }
 }
 
@@ -26,8 +27,11 @@ async fn a_second_write_of_the_same_hash_is_refused_and_changes_nothing() {
     let stack = Stack::start().await;
     let store = DynamoTokenStore::new(stack.dynamodb.clone(), &stack.config.table_name);
     let token = Token::generate().unwrap();
-    store.put_token(&record(&token, "first")).await.unwrap();
-    let again = store.put_token(&record(&token, "second")).await;
+    store
+        .put_token(&record(&token, "first"), None)
+        .await
+        .unwrap();
+    let again = store.put_token(&record(&token, "second"), None).await;
     assert!(matches!(again, Err(StoreError::AlreadyExists)), "{again:?}");
     let stored = store.get_token(&token.hash()).await.unwrap().unwrap();
     assert_eq!(stored.owner_hash.as_str(), "first");
@@ -38,7 +42,10 @@ async fn deletes_are_owner_checked_and_idempotent() {
     let stack = Stack::start().await;
     let store = DynamoTokenStore::new(stack.dynamodb.clone(), &stack.config.table_name);
     let token = Token::generate().unwrap();
-    store.put_token(&record(&token, "owner")).await.unwrap();
+    store
+        .put_token(&record(&token, "owner"), None)
+        .await
+        .unwrap();
     let stranger = OwnerHash::from_stored("stranger".into());
     let owner = OwnerHash::from_stored("owner".into());
     assert_eq!(

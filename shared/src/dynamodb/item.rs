@@ -1,41 +1,20 @@
-//! The DynamoDB adapter of [`TokenStore`].
+//! Token records as DynamoDB items, and back.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::domain::{Counter, Counters, OwnerHash, SessionDocument, TokenHash, TokenRecord};
-use crate::ports::{DeleteOutcome, StoreError, StoreResult, TokenStore};
+use crate::domain::{OwnerHash, SessionDocument, TokenHash, TokenRecord};
 
-/// The partition key of the one item that holds the counters. Token hashes are 64 hex digits, so
-/// this can never be one.
-pub const COUNTERS_KEY: &str = "#counters";
-
-#[derive(Debug, Clone)]
-pub struct DynamoTokenStore {
-    client: Client,
-    table: String,
-}
-
-impl DynamoTokenStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(super) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn n(v: impl ToString) -> AttributeValue {
+pub(super) fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn to_item(r: &TokenRecord) -> HashMap<String, AttributeValue> {
+pub(super) fn to_item(r: &TokenRecord) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::from([
         ("token_hash".to_owned(), s(r.token_hash.as_str())),
         ("audio_key".to_owned(), s(&r.audio_key)),
@@ -57,6 +36,9 @@ fn to_item(r: &TokenRecord) -> HashMap<String, AttributeValue> {
     ]);
     if let Some(name) = &r.filename {
         item.insert("filename".to_owned(), s(name));
+    }
+    if let Some(at) = r.purged_at {
+        item.insert("purged_at".to_owned(), n(at));
     }
     if let Some(session) = &r.session {
         item.insert("session_key".to_owned(), s(&session.key));
@@ -89,9 +71,11 @@ fn attribute_to_json(v: &AttributeValue) -> serde_json::Value {
 
 #[derive(Debug, thiserror::Error)]
 #[error("token item is malformed: attribute {0} missing or of the wrong type")]
-struct MalformedItem(&'static str);
+pub(super) struct MalformedItem(&'static str);
 
-fn from_item(item: &HashMap<String, AttributeValue>) -> Result<TokenRecord, MalformedItem> {
+pub(super) fn from_item(
+    item: &HashMap<String, AttributeValue>,
+) -> Result<TokenRecord, MalformedItem> {
     let text = |name: &'static str| {
         item.get(name)
             .and_then(|v| v.as_s().ok())
@@ -115,6 +99,7 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<TokenRecord, Malf
         size_bytes: u64::try_from(number("size_bytes")?)
             .map_err(|_| MalformedItem("size_bytes"))?,
         filename: text("filename").ok(),
+        purged_at: number("purged_at").ok(),
         session: match text("session_key") {
             Ok(key) => Some(SessionDocument {
                 key,
@@ -133,115 +118,6 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<TokenRecord, Malf
             })
             .unwrap_or_default(),
     })
-}
-
-impl TokenStore for DynamoTokenStore {
-    async fn put_token(&self, record: &TokenRecord) -> StoreResult<()> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(record)))
-            .condition_expression("attribute_not_exists(token_hash)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::AlreadyExists)
-            }
-            Err(e) => Err(StoreError::unavailable("DynamoDB PutItem failed", e)),
-        }
-    }
-
-    async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("token_hash", s(hash.as_str()))
-            // A token handed out a moment ago must redeem at once.
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::unavailable("DynamoDB GetItem failed", e))?;
-        out.item
-            .as_ref()
-            .map(from_item)
-            .transpose()
-            .map_err(|e| StoreError::unavailable("DynamoDB returned a malformed token item", e))
-    }
-
-    async fn delete_token(
-        &self,
-        hash: &TokenHash,
-        owner_hash: &OwnerHash,
-    ) -> StoreResult<DeleteOutcome> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("token_hash", s(hash.as_str()))
-            // Deleting what is not there succeeds (revocation is idempotent); deleting someone
-            // else's token fails the condition and changes nothing.
-            .condition_expression("attribute_not_exists(token_hash) OR owner_hash = :owner")
-            .expression_attribute_values(":owner", s(owner_hash.as_str()))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(out) if out.attributes.as_ref().is_some_and(|a| !a.is_empty()) => {
-                Ok(DeleteOutcome::Deleted)
-            }
-            Ok(_) => Ok(DeleteOutcome::Missing),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(DeleteOutcome::NotOwner)
-            }
-            Err(e) => Err(StoreError::unavailable("DynamoDB DeleteItem failed", e)),
-        }
-    }
-
-    async fn increment(&self, counter: Counter) -> StoreResult<()> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("token_hash", s(COUNTERS_KEY))
-            .update_expression("ADD #c :one")
-            .expression_attribute_names("#c", counter.name())
-            .expression_attribute_values(":one", n(1))
-            .send()
-            .await
-            .map_err(|e| StoreError::unavailable("DynamoDB UpdateItem (counter) failed", e))?;
-        Ok(())
-    }
-
-    async fn counters(&self) -> StoreResult<Counters> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("token_hash", s(COUNTERS_KEY))
-            .send()
-            .await
-            .map_err(|e| StoreError::unavailable("DynamoDB GetItem (counters) failed", e))?;
-        let mut counters = Counters::default();
-        if let Some(item) = out.item {
-            for counter in Counter::ALL {
-                *counters.get_mut(counter) = item
-                    .get(counter.name())
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-            }
-        }
-        Ok(counters)
-    }
 }
 
 #[cfg(test)]
@@ -271,6 +147,7 @@ mod tests {
                 key: "recovery/x/y/doc".into(),
                 size_bytes: 77,
             }),
+            purged_at: Some(1_700_000_100),
         };
         assert_eq!(from_item(&to_item(&record)).unwrap(), record);
     }

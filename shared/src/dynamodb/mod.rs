@@ -1,0 +1,324 @@
+//! The DynamoDB adapter of [`TokenStore`].
+//!
+//! One table holds, by partition key: token records (`sha256(token)`, 64 hex digits), one index
+//! item per audio object (`audio#{key}`: the hashes of its tokens, and whether it was purged), one
+//! quota item per owner and UTC day (`quota#{owner_hash}#{day}`) and the counter shards
+//! (`#counters#NN`). Every item but the counters expires through the table's TTL attribute.
+
+mod counters;
+mod item;
+mod quota;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
+};
+
+use crate::config::MAX_TOKEN_TTL_SECONDS;
+use crate::domain::{Counter, Counters, OwnerHash, TokenHash, TokenRecord};
+use crate::ports::{DeleteOutcome, StoreError, StoreResult, TokenStore};
+use crate::quota::QuotaCharge;
+
+use counters::CountBuffer;
+pub use counters::{COUNTER_SHARDS, COUNTERS_KEY};
+use item::{from_item, n, s, to_item};
+use quota::{exceeded, quota_update};
+
+#[derive(Debug, Clone)]
+pub struct DynamoTokenStore {
+    client: Client,
+    table: String,
+    counts: Arc<CountBuffer>,
+}
+
+impl DynamoTokenStore {
+    /// A store that writes each count at once; see [`DynamoTokenStore::with_counter_flush`].
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            counts: Arc::default(),
+        }
+    }
+
+    /// Buffers counts and writes them in the background at most once per `every`, so counting
+    /// never delays nor fails a request. Counts not yet written when the process ends are lost.
+    #[must_use]
+    pub fn with_counter_flush(mut self, every: Duration) -> Self {
+        self.counts = Arc::new(CountBuffer {
+            flush_every: every,
+            pending: Mutex::default(),
+        });
+        self
+    }
+}
+
+/// The item key of the audio index of `audio_key`.
+fn audio_index_key(audio_key: &str) -> String {
+    format!("audio#{audio_key}")
+}
+
+fn is_validation<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    e.as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        .is_some_and(|code| code == "ValidationException")
+}
+
+/// A failed call: the caller's fault when DynamoDB says the request is invalid, else an outage.
+fn failure<E, R>(context: &'static str, e: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    if is_validation(&e) {
+        StoreError::Rejected {
+            context,
+            source: e.into(),
+        }
+    } else {
+        StoreError::unavailable(context, e)
+    }
+}
+
+impl TokenStore for DynamoTokenStore {
+    async fn put_token(
+        &self,
+        record: &TokenRecord,
+        quota: Option<&QuotaCharge>,
+    ) -> StoreResult<()> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| {
+            StoreError::unavailable("building a DynamoDB transaction failed", e)
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(record)))
+            .condition_expression("attribute_not_exists(token_hash)")
+            .build()
+            .map_err(build)?;
+        // The audio's index lists the token, unless the audio was purged meanwhile.
+        let index = Update::builder()
+            .table_name(&self.table)
+            .key("token_hash", s(audio_index_key(&record.audio_key)))
+            .update_expression("ADD #tokens :token SET #exp = :exp")
+            .condition_expression("attribute_not_exists(purged_at)")
+            .expression_attribute_names("#tokens", "tokens")
+            .expression_attribute_names("#exp", "expires_at")
+            .expression_attribute_values(
+                ":token",
+                AttributeValue::Ss(vec![record.token_hash.as_str().to_owned()]),
+            )
+            .expression_attribute_values(
+                ":exp",
+                n(record.created_at + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600),
+            )
+            .build()
+            .map_err(build)?;
+        let mut items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(index).build(),
+        ];
+        if let Some(charge) = quota {
+            let q = quota_update(charge)?;
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key("token_hash", s(q.key))
+                .update_expression(q.update)
+                .condition_expression(q.condition)
+                .set_expression_attribute_names(Some(q.names))
+                .set_expression_attribute_values(Some(q.values))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .build()
+                .map_err(build)?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+                    e.as_service_error()
+                {
+                    let failed = |i: usize| {
+                        cancelled
+                            .cancellation_reasons()
+                            .get(i)
+                            .and_then(|r| r.code())
+                            .is_some_and(|c| c == "ConditionalCheckFailed")
+                    };
+                    if failed(0) {
+                        return Err(StoreError::AlreadyExists);
+                    }
+                    if failed(1) {
+                        return Err(StoreError::Purged);
+                    }
+                    if let Some(charge) = quota
+                        && failed(2)
+                    {
+                        let old = cancelled
+                            .cancellation_reasons()
+                            .get(2)
+                            .and_then(|r| r.item());
+                        return Err(StoreError::QuotaExceeded(exceeded(charge, old)));
+                    }
+                    if cancelled
+                        .cancellation_reasons()
+                        .iter()
+                        .any(|r| r.code() == Some("ValidationError"))
+                    {
+                        return Err(StoreError::Rejected {
+                            context: "DynamoDB TransactWriteItems refused the token as invalid",
+                            source: e.into(),
+                        });
+                    }
+                }
+                Err(failure("DynamoDB TransactWriteItems (token) failed", e))
+            }
+        }
+    }
+
+    async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("token_hash", s(hash.as_str()))
+            // A token handed out a moment ago must redeem at once.
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| failure("DynamoDB GetItem failed", e))?;
+        out.item
+            .as_ref()
+            .map(from_item)
+            .transpose()
+            .map_err(|e| StoreError::unavailable("DynamoDB returned a malformed token item", e))
+    }
+
+    async fn delete_token(
+        &self,
+        hash: &TokenHash,
+        owner_hash: &OwnerHash,
+    ) -> StoreResult<DeleteOutcome> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("token_hash", s(hash.as_str()))
+            // Deleting what is not there succeeds (revocation is idempotent); deleting someone
+            // else's token fails the condition and changes nothing.
+            .condition_expression("attribute_not_exists(token_hash) OR owner_hash = :owner")
+            .expression_attribute_values(":owner", s(owner_hash.as_str()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) if out.attributes.as_ref().is_some_and(|a| !a.is_empty()) => {
+                Ok(DeleteOutcome::Deleted)
+            }
+            Ok(_) => Ok(DeleteOutcome::Missing),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(DeleteOutcome::NotOwner)
+            }
+            Err(e) => Err(failure("DynamoDB DeleteItem failed", e)),
+        }
+    }
+
+    async fn charge_quota(&self, charge: &QuotaCharge) -> StoreResult<()> {
+        let q = quota_update(charge)?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("token_hash", s(q.key))
+            .update_expression(q.update)
+            .condition_expression(q.condition)
+            .set_expression_attribute_names(Some(q.names))
+            .set_expression_attribute_values(Some(q.values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error() {
+                Some(service) if service.is_conditional_check_failed_exception() => {
+                    let old = match service {
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item(),
+                        _ => None,
+                    };
+                    Err(StoreError::QuotaExceeded(exceeded(charge, old)))
+                }
+                _ => Err(failure("DynamoDB UpdateItem (quota) failed", e)),
+            },
+        }
+    }
+
+    async fn purge_audio(&self, audio_key: &str, now: i64) -> StoreResult<()> {
+        // First the index: from here on no new token can name the audio. Its tokens come back
+        // in the same call.
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("token_hash", s(audio_index_key(audio_key)))
+            .update_expression("SET purged_at = if_not_exists(purged_at, :now), #exp = :exp")
+            .expression_attribute_names("#exp", "expires_at")
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":exp", n(now + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| failure("DynamoDB UpdateItem (purge index) failed", e))?;
+        let hashes = out
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get("tokens"))
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default();
+        for hash in hashes {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("token_hash", s(hash))
+                .update_expression("SET purged_at = if_not_exists(purged_at, :now)")
+                // A token already revoked (or expired and swept) stays gone.
+                .condition_expression("attribute_exists(token_hash)")
+                .expression_attribute_values(":now", n(now))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(failure("DynamoDB UpdateItem (purge token) failed", e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn increment(&self, counter: Counter) -> StoreResult<()> {
+        counters::record(&self.client, &self.table, &self.counts, counter).await
+    }
+
+    async fn counters(&self) -> StoreResult<Counters> {
+        counters::read(&self.client, &self.table).await
+    }
+}
