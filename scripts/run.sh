@@ -18,6 +18,8 @@ echo "==> building the local gateway"
 cargo build --locked --quiet -p recovery-infra --bins
 # The demo page imports the browser client's package.
 [ -f client/pkg/chatterbox_recovery_client_bg.wasm ] || bash client/scripts/build.sh
+# The React example, served at /react/.
+[ -f client/examples/react/dist/index.html ] || bash client/scripts/example.sh
 
 # shellcheck source=../localstack/emulators.sh
 source localstack/emulators.sh
