@@ -1,7 +1,7 @@
-// The kill-and-recover loop: Chromium is killed with SIGKILL at a random moment of typing,
-// auto-saving and audio streaming, again and again on one profile. Every time, everything the
-// page had committed before the kill (each text snapshot and each audio part it reported as
-// stored) must come back. Prints the figure.
+// The kill-and-recover loop: the browser (Chromium or Firefox, E2E_BROWSER) is killed with SIGKILL
+// at a random moment of typing, auto-saving and audio streaming, again and again on one profile.
+// Every time, everything the page had committed before the kill (each text snapshot and each
+// audio part it reported as stored) must come back. Prints the figure.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newProfile } from './lib/browser.mjs';
@@ -78,12 +78,10 @@ test(`kill-and-recover loop: ${RUNS} SIGKILLs, everything committed before each 
       const seqBefore = log.seq;
       const work = (async () => {
         if (run % 4 === 1) await page.click(tid('tts-new'));
-        const text = page.locator(tid('tts-text'));
-        await text.evaluate((el) => el.setSelectionRange(el.value.length, el.value.length));
-        await text.pressSequentially(sentence(), { delay: 8 });
+        await page.type(tid('tts-text'), sentence(), { delay: 8, end: true });
         await page.click(tid('tts-generate'));
         await log.waitFor('generation', (d) => d.phase !== 'start', { after: seqBefore });
-        await text.pressSequentially(sentence(), { delay: 8 });
+        await page.type(tid('tts-text'), sentence(), { delay: 8, end: true });
       })().catch(() => {});
       await sleep(150 + rand() * 2500);
 

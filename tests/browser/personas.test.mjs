@@ -1,5 +1,5 @@
-// The three personas of the product, each in a real Chromium that is killed with SIGKILL and
-// started again on the same profile.
+// The three personas of the product, each in a real browser (Chromium or Firefox, E2E_BROWSER)
+// that is killed with SIGKILL and started again on the same profile.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newProfile } from './lib/browser.mjs';
@@ -14,7 +14,7 @@ test('writer: after a kill the banner is in the first paint and restore brings t
   const profile = newProfile('writer');
   let { browser, log, page } = await start(profile);
   const text = 'Chapter one. The lighthouse keeper counted the ships — “seven”, she wrote, then crossed it out.';
-  await page.locator(tid('tts-text')).pressSequentially(text, { delay: 5 });
+  await page.type(tid('tts-text'), text, { delay: 5 });
   await setSettings(page, { voice: 'olivia', exaggeration: 1.35, cfgWeight: 0.3, temperature: 1.2, seed: 12345 });
   const want = { text, voice: 'olivia', exaggeration: '1.35', cfgWeight: '0.3', temperature: '1.2', seed: '12345' };
   // The writer stops typing; the auto-save commits what the editor shows.
@@ -67,7 +67,7 @@ async function expectRestoredParts(page, log, id, committed) {
 
 /** Clicks Generate on a restored take: it must resume at the first missing part and finish. */
 async function expectResume(page, log, id, firstMissing, parts) {
-  assert.equal(await page.textContent(tid('tts-generate')), `Resume from part ${firstMissing + 1}`);
+  assert.equal(await page.text(tid('tts-generate')), `Resume from part ${firstMissing + 1}`);
   const after = log.seq;
   await page.click(tid('tts-generate'));
   const started = await log.waitFor('generation', (d) => d.phase === 'start' && d.id === id, { after });
@@ -115,7 +115,7 @@ test('long-form producer: a TTS endpoint that cuts the stream mid-way loses no r
   const cut = await log.waitFor('generation', (d) => d.phase === 'interrupted' && d.id === id);
   const committed = committedChunks(log, id);
   assert.equal(committed.size, cut.detail.index, 'every part before the cut was stored');
-  assert.match(await page.textContent(tid('tts-status')), /failed at part/);
+  assert.match(await page.text(tid('tts-status')), /failed at part/);
   assert.deepEqual((await readChunks(page, id)).map((c) => c.stored), Array(committed.size).fill('true'));
   await browser.kill();
 
@@ -135,7 +135,7 @@ test('returning user: a server backup recovered by token on a fresh profile is b
   const original = await readChunks(page, id);
   await page.click(tid('server-backup'));
   const { token } = (await log.waitFor('backup', (d) => d.id === id)).detail;
-  assert.equal(await page.textContent(tid('server-token')), token);
+  assert.equal(await page.text(tid('server-token')), token);
 
   // A second take backed up with a token that lives a few seconds.
   await page.goto(`${new URL(page.url()).origin}/?backup_ttl=${ttl}&tts=${encodeURIComponent(ttsUrl({ chunk_delay_ms: 0 }))}`);
@@ -158,8 +158,8 @@ test('returning user: a server backup recovered by token on a fresh profile is b
     original.map(({ index, sha256, bytes }) => ({ index, sha256, bytes })),
     'the same parts, byte for byte',
   );
-  assert.equal(await page.getAttribute(tid('recovery-progress'), 'value'), '1');
-  assert.equal(await page.getAttribute(tid('server-message'), 'data-outcome'), 'restored');
+  assert.equal(await page.attr(tid('recovery-progress'), 'value'), '1');
+  assert.equal(await page.attr(tid('server-message'), 'data-outcome'), 'restored');
   for (const d of await decodeChunks(page, recovered.id)) assert.ok(d.seconds > 0, `part ${d.index} decodes`);
 
   // Past the short token's lifetime the same attempt reports the audio expired.
@@ -169,7 +169,7 @@ test('returning user: a server backup recovered by token on a fresh profile is b
   await page.fill(`${tid('server-recover')} input`, shortBackup.token);
   await page.click(`${tid('server-recover')} button`);
   assert.equal((await log.waitFor('recovered', () => true, { after: seq })).detail.audio, 'expired');
-  assert.equal(await page.getAttribute(tid('server-message'), 'data-outcome'), 'expired');
-  assert.match(await page.textContent(tid('server-message')), /expired/);
+  assert.equal(await page.attr(tid('server-message'), 'data-outcome'), 'expired');
+  assert.match(await page.text(tid('server-message')), /expired/);
   await fresh.browser.kill();
 });
