@@ -3,10 +3,10 @@
 //! lives in the Rust core ([`crate::store`], [`crate::server`]).
 
 use alloc::rc::Rc;
-use core::future::Future;
+use core::{cell::RefCell, future::Future};
 
 use js_sys::{Array, Function, Object, Promise};
-use wasm_bindgen::{JsCast, JsError, JsValue, prelude::wasm_bindgen};
+use wasm_bindgen::{JsCast, JsError, JsValue, closure::Closure, prelude::wasm_bindgen};
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::{
@@ -24,37 +24,45 @@ const TS_TYPES: &'static str = r#"
 export interface OpenOptions {
   /** IndexedDB database name; one store per name. Default "chatterbox-recovery". */
   dbName?: string;
-  /** Quiet time before an autosave is written, ms. Default 1000. */
-  debounceMs?: number;
-  /** Longest an autosave may wait while changes keep coming, ms. Default 5000. */
-  maxWaitMs?: number;
+  /**
+   * How long an edit may wait for more edits before its write starts, ms. Default 0: written at
+   * once, and edits made while a write is in flight go together in the next one. Keep it well
+   * under 250 ms, the loss window the client promises. (Replaces `debounceMs`/`maxWaitMs`,
+   * which are ignored.)
+   */
+  saveDelayMs?: number;
   /** Liveness heartbeat interval, ms. Default 10000. */
   heartbeatMs?: number;
   /** Sessions older than this are removed at start-up, ms. Default 24 h. */
   retentionMs?: number;
   /** Origin of the recovery API, e.g. "https://tts.example.com" (routes under /api/recovery). */
   apiBaseUrl?: string;
+  /**
+   * Called before every API request; what it resolves to, if a non-empty string, is sent as the
+   * `Authorization` header (e.g. `Bearer <jwt>` for stacks deployed with a JWT issuer).
+   */
+  authorization?: () => Promise<string | null | undefined> | string | null | undefined;
   /** Identifies this tab; random per page load unless set (tests). */
   tabId?: string;
   /** Flush on visibilitychange/pagehide and mark a clean exit on pagehide. Default true. */
   listenPageEvents?: boolean;
 }
 
-export interface SessionInput {
+export interface SessionInput<P = unknown> {
   id: string;
   text?: string;
   voiceId?: string | null;
   /** Any structured-cloneable value: the TTS parameters. */
-  params?: unknown;
+  params?: P;
 }
 
-export interface SessionRecord {
+export interface SessionRecord<P = unknown> {
   id: string;
   createdAt: number;
   updatedAt: number;
   text: string;
   voiceId: string | null;
-  params: unknown;
+  params: P | null;
   tabId: string;
   revision: number;
   completed: boolean;
@@ -68,7 +76,7 @@ export interface SessionRecord {
 
 export type TabState = "own" | "other-tab" | "clean-exit" | "crashed";
 
-export interface SessionSummary extends SessionRecord {
+export interface SessionSummary<P = unknown> extends SessionRecord<P> {
   state: TabState;
   chunkCount: number;
 }
@@ -79,7 +87,7 @@ export interface AudioChunk {
   bytes: ArrayBuffer;
 }
 
-export interface RestoredSession extends SessionRecord {
+export interface RestoredSession<P = unknown> extends SessionRecord<P> {
   /** In index order. */
   chunks: AudioChunk[];
 }
@@ -91,7 +99,11 @@ export interface WriteResult {
   evicted: string[];
 }
 
-export type SaveStatus = "saving" | "saved" | "error" | "quota" | "conflict" | "remote-update";
+/**
+ * `pending`: an edit handed to `autosave` is not committed yet (sent at once); `saving`: a write
+ * is in flight; `saved`: everything handed to `autosave` is committed — never sent before.
+ */
+export type SaveStatus = "pending" | "saving" | "saved" | "error" | "quota" | "conflict" | "remote-update";
 
 export interface StatusEvent {
   status: SaveStatus;
@@ -123,6 +135,7 @@ export interface BackupResult {
   token: string;
   expiresAt: string;
   audioUrl: string | null;
+  /** Bytes uploaded: the audio and the session document. */
   bytes: number;
 }
 
@@ -132,10 +145,14 @@ export interface RecoverOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-export interface RecoverResult {
-  /** "expired": the server's copy is gone (HTTP 410); text and params still come back in `session`. */
-  audio: "restored" | "expired" | "not-found";
-  session: RestoredSession | null;
+export interface RecoverResult<P = unknown> {
+  /**
+   * "expired": the server's copy is gone (HTTP 410); local text and params still come back in
+   * `session`. "storage-full": downloaded, but this device had no room for the audio.
+   */
+  audio: "restored" | "expired" | "not-found" | "storage-full";
+  /** The session as stored here now: text, voice, params and parts. */
+  session: RestoredSession<P> | null;
   evicted: string[];
 }
 "#;
@@ -177,11 +194,8 @@ fn open_options(value: &JsValue) -> OpenOptions {
     if let Some(v) = js::get_str(value, "tabId") {
         o.tab_id = Some(v);
     }
-    if let Some(v) = js::get_f64(value, "debounceMs") {
-        o.debounce_ms = v.max(0.0) as u32;
-    }
-    if let Some(v) = js::get_f64(value, "maxWaitMs") {
-        o.max_wait_ms = v.max(0.0) as u32;
+    if let Some(v) = js::get_f64(value, "saveDelayMs") {
+        o.save_delay_ms = v.max(0.0) as u32;
     }
     if let Some(v) = js::get_f64(value, "heartbeatMs") {
         o.heartbeat_ms = v.max(1.0) as u32;
@@ -190,6 +204,7 @@ fn open_options(value: &JsValue) -> OpenOptions {
         o.retention_ms = v;
     }
     o.api_base_url = js::get_str(value, "apiBaseUrl");
+    o.authorization = js::get(value, "authorization").dyn_into::<Function>().ok();
     if let Some(v) = js::get(value, "listenPageEvents").as_bool() {
         o.listen_page_events = v;
     }
@@ -236,9 +251,9 @@ fn status_to_js(e: &StatusEvent) -> Object {
     o
 }
 
-fn progress_callback(options: &JsValue) -> impl Fn(Progress) + 'static {
+fn progress_callback(options: &JsValue) -> server::OnProgress {
     let callback = js::get(options, "onProgress").dyn_into::<Function>().ok();
-    move |p: Progress| {
+    Rc::new(move |p: Progress| {
         if let Some(f) = &callback {
             let o = Object::new();
             js::set_str(&o, "phase", p.phase);
@@ -247,8 +262,12 @@ fn progress_callback(options: &JsValue) -> impl Fn(Progress) + 'static {
             // A throwing progress callback must not break the recovery.
             let _ = f.call1(&JsValue::NULL, &o);
         }
-    }
+    })
 }
+
+/// The JS listeners subscribed through `onStatus`, with their ids in the
+/// core, shared with the unsubscribe functions handed out.
+type JsListeners = Rc<RefCell<Vec<(Function, u32)>>>;
 
 /// Local, crash-safe persistence of TTS sessions, with crash detection and
 /// the recovery-token server path.
@@ -256,7 +275,7 @@ fn progress_callback(options: &JsValue) -> impl Fn(Progress) + 'static {
 #[derive(Debug)]
 pub struct RecoveryStore {
     store: Store,
-    listeners: Vec<(Function, u32)>,
+    listeners: JsListeners,
 }
 
 #[wasm_bindgen]
@@ -270,7 +289,7 @@ impl RecoveryStore {
             let store = Store::open(opts).await?;
             Ok(RecoveryStore {
                 store,
-                listeners: Vec::new(),
+                listeners: JsListeners::default(),
             }
             .into())
         })
@@ -281,7 +300,8 @@ impl RecoveryStore {
         self.store.tab_id().to_owned()
     }
 
-    /// Queues a snapshot; written after the debounce, or the max wait.
+    /// Queues a snapshot: `pending` at once, written at once (or after the
+    /// write in flight), `saved` when everything queued is committed.
     pub fn autosave(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SessionInput")] session: JsValue,
@@ -409,27 +429,35 @@ impl RecoveryStore {
         promise(async move { Ok(JsValue::from_bool(store::storage::persist().await)) })
     }
 
-    /// Calls `listener` with every status event (auto-save indicator).
-    #[wasm_bindgen(js_name = onStatus)]
+    /// Calls `listener` with every status event (auto-save indicator);
+    /// returns the function that unsubscribes it.
+    #[wasm_bindgen(js_name = onStatus, unchecked_return_type = "() => void")]
     pub fn on_status(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "(event: StatusEvent) => void")] listener: Function,
-    ) {
+    ) -> JsValue {
         let f = listener.clone();
         let id = self.store.on_status(Rc::new(move |e: &StatusEvent| {
             // A throwing listener must not break saving.
             let _ = f.call1(&JsValue::NULL, &status_to_js(e));
         }));
-        self.listeners.push((listener, id));
+        self.listeners.borrow_mut().push((listener, id));
+        let (store, listeners) = (self.store.clone(), self.listeners.clone());
+        let unsubscribe: Box<dyn FnMut()> = Box::new(move || {
+            store.off_status(id);
+            listeners.borrow_mut().retain(|(_, i)| *i != id);
+        });
+        Closure::wrap(unsubscribe).into_js_value()
     }
 
+    /// Unsubscribes `listener` (as the function `onStatus` returned does).
     #[wasm_bindgen(js_name = offStatus)]
     pub fn off_status(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "(event: StatusEvent) => void")] listener: Function,
     ) {
         let store = &self.store;
-        self.listeners.retain(|(f, id)| {
+        self.listeners.borrow_mut().retain(|(f, id)| {
             let keep = f != &listener;
             if !keep {
                 store.off_status(*id);
@@ -438,7 +466,8 @@ impl RecoveryStore {
         });
     }
 
-    /// Backs the session's audio up on the server and keeps the token.
+    /// Backs the whole session up on the server (text, voice, params, every
+    /// part) and keeps the token with it.
     #[wasm_bindgen(unchecked_return_type = "Promise<BackupResult>")]
     pub fn backup(&self, id: String, options: Option<JsBackupOptions>) -> Promise {
         let store = self.store.clone();
@@ -449,7 +478,7 @@ impl RecoveryStore {
                 filename: js::get_str(&options, "filename"),
             };
             let on_progress = progress_callback(&options);
-            let out = server::backup(&store, &id, &opts, &on_progress).await?;
+            let out = server::backup(&store, &id, &opts, on_progress).await?;
             let o = Object::new();
             js::set_str(&o, "token", &out.token);
             js::set_str(&o, "expiresAt", &out.expires_at);
@@ -459,15 +488,17 @@ impl RecoveryStore {
         })
     }
 
-    /// Fetches the session's audio back from the server into IndexedDB.
+    /// Brings a backed-up session back from the server into IndexedDB:
+    /// text, voice, params and every part. With `id` null it comes back
+    /// under the id in the backup.
     #[wasm_bindgen(unchecked_return_type = "Promise<RecoverResult>")]
-    pub fn recover(&self, id: String, options: Option<JsRecoverOptions>) -> Promise {
+    pub fn recover(&self, id: Option<String>, options: Option<JsRecoverOptions>) -> Promise {
         let store = self.store.clone();
         let options = options.map(JsValue::from).unwrap_or_default();
         promise(async move {
             let token = js::get_str(&options, "token");
             let on_progress = progress_callback(&options);
-            let out = server::recover(&store, &id, token.as_deref(), &on_progress).await?;
+            let out = server::recover(&store, id.as_deref(), token.as_deref(), on_progress).await?;
             let o = Object::new();
             js::set_str(&o, "audio", out.audio.as_str());
             match &out.session {
@@ -531,7 +562,7 @@ impl RecoveryStore {
     pub fn from_core(store: Store) -> Self {
         Self {
             store,
-            listeners: Vec::new(),
+            listeners: JsListeners::default(),
         }
     }
 

@@ -25,6 +25,9 @@ pub enum ClientError {
         title: String,
     },
     Network(String),
+    /// The server (or object storage) answered something unusable: missing
+    /// fields, or sizes and counts past what the client accepts.
+    BadAnswer(String),
     Closed,
 }
 
@@ -57,6 +60,7 @@ impl ClientError {
                 title,
             ]),
             ClientError::Network(e) => concat(&["network error: ", e]),
+            ClientError::BadAnswer(e) => concat(&["unusable answer from the recovery server: ", e]),
             ClientError::Closed => "the store is closed".into(),
         }
     }
@@ -87,7 +91,7 @@ impl ClientError {
 
     /// [`ClientError::from_idb`] for tests: real quota errors cannot be
     /// provoked on demand in a test browser.
-    #[doc(hidden)]
+    #[cfg(feature = "test-hooks")]
     pub fn from_idb_for_tests(value: &JsValue) -> Self {
         Self::from_idb(value)
     }

@@ -114,7 +114,7 @@ pub(crate) async fn open(name: &str) -> Result<IdbDatabase> {
     let for_upgrade = open_req.clone();
     let on_upgrade =
         Closure::<dyn FnMut(IdbVersionChangeEvent)>::new(move |event: IdbVersionChangeEvent| {
-            if let Err(e) = schema::upgrade(&for_upgrade, event.old_version()) {
+            if let Err(e) = schema::upgrade(&for_upgrade, event.old_version(), schema::VERSION) {
                 // Aborting the versionchange transaction makes the open fail
                 // with this error instead of leaving a half-migrated store.
                 web_sys::console::error_2(&JsValue::from_str("recovery: upgrade failed"), &e);
@@ -160,6 +160,7 @@ pub(crate) async fn open(name: &str) -> Result<IdbDatabase> {
     Ok(db)
 }
 
+#[cfg(feature = "test-hooks")]
 pub(crate) async fn delete_database(name: &str) -> Result<()> {
     let req = factory()?
         .delete_database(name)

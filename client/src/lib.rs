@@ -26,6 +26,7 @@ pub mod server;
 pub mod store;
 mod text;
 mod timer;
+mod timing;
 
 pub use api::RecoveryStore;
 pub use error::ClientError;

@@ -1,15 +1,11 @@
 //! Records as stored in IndexedDB (schema v2) and the pure rules over them:
-//! crash classification, retention, eviction order, chunk splitting. The rules
+//! crash classification, retention, eviction order. The rules
 //! are plain Rust so they are unit-tested natively, without a browser.
 
 use js_sys::Object;
 use wasm_bindgen::JsValue;
 
-use crate::{
-    js,
-    prelude::*,
-    text::{concat, u64_str},
-};
+use crate::{js, prelude::*};
 
 pub const DAY_MS: f64 = 24.0 * 60.0 * 60.0 * 1000.0;
 
@@ -246,58 +242,7 @@ pub fn oldest_evictable(
         .map(|s| s.id.clone())
 }
 
-/// Byte ranges of the chunks inside one concatenated audio object, from the
-/// sizes recorded at backup time. Sizes that do not add up to the object fall
-/// back to one chunk, so a mismatch never loses audio.
-pub fn chunk_ranges(sizes: &[u64], total: u64) -> Vec<(u64, u64)> {
-    if sizes.is_empty() || sizes.iter().sum::<u64>() != total {
-        return vec![(0, total)];
-    }
-    let mut start = 0;
-    sizes
-        .iter()
-        .map(|&len| {
-            let range = (start, start + len);
-            start += len;
-            range
-        })
-        .collect()
-}
-
-/// Chunk sizes (or indexes) as they travel in a token's metadata, which the
-/// server caps at 2 KB: runs of equal values as `value*count`, so the usual
-/// stream of equal-sized TTS chunks stays a few bytes long.
-pub fn encode_list(values: &[u64]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut iter = values.iter().peekable();
-    while let Some(&v) = iter.next() {
-        let mut count = 1;
-        while iter.peek() == Some(&&v) {
-            iter.next();
-            count += 1;
-        }
-        parts.push(if count == 1 {
-            u64_str(v)
-        } else {
-            concat(&[&u64_str(v), "*", &u64_str(count)])
-        });
-    }
-    parts.join(",")
-}
-
-pub fn parse_list(list: &str) -> Vec<u64> {
-    let mut out = Vec::new();
-    for part in list.split(',') {
-        let part = part.trim();
-        let (value, count) = part.split_once('*').unwrap_or((part, "1"));
-        if let (Ok(v), Ok(n)) = (value.parse::<u64>(), count.parse::<usize>()) {
-            out.extend(core::iter::repeat_n(v, n.min(1 << 20)));
-        }
-    }
-    out
-}
-
-/// Unpadded base64url, the form DESIGN.md asks for the client secret.
+/// Unpadded base64url, the form of the client secret.
 pub fn base64url(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -430,32 +375,6 @@ mod tests {
             Some("new-done")
         );
         assert_eq!(oldest_evictable(&sessions[2..], "writing", &[]), None);
-    }
-
-    #[test]
-    fn chunk_ranges_follow_the_recorded_sizes() {
-        assert_eq!(chunk_ranges(&[3, 2], 5), vec![(0, 3), (3, 5)]);
-    }
-
-    #[test]
-    fn chunk_ranges_that_do_not_add_up_fall_back_to_one_chunk() {
-        assert_eq!(chunk_ranges(&[3, 3], 5), vec![(0, 5)]);
-        assert_eq!(chunk_ranges(&[], 5), vec![(0, 5)]);
-    }
-
-    #[test]
-    fn lists_parse_from_commas_and_runs() {
-        assert_eq!(parse_list("1, 2,3"), vec![1, 2, 3]);
-        assert_eq!(parse_list("5*3,2"), vec![5, 5, 5, 2]);
-        assert_eq!(parse_list(""), Vec::<u64>::new());
-    }
-
-    #[test]
-    fn lists_encode_runs_compactly_and_round_trip() {
-        let sizes = [4800, 4800, 4800, 1200];
-        assert_eq!(encode_list(&sizes), "4800*3,1200");
-        assert_eq!(parse_list(&encode_list(&sizes)), sizes);
-        assert_eq!(encode_list(&[]), "");
     }
 
     #[test]

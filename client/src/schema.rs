@@ -1,13 +1,18 @@
 //! Schema versions and the upgrade path.
 //!
-//! v1 (the first release) kept each session in one row of `sessions`, in the
-//! shape of DESIGN.md: `{id, updated_at, text, params, voice_id,
-//! chunks: [{index, bytes, mime}], server_token?}`. Rewriting a whole session
+//! v1 (the first release) kept each session in one row of `sessions`:
+//! `{id, updated_at, text, params, voice_id, chunks: [{index, bytes, mime}],
+//! server_token?}`. Rewriting a whole session
 //! on every audio chunk made chunk writes quadratic, so
 //! v2 splits the audio into `chunks` (one row per chunk, key
 //! `[sessionId, index]`), renames fields to camelCase, adds the crash-detection
 //! rows in `tabs` and a small key-value store `kv` (client secret, Zustand
 //! adapter).
+//!
+//! v3 moves the client secret out of `kv` into a store of its own,
+//! `secrets`, so that no key an app writes through the key-value API (a
+//! Zustand store named `clientSecret`, say) can read or replace it. An
+//! existing secret moves with the upgrade: the server knows the caller by it.
 
 use js_sys::{Array, Object};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
@@ -15,18 +20,25 @@ use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbOpen
 
 use crate::{js, prelude::*};
 
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 pub const SESSIONS: &str = "sessions";
 pub const CHUNKS: &str = "chunks";
 pub const TABS: &str = "tabs";
 pub const KV: &str = "kv";
+pub const SECRETS: &str = "secrets";
+/// The key of the client secret in `secrets` (and, up to v2, in `kv`).
+pub const CLIENT_SECRET: &str = "clientSecret";
 pub const BY_UPDATED: &str = "updatedAt";
 
 /// Runs inside `upgradeneeded`, synchronously creating stores; the v1 data
 /// migration continues in request callbacks of the same versionchange
 /// transaction.
-pub(crate) fn upgrade(req: &IdbOpenDbRequest, old_version: f64) -> Result<(), JsValue> {
+pub(crate) fn upgrade(
+    req: &IdbOpenDbRequest,
+    old_version: f64,
+    new_version: u32,
+) -> Result<(), JsValue> {
     let db: IdbDatabase = req.result()?.unchecked_into();
     let tx = req
         .transaction()
@@ -34,7 +46,7 @@ pub(crate) fn upgrade(req: &IdbOpenDbRequest, old_version: f64) -> Result<(), Js
     if old_version < 1.0 {
         create_v1(&db)?;
     }
-    if old_version < 2.0 {
+    if old_version < 2.0 && new_version >= 2 {
         let params = IdbObjectStoreParameters::new();
         params.set_key_path(&Array::of2(
             &JsValue::from_str("sessionId"),
@@ -53,6 +65,12 @@ pub(crate) fn upgrade(req: &IdbOpenDbRequest, old_version: f64) -> Result<(), Js
         )?;
         if old_version >= 1.0 {
             migrate_v1_rows(&tx)?;
+        }
+    }
+    if old_version < 3.0 && new_version >= 3 {
+        db.create_object_store(SECRETS)?;
+        if old_version >= 2.0 {
+            move_secret(&tx)?;
         }
     }
     Ok(())
@@ -83,6 +101,24 @@ fn migrate_v1_rows(tx: &web_sys::IdbTransaction) -> Result<(), JsValue> {
         }
     });
     all.set_onsuccess(Some(on_rows.unchecked_ref()));
+    Ok(())
+}
+
+/// Moves the client secret from `kv` to `secrets`, in the versionchange
+/// transaction.
+fn move_secret(tx: &web_sys::IdbTransaction) -> Result<(), JsValue> {
+    let kv = tx.object_store(KV)?;
+    let secrets = tx.object_store(SECRETS)?;
+    let key = JsValue::from_str(CLIENT_SECRET);
+    let read = kv.get(&key)?;
+    let req = read.clone();
+    let on_read = Closure::once_into_js(move || {
+        if let Some(secret) = req.result().ok().filter(JsValue::is_string) {
+            let _ = secrets.put_with_key(&secret, &key);
+            let _ = kv.delete(&key);
+        }
+    });
+    read.set_onsuccess(Some(on_read.unchecked_ref()));
     Ok(())
 }
 

@@ -4,9 +4,16 @@ import {
   openRecoveryStore,
   createRecoveryStorage,
   type RecoverResult,
+  type RestoredSession,
+  type SessionInput,
   type SessionSummary,
   type StatusEvent,
 } from '../js/index.js';
+
+interface Params {
+  seed: number;
+  temperature: number;
+}
 
 // Zustand's StateStorage, as declared by zustand/middleware (v4 and v5).
 interface StateStorage {
@@ -18,15 +25,21 @@ interface StateStorage {
 export async function demo(): Promise<void> {
   const hinted: number = peekSessions().filter((s) => Date.now() - s.updatedAt < 864e5).length;
   if (hinted > 0) console.log('sessions to look at', peekSessions('my-db')[0]?.id);
-  const store = await openRecoveryStore({ apiBaseUrl: 'http://127.0.0.1:3000', debounceMs: 800 });
+  const store = await openRecoveryStore({
+    apiBaseUrl: 'http://127.0.0.1:3000',
+    saveDelayMs: 0,
+    authorization: async () => `Bearer ${'jwt'}`,
+  });
   const tab: string = store.tabId;
 
-  store.onStatus((event: StatusEvent) => {
+  const unsubscribe: () => void = store.onStatus((event: StatusEvent) => {
     const label: string = event.status === 'quota' ? `full, evicted ${event.evicted.length}` : event.status;
+    if (event.status === 'pending') console.log('unsaved changes');
     console.log(tab, label, event.sessionIds);
   });
 
-  store.autosave({ id: 's1', text: 'Hello', voiceId: 'v1', params: { speed: 1.1 } });
+  const input: SessionInput<Params> = { id: 's1', text: 'Hello', voiceId: 'v1', params: { seed: 1, temperature: 0.8 } };
+  store.autosave(input);
   await store.flush();
   const written = await store.appendChunk('s1', 0, new ArrayBuffer(8), 'audio/wav');
   if (!written.stored) console.warn('storage full');
@@ -44,6 +57,11 @@ export async function demo(): Promise<void> {
   const backup = await store.backup('s1', { ttlSeconds: 3600, onProgress: (p) => console.log(p.phase, p.loaded) });
   const recovered: RecoverResult = await store.recover('s1', { token: backup.token });
   if (recovered.audio === 'expired') console.log('audio expired; text kept:', recovered.session?.text);
+  const elsewhere = (await store.recover(null, { token: backup.token })) as RecoverResult<Params>;
+  const session: RestoredSession<Params> | null = elsewhere.session;
+  const seed: number | undefined = session?.params?.seed;
+  console.log(session?.id, seed, session?.chunks.length);
+  unsubscribe();
 
   const estimate = await store.estimate();
   const persisted: boolean = await store.requestPersist();

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use chatterbox_recovery_client::{
     OpenOptions, RecoveryStore, Status, Store,
     model::{DAY_MS, Liveness},
+    server::no_progress,
     store::testing,
 };
 use common::*;
@@ -181,79 +182,164 @@ async fn the_localstorage_hint_follows_saves_new_audio_and_deletes_and_is_rebuil
 
 // ---- auto-save -------------------------------------------------------------------
 
-#[wasm_bindgen_test]
-async fn autosave_writes_once_after_the_debounce() {
-    // GIVEN a store with a 300 ms debounce
-    let db = unique_db("debounce");
-    let store = Store::open(OpenOptions {
-        debounce_ms: 300,
-        max_wait_ms: 10_000,
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
-    let events = Events::attach(&store);
-    // WHEN three snapshots come in quick succession
-    store.autosave(input("s1", "a"));
-    store.autosave(input("s1", "ab"));
-    store.autosave(input("s1", "abc"));
-    // THEN nothing is written before the debounce...
-    assert!(store.get_record("s1").await.unwrap().is_none());
-    assert!(store.has_pending());
-    // ...and one write of the last snapshot after it
-    eventually(|| events.count(Status::Saved) == 1).await;
-    assert_eq!(store.get_record("s1").await.unwrap().unwrap().text, "abc");
-    assert_eq!(events.count(Status::Saving), 1);
-    assert!(!store.has_pending());
+/// The statuses seen, in order.
+fn statuses(events: &Events) -> Vec<Status> {
+    events.0.borrow().iter().map(|(_, e)| e.status).collect()
 }
 
 #[wasm_bindgen_test]
-async fn autosave_writes_by_the_max_wait_while_changes_keep_coming() {
-    // GIVEN a debounce far longer than the gaps between keystrokes, and a
-    // 150 ms max wait
-    let db = unique_db("maxwait");
-    let store = Store::open(OpenOptions {
-        debounce_ms: 400,
-        max_wait_ms: 150,
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
+async fn autosave_says_pending_at_once_then_saving_then_saved_once_committed() {
+    // GIVEN a store
+    let db = unique_db("autosave");
+    let store = open(&db, "tab-a").await;
     let events = Events::attach(&store);
-    let start = js_sys::Date::now();
-    // WHEN the user types every 20 ms for over a second
-    let mut last_call = start;
-    for n in 0..60 {
-        last_call = js_sys::Date::now();
-        store.autosave(input("s1", &"x".repeat(n + 1)));
-        sleep(20).await;
-    }
-    // THEN saves happened while typing went on (the debounce never settled),
-    // the first no earlier than the max wait
-    let saved = events.times(Status::Saved);
-    assert!(
-        saved.len() >= 3,
-        "expected saves during typing, got {saved:?}"
+    // WHEN an edit is handed to autosave
+    store.autosave(input("s1", "typed"));
+    // THEN `pending` is out before anything was written
+    assert_eq!(statuses(&events), vec![Status::Pending]);
+    assert!(store.has_pending());
+    // AND the write follows by itself: saving, then saved, in that order
+    eventually(|| events.count(Status::Saved) == 1).await;
+    assert_eq!(
+        statuses(&events),
+        vec![Status::Pending, Status::Saving, Status::Saved]
     );
-    assert!(saved[0] < last_call, "first save only after typing stopped");
+    assert_eq!(store.get_record("s1").await.unwrap().unwrap().text, "typed");
+    assert!(!store.has_pending());
+    assert_eq!(
+        events.of(Status::Saved)[0].session_ids,
+        vec!["s1".to_string()]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn edits_made_during_a_write_go_together_in_the_next_and_saved_waits_for_it() {
+    // GIVEN a store whose first write is in flight when two more edits come
+    let db = unique_db("coalesce");
+    let store = open(&db, "tab-a").await;
+    let events = Events::attach(&store);
+    let in_flight = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let (typist, seen) = (store.clone(), in_flight.clone());
+    store.on_status(Rc::new(
+        move |e: &chatterbox_recovery_client::StatusEvent| {
+            if e.status == Status::Saving {
+                seen.borrow_mut().push(typist.writes_in_flight());
+                if seen.borrow().len() == 1 {
+                    typist.autosave(input("s1", "ab"));
+                    typist.autosave(input("s1", "abc"));
+                }
+            }
+        },
+    ));
+    // WHEN the first edit is written
+    store.autosave(input("s1", "a"));
+    eventually(|| events.count(Status::Saved) == 1).await;
+    // THEN the two later edits went in one second write, after the first
+    // (never two writes in flight), and `saved` came only after it
+    assert_eq!(*in_flight.borrow(), vec![1, 1]);
+    assert_eq!(
+        statuses(&events),
+        vec![
+            Status::Pending,
+            Status::Saving,
+            Status::Pending,
+            Status::Pending,
+            Status::Saving,
+            Status::Saved
+        ]
+    );
+    let record = store.get_record("s1").await.unwrap().unwrap();
+    assert_eq!(record.text, "abc");
+    assert_eq!(record.revision, 2.0, "three edits, two writes");
+}
+
+#[wasm_bindgen_test]
+async fn steady_typing_is_committed_as_it_goes_not_after_it_stops() {
+    let db = unique_db("typing");
+    let store = open(&db, "tab-a").await;
+    // WHEN the user types every 20 ms
+    let mut committed_while_typing = Vec::new();
+    for n in 1..=40 {
+        store.autosave(input("s1", &"x".repeat(n)));
+        sleep(20).await;
+        if let Some(r) = store.get_record("s1").await.unwrap() {
+            committed_while_typing.push(r.text.len());
+        }
+    }
+    // THEN edits were committed while typing went on (no waiting for quiet)
     assert!(
-        saved[0] - start >= 140.0,
-        "first save after {} ms",
-        saved[0] - start
+        committed_while_typing.iter().any(|&len| len < 40),
+        "{committed_while_typing:?}"
     );
     store.flush().await.unwrap();
     assert_eq!(
         store.get_record("s1").await.unwrap().unwrap().text.len(),
-        60
+        40
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_write_says_error_keeps_the_edit_pending_and_the_next_write_saves_it() {
+    // GIVEN a store whose next write fails (not on the quota)
+    let db = unique_db("autosave-error");
+    let store = open(&db, "tab-a").await;
+    let events = Events::attach(&store);
+    store.inject_errors(1);
+    // WHEN an edit is handed over
+    store.autosave(input("s1", "first"));
+    eventually(|| events.count(Status::Error) == 1).await;
+    // THEN the indicator hears `error`, never `saved`, and the edit waits
+    assert_eq!(
+        statuses(&events),
+        vec![Status::Pending, Status::Saving, Status::Error]
+    );
+    assert!(
+        events.of(Status::Error)[0]
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("injected")
+    );
+    assert!(store.has_pending());
+    assert!(store.get_record("s1").await.unwrap().is_none());
+    // WHEN the user types on
+    store.autosave(input("s1", "first, then more"));
+    eventually(|| events.count(Status::Saved) == 1).await;
+    // THEN the newest edit is committed and only then `saved` said
+    assert_eq!(*statuses(&events).last().unwrap(), Status::Saved);
+    assert_eq!(
+        store.get_record("s1").await.unwrap().unwrap().text,
+        "first, then more"
+    );
+    // AND `flush` rejects when its write fails
+    store.inject_errors(1);
+    store.autosave(input("s1", "again"));
+    assert!(store.flush().await.is_err());
+}
+
+#[wasm_bindgen_test]
+async fn a_save_delay_holds_the_write_back_for_more_edits() {
+    let db = unique_db("delay");
+    let store = Store::open(OpenOptions {
+        save_delay_ms: 100,
+        ..options(&db, "tab-a")
+    })
+    .await
+    .unwrap();
+    let events = Events::attach(&store);
+    store.autosave(input("s1", "a"));
+    store.autosave(input("s1", "ab"));
+    assert!(store.get_record("s1").await.unwrap().is_none());
+    eventually(|| events.count(Status::Saved) == 1).await;
+    assert_eq!(events.count(Status::Saving), 1);
+    assert_eq!(store.get_record("s1").await.unwrap().unwrap().text, "ab");
 }
 
 #[wasm_bindgen_test]
 async fn flush_commits_queued_snapshots_at_once() {
     let db = unique_db("flush");
     let store = Store::open(OpenOptions {
-        debounce_ms: 10_000,
-        max_wait_ms: 60_000,
+        save_delay_ms: 60_000,
         ..options(&db, "tab-a")
     })
     .await
@@ -270,12 +356,11 @@ fn dispatch(target: &web_sys::EventTarget, name: &str) {
     target.dispatch_event(&event).unwrap();
 }
 
-/// A store that listens to page events, its autosave far from flushing by
-/// itself: only a page event writes.
+/// A store that listens to page events, its autosave held back far longer
+/// than a test: only a page event writes.
 async fn open_listening(db: &str, tab: &str) -> Store {
     Store::open(OpenOptions {
-        debounce_ms: 60_000,
-        max_wait_ms: 60_000,
+        save_delay_ms: 60_000,
         listen_page_events: true,
         ..options(db, tab)
     })
@@ -285,7 +370,7 @@ async fn open_listening(db: &str, tab: &str) -> Store {
 
 #[wasm_bindgen_test]
 async fn autosave_is_flushed_when_the_page_is_hidden() {
-    // GIVEN a queued snapshot far from its debounce
+    // GIVEN a queued snapshot far from its own write
     let db = unique_db("hidden");
     let store = open_listening(&db, "tab-a").await;
     store.autosave(input("s1", "typed just now"));
@@ -842,9 +927,13 @@ async fn a_410_from_the_server_is_audio_expired_with_text_and_params_restored() 
     .unwrap();
     store.save(input("s1", "keep me")).await.unwrap();
     let restore_fetch = stub_audio_lookup(410);
-    let out =
-        chatterbox_recovery_client::server::recover(&store, "s1", Some(&"A".repeat(43)), &|_| {})
-            .await;
+    let out = chatterbox_recovery_client::server::recover(
+        &store,
+        Some("s1"),
+        Some(&"A".repeat(43)),
+        no_progress(),
+    )
+    .await;
     restore_fetch.call0(&JsValue::NULL).unwrap();
     let out = out.expect("410 is an outcome");
     assert_eq!(
@@ -871,8 +960,13 @@ async fn a_404_from_the_server_is_not_found_and_a_500_is_an_error() {
     .unwrap();
     let token = "B".repeat(43);
     let restore_fetch = stub_audio_lookup(404);
-    let out =
-        chatterbox_recovery_client::server::recover(&store, "s1", Some(&token), &|_| {}).await;
+    let out = chatterbox_recovery_client::server::recover(
+        &store,
+        Some("s1"),
+        Some(&token),
+        no_progress(),
+    )
+    .await;
     restore_fetch.call0(&JsValue::NULL).unwrap();
     assert_eq!(
         out.unwrap().audio,
@@ -880,11 +974,37 @@ async fn a_404_from_the_server_is_not_found_and_a_500_is_an_error() {
     );
 
     let restore_fetch = stub_audio_lookup(500);
-    let out =
-        chatterbox_recovery_client::server::recover(&store, "s1", Some(&token), &|_| {}).await;
+    let out = chatterbox_recovery_client::server::recover(
+        &store,
+        Some("s1"),
+        Some(&token),
+        no_progress(),
+    )
+    .await;
     restore_fetch.call0(&JsValue::NULL).unwrap();
     let err = out.expect_err("a 500 is an error");
     assert!(err.to_string().contains("500"), "{err}");
+}
+
+/// Replaces `XMLHttpRequest` with one that answers every request `status`
+/// with no body; returns the function that puts the real one back.
+fn fake_object_storage(status: u16) -> js_sys::Function {
+    let install = js_sys::Function::new_with_args(
+        "status",
+        "const Real = globalThis.XMLHttpRequest;
+         globalThis.XMLHttpRequest = class extends EventTarget {
+           open() {} setRequestHeader() {} abort() {}
+           get upload() { return new EventTarget(); }
+           send() { setTimeout(() => { this.status = status; this.response = null;
+             this.dispatchEvent(new ProgressEvent('loadend')); }); }
+         };
+         return () => { globalThis.XMLHttpRequest = Real; };",
+    );
+    install
+        .call1(&JsValue::NULL, &JsValue::from(status))
+        .unwrap()
+        .dyn_into()
+        .unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -902,13 +1022,13 @@ async fn a_refused_download_url_is_looked_up_again_and_an_expiry_meanwhile_repor
                    { status: 200, headers: { 'content-type': 'application/json' } })
                : new Response('{}', { status: 410 });
            }
-           if (url === 'http://stub.invalid/object') return new Response('denied', { status: 403 });
            return real(url, init);
          };
          return () => { globalThis.fetch = real; return lookups; };",
     );
     let restore_fetch: js_sys::Function =
         install.call0(&JsValue::NULL).unwrap().dyn_into().unwrap();
+    let restore_xhr = fake_object_storage(403);
     let db = unique_db("stub-403");
     let store = Store::open(OpenOptions {
         api_base_url: Some("http://stub.invalid".into()),
@@ -918,14 +1038,304 @@ async fn a_refused_download_url_is_looked_up_again_and_an_expiry_meanwhile_repor
     .unwrap();
     store.save(input("s1", "keep me")).await.unwrap();
     // WHEN the audio is recovered
-    let out =
-        chatterbox_recovery_client::server::recover(&store, "s1", Some(&"C".repeat(43)), &|_| {})
-            .await;
+    let out = chatterbox_recovery_client::server::recover(
+        &store,
+        Some("s1"),
+        Some(&"C".repeat(43)),
+        no_progress(),
+    )
+    .await;
     let lookups = restore_fetch.call0(&JsValue::NULL).unwrap();
+    restore_xhr.call0(&JsValue::NULL).unwrap();
     // THEN the token was looked up twice and the expiry reported, not an error
     assert_eq!(
         out.unwrap().audio,
         chatterbox_recovery_client::server::AudioState::Expired
     );
     assert_eq!(lookups.as_f64(), Some(2.0));
+}
+
+// ---- whole-session recovery and hostile answers, stubbed ----------------------------------
+
+/// Stubs the token lookup: the audio (`audio_len` bytes of 7) and, unless
+/// `doc` is null, the session document are served from blob: URLs, and the
+/// lookup answers with their description, `extra` fields laid over it.
+/// Returns the function that puts `fetch` back and returns the
+/// `Authorization` headers the lookups carried.
+fn stub_backup(doc: &JsValue, audio_len: u32, extra: &JsValue) -> js_sys::Function {
+    let install = js_sys::Function::new_with_args(
+        "doc, audioLen, extra",
+        "const blobUrl = (part) => URL.createObjectURL(new Blob([part]));
+         const text = doc === null ? null : typeof doc === 'string' ? doc : JSON.stringify(doc);
+         const info = { url: blobUrl(new Uint8Array(audioLen).fill(7)), size: audioLen,
+           content_type: 'audio/wav', metadata: {} };
+         if (text !== null) { info.session_url = blobUrl(text); info.session_size = new Blob([text]).size; }
+         Object.assign(info, extra ?? {});
+         const real = globalThis.fetch; const auth = [];
+         globalThis.fetch = async (url, init) => {
+           if (!String(url).includes('/api/recovery/audio/')) return real(url, init);
+           const headers = new Headers(init?.headers);
+           auth.push([headers.get('authorization'), headers.get('x-recovery-client')]);
+           return new Response(JSON.stringify(info), { status: 200, headers: { 'content-type': 'application/json' } });
+         };
+         return () => { globalThis.fetch = real; return auth; };",
+    );
+    install
+        .call3(&JsValue::NULL, doc, &JsValue::from(audio_len), extra)
+        .unwrap()
+        .dyn_into()
+        .unwrap()
+}
+
+fn json(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap()
+}
+
+async fn stub_store(name: &str) -> Store {
+    Store::open(OpenOptions {
+        api_base_url: Some("http://stub.invalid".into()),
+        ..options(&unique_db(name), "tab-a")
+    })
+    .await
+    .unwrap()
+}
+
+const DOC: &str = r#"{"version":1,"id":"orig~2","text":"Hello there.","voiceId":"emily",
+  "params":{"seed":5,"temperature":0.8,"parts":2},"createdAt":1000,"updatedAt":2000,
+  "parts":[{"index":0,"mime":"audio/wav","size":3},{"index":1,"mime":"audio/wav","size":5}]}"#;
+
+#[wasm_bindgen_test]
+async fn a_session_document_brings_back_text_voice_params_and_every_part_under_its_own_id() {
+    let store = stub_store("doc").await;
+    let restore_fetch = stub_backup(&json(DOC), 8, &JsValue::NULL);
+    let out = chatterbox_recovery_client::server::recover(
+        &store,
+        None,
+        Some(&"D".repeat(43)),
+        no_progress(),
+    )
+    .await;
+    restore_fetch.call0(&JsValue::NULL).unwrap();
+    let session = out.expect("recovered").session.expect("stored");
+    assert_eq!(session.record.id, "orig~2");
+    assert_eq!(session.record.text, "Hello there.");
+    assert_eq!(session.record.voice_id.as_deref(), Some("emily"));
+    let seed = Reflect::get(&session.record.params, &"seed".into()).unwrap();
+    assert_eq!(seed.as_f64(), Some(5.0));
+    let sizes: Vec<(f64, u32)> = session
+        .chunks
+        .iter()
+        .map(|c| (c.index, byte_len(&c.bytes)))
+        .collect();
+    assert_eq!(sizes, vec![(0.0, 3), (1.0, 5)]);
+    assert_eq!(session.record.server_token, Some("D".repeat(43)));
+    // It is this tab's now: not offered as a crashed tab's.
+    assert!(store.detect().await.unwrap().is_empty());
+}
+
+/// Recovers by token against the stub and expects a refusal naming `why`,
+/// with nothing stored.
+async fn expect_refused(name: &str, doc: JsValue, audio_len: u32, extra: JsValue, why: &str) {
+    let store = stub_store(name).await;
+    let restore_fetch = stub_backup(&doc, audio_len, &extra);
+    let out = chatterbox_recovery_client::server::recover(
+        &store,
+        None,
+        Some(&"E".repeat(43)),
+        no_progress(),
+    )
+    .await;
+    restore_fetch.call0(&JsValue::NULL).unwrap();
+    let err = out.expect_err("a hostile answer is refused");
+    assert!(err.to_string().contains(why), "{name}: {err}");
+    assert!(
+        store.list().await.unwrap().is_empty(),
+        "{name}: nothing stored"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_document_claiming_a_huge_number_of_parts_is_refused_cleanly() {
+    let parts = js_sys::Function::new_no_args(
+        "return { version: 1, id: 'h1', text: '', parts: Array.from({ length: 20000 }, (_, index) => ({ index, size: 0 })) };",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    expect_refused("many-parts", parts, 8, JsValue::NULL, "too many parts").await;
+}
+
+#[wasm_bindgen_test]
+async fn part_sizes_that_overflow_or_do_not_add_up_are_refused() {
+    let overflow = json(
+        r#"{"version":1,"id":"h2","parts":[{"index":0,"size":9007199254740992},{"index":1,"size":9007199254740992}]}"#,
+    );
+    expect_refused("overflow", overflow, 8, JsValue::NULL, "add up").await;
+    let short = json(r#"{"version":1,"id":"h3","parts":[{"index":0,"size":3}]}"#);
+    expect_refused("short", short, 8, JsValue::NULL, "add up").await;
+    let negative = json(r#"{"version":1,"id":"h4","parts":[{"index":0,"size":-8}]}"#);
+    expect_refused("negative", negative, 8, JsValue::NULL, "whole number").await;
+}
+
+#[wasm_bindgen_test]
+async fn claimed_sizes_past_the_limits_are_refused_before_downloading() {
+    let huge_audio = json(r#"{"size":1e13}"#);
+    expect_refused("huge-audio", json(DOC), 8, huge_audio, "size").await;
+    let huge_doc = json(r#"{"session_size":50000000}"#);
+    expect_refused("huge-doc", json(DOC), 8, huge_doc, "session_size").await;
+    // Object storage sending more than the lookup claimed is cut off.
+    let understated = json(r#"{"size":4}"#);
+    expect_refused("understated", JsValue::NULL, 8, understated, "more than").await;
+    let bad_id = json(r#"{"version":1,"id":"../x","parts":[]}"#);
+    expect_refused("bad-id", bad_id, 0, json(r#"{"size":0}"#), "id").await;
+}
+
+#[wasm_bindgen_test]
+async fn run_length_metadata_claiming_billions_of_parts_is_not_expanded() {
+    // GIVEN an older backup (no document) whose metadata claims 2e11 parts
+    let store = stub_store("metadata").await;
+    let metadata =
+        json(r#"{"metadata":{"session_id":"m1","chunk_sizes":"1*99999999999,1*99999999999"}}"#);
+    let restore_fetch = stub_backup(&JsValue::NULL, 8, &metadata);
+    let out = chatterbox_recovery_client::server::recover(
+        &store,
+        None,
+        Some(&"F".repeat(43)),
+        no_progress(),
+    )
+    .await;
+    restore_fetch.call0(&JsValue::NULL).unwrap();
+    // THEN the audio comes back whole, as one part
+    let session = out.expect("recovered").session.unwrap();
+    assert_eq!(session.record.id, "m1");
+    assert_eq!(session.chunks.len(), 1);
+    assert_eq!(byte_len(&session.chunks[0].bytes), 8);
+}
+
+#[wasm_bindgen_test]
+async fn the_authorization_provider_is_asked_for_every_request() {
+    // GIVEN a store whose provider hands out a new bearer token each time
+    let provider = js_sys::Function::new_no_args(
+        "globalThis.__calls = (globalThis.__calls ?? 0) + 1; return Promise.resolve(`Bearer t-${globalThis.__calls}`);",
+    );
+    js_sys::Reflect::set(&js_sys::global(), &"__calls".into(), &JsValue::from(0)).unwrap();
+    let store = Store::open(OpenOptions {
+        api_base_url: Some("http://stub.invalid".into()),
+        authorization: Some(provider),
+        ..options(&unique_db("auth"), "tab-a")
+    })
+    .await
+    .unwrap();
+    let restore_fetch = stub_backup(&json(DOC), 8, &JsValue::NULL);
+    for _ in 0..2 {
+        chatterbox_recovery_client::server::recover(
+            &store,
+            Some("orig~2"),
+            Some(&"G".repeat(43)),
+            no_progress(),
+        )
+        .await
+        .unwrap();
+    }
+    let seen: Array = restore_fetch.call0(&JsValue::NULL).unwrap().into();
+    // THEN each lookup carried the provider's value of the moment, and the
+    // client secret beside it
+    let auth: Vec<Option<String>> = seen
+        .iter()
+        .map(|pair| Array::from(&pair).get(0).as_string())
+        .collect();
+    assert_eq!(
+        auth,
+        vec![Some("Bearer t-1".into()), Some("Bearer t-2".into())]
+    );
+    let secret = store.client_secret().await.unwrap();
+    assert_eq!(Array::from(&seen.get(0)).get(1).as_string(), Some(secret));
+}
+
+// ---- secrets, the JS layer's additions, User Timing ----------------------------------------
+
+#[wasm_bindgen_test]
+async fn the_key_value_api_can_neither_read_nor_replace_the_client_secret() {
+    let db = unique_db("secret-isolated");
+    let store = open(&db, "tab-a").await;
+    let secret = store.client_secret().await.unwrap();
+    // An app's state named like the secret is its own.
+    assert_eq!(store.kv_get("clientSecret").await.unwrap(), None);
+    store.kv_set("clientSecret", "app state").await.unwrap();
+    store.kv_remove("secrets").await.unwrap();
+    store.close().await.unwrap();
+    let again = open(&db, "tab-b").await;
+    assert_eq!(again.client_secret().await.unwrap(), secret);
+    assert_eq!(
+        again.kv_get("clientSecret").await.unwrap().as_deref(),
+        Some("app state")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_v2_database_keeps_its_client_secret_through_the_upgrade() {
+    // GIVEN a v2 database, its secret in the key-value store
+    let db = unique_db("secret-upgrade");
+    let old_secret = "S".repeat(43);
+    testing::create_old_database(&db, 2, &[], &[("clientSecret", &old_secret), ("app", "{}")])
+        .await
+        .unwrap();
+    // WHEN the current client opens it
+    let store = open(&db, "tab-a").await;
+    // THEN the secret is the same, in its own store, and gone from the
+    // key-value API; the app's keys are untouched
+    assert_eq!(store.client_secret().await.unwrap(), old_secret);
+    assert_eq!(store.kv_get("clientSecret").await.unwrap(), None);
+    assert_eq!(store.kv_get("app").await.unwrap().as_deref(), Some("{}"));
+}
+
+#[wasm_bindgen_test]
+async fn on_status_returns_a_function_that_unsubscribes() {
+    let db = unique_db("unsubscribe");
+    let js = open_js(&db).await;
+    let install = js_sys::Function::new_with_args(
+        "store",
+        "const seen = []; const off = store.onStatus((e) => seen.push(e.status));
+         return { seen, off, edit: (text) => store.autosave({ id: 's1', text }) };",
+    );
+    let handle = install.call1(&JsValue::NULL, &js).unwrap();
+    let seen: Array = Reflect::get(&handle, &"seen".into()).unwrap().into();
+    let off: js_sys::Function = Reflect::get(&handle, &"off".into()).unwrap().into();
+    let edit: js_sys::Function = Reflect::get(&handle, &"edit".into()).unwrap().into();
+    edit.call1(&JsValue::NULL, &"one".into()).unwrap();
+    call(&js, "flush", &[]).await.unwrap();
+    assert_eq!(seen.get(0).as_string().as_deref(), Some("pending"));
+    assert_eq!(
+        seen.get(seen.length() - 1).as_string().as_deref(),
+        Some("saved")
+    );
+    let before = seen.length();
+    off.call0(&JsValue::NULL).unwrap();
+    off.call0(&JsValue::NULL).unwrap();
+    edit.call1(&JsValue::NULL, &"two".into()).unwrap();
+    call(&js, "flush", &[]).await.unwrap();
+    assert_eq!(seen.length(), before, "no events after unsubscribing");
+}
+
+#[wasm_bindgen_test]
+async fn autosave_detect_and_restore_leave_user_timing_measures() {
+    let measures = |name: &str| {
+        js_sys::Function::new_with_args(
+            "n",
+            "return performance.getEntriesByName(n, 'measure').length;",
+        )
+        .call1(&JsValue::NULL, &name.into())
+        .unwrap()
+        .as_f64()
+        .unwrap()
+    };
+    let before = ["recovery:autosave", "recovery:detect", "recovery:restore"].map(measures);
+    let store = open(&unique_db("timing"), "tab-a").await;
+    store.autosave(input("s1", "x"));
+    store.flush().await.unwrap();
+    store.detect().await.unwrap();
+    store.restore("s1").await.unwrap();
+    let after = ["recovery:autosave", "recovery:detect", "recovery:restore"].map(measures);
+    for n in 0..3 {
+        assert!(after[n] > before[n], "measure {n}: {before:?} -> {after:?}");
+    }
 }

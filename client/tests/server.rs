@@ -1,5 +1,6 @@
-//! The server path against a running gateway (DESIGN.md "HTTP API"): backup
-//! through a presigned upload, recovery by token, expiry, revocation.
+//! The server path against a running gateway (README, "Server backup and
+//! recovery"): whole-session backup through presigned uploads, recovery by
+//! token on another browser, expiry, revocation.
 //!
 //! The gateway's base URL is compiled in from `RECOVERY_API_URL`; without it
 //! every test here fails (it is not skipped). `client/scripts/test.sh` runs
@@ -15,7 +16,7 @@ use std::{cell::RefCell, rc::Rc};
 
 use chatterbox_recovery_client::{
     OpenOptions, Store,
-    server::{self, AudioState, BackupOptions, Progress},
+    server::{self, AudioState, BackupOptions, Progress, no_progress},
 };
 use common::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -55,10 +56,10 @@ async fn session_with_audio(store: &Store, id: &str) {
     store.complete(id).await.unwrap();
 }
 
-fn progress_log() -> (Rc<RefCell<Vec<Progress>>>, impl Fn(Progress)) {
+fn progress_log() -> (Rc<RefCell<Vec<Progress>>>, server::OnProgress) {
     let log = Rc::new(RefCell::new(Vec::new()));
     let sink = log.clone();
-    (log, move |p: Progress| sink.borrow_mut().push(p))
+    (log, Rc::new(move |p: Progress| sink.borrow_mut().push(p)))
 }
 
 fn assert_chunks(restored: &chatterbox_recovery_client::store::Restored) {
@@ -76,12 +77,13 @@ async fn backup_then_recover_on_another_browser_brings_the_audio_back_in_order()
     let a = open_with_server(&unique_db("srv-a"), "tab-a").await;
     session_with_audio(&a, "s1").await;
     let (uploads, on_upload) = progress_log();
-    let backup = server::backup(&a, "s1", &BackupOptions::default(), &on_upload)
+    let backup = server::backup(&a, "s1", &BackupOptions::default(), on_upload)
         .await
         .expect("backup succeeds");
-    // THEN a 43-character token is returned and kept with the session
+    // THEN a 43-character token is returned and kept with the session; the
+    // audio and the session document went up
     assert_eq!(backup.token.len(), 43);
-    assert_eq!(backup.bytes, 6500.0);
+    assert!(backup.bytes > 6500.0, "{}", backup.bytes);
     assert_eq!(
         a.get_record("s1").await.unwrap().unwrap().server_token,
         Some(backup.token.clone())
@@ -90,12 +92,12 @@ async fn backup_then_recover_on_another_browser_brings_the_audio_back_in_order()
         uploads
             .borrow()
             .iter()
-            .any(|p| p.phase == "upload" && p.loaded == 6500.0)
+            .any(|p| p.phase == "upload" && p.loaded == backup.bytes)
     );
     // WHEN another browser (own database, own client secret) recovers by token
     let b = open_with_server(&unique_db("srv-b"), "tab-b").await;
     let (downloads, on_download) = progress_log();
-    let out = server::recover(&b, "s1", Some(&backup.token), &on_download)
+    let out = server::recover(&b, Some("s1"), Some(&backup.token), on_download)
         .await
         .expect("recover succeeds");
     // THEN the audio comes back chunk for chunk, with progress reported
@@ -108,7 +110,7 @@ async fn backup_then_recover_on_another_browser_brings_the_audio_back_in_order()
         .iter()
         .rfind(|p| p.phase == "download")
         .expect("download progress");
-    assert_eq!(last_download.loaded, 6500.0);
+    assert_eq!(last_download.loaded, backup.bytes);
     assert!(
         log.iter()
             .any(|p| p.phase == "store" && p.loaded == 3.0 && p.total == 3.0)
@@ -119,10 +121,12 @@ async fn backup_then_recover_on_another_browser_brings_the_audio_back_in_order()
 async fn recover_uses_the_token_kept_with_the_session() {
     let a = open_with_server(&unique_db("srv-kept"), "tab-a").await;
     session_with_audio(&a, "s1").await;
-    server::backup(&a, "s1", &BackupOptions::default(), &|_| {})
+    server::backup(&a, "s1", &BackupOptions::default(), no_progress())
         .await
         .unwrap();
-    let out = server::recover(&a, "s1", None, &|_| {}).await.unwrap();
+    let out = server::recover(&a, Some("s1"), None, no_progress())
+        .await
+        .unwrap();
     assert_eq!(out.audio, AudioState::Restored);
     let restored = out.session.unwrap();
     assert_chunks(&restored);
@@ -138,12 +142,14 @@ async fn an_expired_token_reports_audio_expired_and_still_restores_text_and_para
         ttl_seconds: Some(1),
         filename: Some("take-1.wav".into()),
     };
-    server::backup(&a, "s1", &options, &|_| {}).await.unwrap();
+    server::backup(&a, "s1", &options, no_progress())
+        .await
+        .unwrap();
     // WHEN it is redeemed just after expiry (polled: a DynamoDB TTL sweep
     // may delete the record soon after, and a deleted record is a 404)
     let deadline = js_sys::Date::now() + 5_000.0;
     let out = loop {
-        let out = server::recover(&a, "s1", None, &|_| {})
+        let out = server::recover(&a, Some("s1"), None, no_progress())
             .await
             .expect("expiry is an outcome, not an error");
         if out.audio != AudioState::Restored || js_sys::Date::now() > deadline {
@@ -173,7 +179,7 @@ async fn an_expired_token_reports_audio_expired_and_still_restores_text_and_para
 async fn an_unknown_token_is_reported_not_found() {
     let b = open_with_server(&unique_db("srv-unknown"), "tab-b").await;
     let token = "A".repeat(43);
-    let out = server::recover(&b, "s1", Some(&token), &|_| {})
+    let out = server::recover(&b, Some("s1"), Some(&token), no_progress())
         .await
         .unwrap();
     assert_eq!(out.audio, AudioState::NotFound);
@@ -185,7 +191,7 @@ async fn dismissing_a_backed_up_session_revokes_its_token() {
     // GIVEN a backed-up session
     let a = open_with_server(&unique_db("srv-dismiss"), "tab-a").await;
     session_with_audio(&a, "s1").await;
-    let backup = server::backup(&a, "s1", &BackupOptions::default(), &|_| {})
+    let backup = server::backup(&a, "s1", &BackupOptions::default(), no_progress())
         .await
         .unwrap();
     // WHEN the user dismisses it
@@ -193,7 +199,7 @@ async fn dismissing_a_backed_up_session_revokes_its_token() {
     assert!(a.restore("s1").await.unwrap().is_none());
     // THEN the token no longer brings anything back
     let b = open_with_server(&unique_db("srv-dismiss-b"), "tab-b").await;
-    let out = server::recover(&b, "s1", Some(&backup.token), &|_| {})
+    let out = server::recover(&b, Some("s1"), Some(&backup.token), no_progress())
         .await
         .unwrap();
     assert_ne!(out.audio, AudioState::Restored);
@@ -309,12 +315,12 @@ async fn a_long_session_of_many_chunks_round_trips_within_the_metadata_limit() {
             .await
             .unwrap();
     }
-    let backup = server::backup(&a, "long", &BackupOptions::default(), &|_| {})
+    let backup = server::backup(&a, "long", &BackupOptions::default(), no_progress())
         .await
         .expect("backup with many chunks");
     // WHEN another browser recovers it
     let b = open_with_server(&unique_db("srv-many-b"), "tab-b").await;
-    let out = server::recover(&b, "long", Some(&backup.token), &|_| {})
+    let out = server::recover(&b, Some("long"), Some(&backup.token), no_progress())
         .await
         .unwrap();
     // THEN every chunk comes back with its own boundaries
@@ -323,4 +329,72 @@ async fn a_long_session_of_many_chunks_round_trips_within_the_metadata_limit() {
     assert_eq!(byte_len(&restored.chunks[238].bytes), 4096);
     assert_eq!(byte_len(&restored.chunks[239].bytes), 700);
     assert_eq!(first_byte(&restored.chunks[100].bytes), 100);
+}
+
+/// JSON text of a value, for comparing parameters field for field.
+fn json_text(value: &wasm_bindgen::JsValue) -> String {
+    js_sys::JSON::stringify(value).unwrap().as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_whole_session_comes_back_on_a_fresh_browser_under_its_own_id() {
+    // GIVEN a take with text, voice, every parameter and three parts, backed up
+    let a = open_with_server(&unique_db("srv-whole-a"), "tab-a").await;
+    let params = js_sys::JSON::parse(
+        r#"{"exaggeration":1.35,"cfgWeight":0.3,"temperature":1.2,"seed":12345,"parts":3}"#,
+    )
+    .unwrap();
+    a.save(chatterbox_recovery_client::model::SessionInput {
+        id: "take-1".into(),
+        text: "Every word the writer typed.".into(),
+        voice_id: Some("olivia".into()),
+        params: params.clone(),
+    })
+    .await
+    .unwrap();
+    for (index, len) in [(0u32, 3000usize), (1, 1000), (2, 2500)] {
+        a.append_chunk("take-1", index, bytes(index as u8 + 1, len), "audio/wav")
+            .await
+            .unwrap();
+    }
+    let (uploads, on_upload) = progress_log();
+    let backup = server::backup(&a, "take-1", &BackupOptions::default(), on_upload)
+        .await
+        .expect("backup succeeds");
+    // Upload progress only moves forward, and ends at every byte.
+    let loaded: Vec<f64> = uploads.borrow().iter().map(|p| p.loaded).collect();
+    assert!(loaded.windows(2).all(|w| w[0] <= w[1]), "{loaded:?}");
+    assert_eq!(loaded.last(), Some(&backup.bytes));
+    // WHEN a fresh browser recovers by the token alone
+    let b = open_with_server(&unique_db("srv-whole-b"), "tab-b").await;
+    let out = server::recover(&b, None, Some(&backup.token), no_progress())
+        .await
+        .expect("recover succeeds");
+    // THEN the whole session is back under its id: text, voice, parameters,
+    // every part byte for byte
+    assert_eq!(out.audio, AudioState::Restored);
+    let restored = out.session.expect("session stored");
+    assert_eq!(restored.record.id, "take-1");
+    assert_eq!(restored.record.text, "Every word the writer typed.");
+    assert_eq!(restored.record.voice_id.as_deref(), Some("olivia"));
+    assert_eq!(json_text(&restored.record.params), json_text(&params));
+    assert_chunks(&restored);
+    assert_eq!(b.restore("take-1").await.unwrap().unwrap().chunks.len(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn a_conflict_copy_is_backed_up_and_recovered_like_any_session() {
+    let a = open_with_server(&unique_db("srv-copy-a"), "tab-a").await;
+    session_with_audio(&a, "s1~3").await;
+    let backup = server::backup(&a, "s1~3", &BackupOptions::default(), no_progress())
+        .await
+        .expect("a conflict copy backs up");
+    let b = open_with_server(&unique_db("srv-copy-b"), "tab-b").await;
+    let out = server::recover(&b, None, Some(&backup.token), no_progress())
+        .await
+        .unwrap();
+    let restored = out.session.unwrap();
+    assert_eq!(restored.record.id, "s1~3");
+    assert_eq!(restored.record.text, "text to keep");
+    assert_chunks(&restored);
 }

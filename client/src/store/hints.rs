@@ -1,4 +1,4 @@
-//! The localStorage hint (DESIGN.md, "Browser client"): per database, a small
+//! The localStorage hint (client/README.md, "Storage"): per database, a small
 //! index `{sessionId: updatedAt}` that a page can read synchronously at
 //! start-up, before the wasm and IndexedDB are up (`peekSessions` in
 //! `js/index.js`). Only a hint: written after the IndexedDB commit, never

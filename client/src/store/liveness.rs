@@ -9,7 +9,7 @@ use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{BroadcastChannel, EventTarget, IdbTransaction, IdbTransactionMode, MessageEvent};
 
-use super::{Inner, Status, Store, flush_in_background};
+use super::{Inner, Status, Store, autosave::flush_in_background};
 use crate::{
     Boxed,
     error::Result,
@@ -72,7 +72,7 @@ impl Store {
                 });
             }
         });
-        *self.inner.heartbeat.borrow_mut() = Some(interval);
+        *self.inner.presence.heartbeat.borrow_mut() = Some(interval);
     }
 
     pub(super) fn listen_page_events(&self) {
@@ -115,7 +115,7 @@ impl Store {
                 });
             }
         }));
-        *self.inner.page_events.borrow_mut() = listeners;
+        *self.inner.presence.page_events.borrow_mut() = listeners;
     }
 
     pub(super) fn channel_name(&self) -> String {
@@ -152,11 +152,11 @@ impl Store {
             }
         });
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        *self.inner.channel.borrow_mut() = Some((channel, on_message));
+        *self.inner.presence.channel.borrow_mut() = Some((channel, on_message));
     }
 
     pub(super) fn notify_other_tabs(&self, id: &str, revision: f64) {
-        if let Some((channel, _)) = self.inner.channel.borrow().as_ref() {
+        if let Some((channel, _)) = self.inner.presence.channel.borrow().as_ref() {
             let msg = Object::new();
             js::set_str(&msg, "id", id);
             js::set_str(&msg, "tabId", &self.inner.tab_id);

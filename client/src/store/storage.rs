@@ -1,5 +1,9 @@
 //! `navigator.storage` figures and the persistence request.
-use super::*;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::js;
 
 fn manager() -> Option<web_sys::StorageManager> {
     let storage = js::get(&js::global_object("navigator")?, "storage");

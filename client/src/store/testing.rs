@@ -1,35 +1,112 @@
-//! Test support: builds a database in the v1 layout, as the first release
-//! left it, to exercise the upgrade.
-use super::*;
-use web_sys::IdbOpenDbRequest;
+//! Test hooks (feature `test-hooks`, enabled for the crate's own tests, never
+//! in the package): injected write failures, a tab that dies without a
+//! clean exit, databases in the layouts of earlier releases.
 
-pub async fn create_v1_database(name: &str, rows: &[JsValue]) -> Result<()> {
+use core::cell::Cell;
+
+use js_sys::Reflect;
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbTransactionMode};
+
+use super::Store;
+use crate::{
+    error::{ClientError, Result},
+    idb,
+    schema::{self, KV, SESSIONS},
+};
+
+/// Failures to inject into the next writes.
+#[derive(Debug, Default)]
+pub(super) struct Hooks {
+    quota_failures: Cell<u32>,
+    errors: Cell<u32>,
+}
+
+impl Store {
+    /// The next `n` writes fail as if the quota were exceeded.
+    pub fn inject_quota_failures(&self, n: u32) {
+        self.inner.hooks.quota_failures.set(n);
+    }
+
+    /// The next `n` writes fail with an IndexedDB error (not the quota).
+    pub fn inject_errors(&self, n: u32) {
+        self.inner.hooks.errors.set(n);
+    }
+
+    pub(super) fn take_injected_failure(&self) -> Result<()> {
+        let hooks = &self.inner.hooks;
+        if let Some(n) = hooks.quota_failures.get().checked_sub(1) {
+            hooks.quota_failures.set(n);
+            return Err(ClientError::Quota);
+        }
+        if let Some(n) = hooks.errors.get().checked_sub(1) {
+            hooks.errors.set(n);
+            return Err(ClientError::IndexedDb("injected failure".into()));
+        }
+        Ok(())
+    }
+
+    /// Session writes issued and not settled yet.
+    pub fn writes_in_flight(&self) -> u32 {
+        self.inner.queue.writes()
+    }
+
+    /// Stops like a killed tab would, without flushing and without a
+    /// clean-exit mark.
+    pub async fn abandon(&self) {
+        self.inner.queue.drop_all();
+        self.shut_down().await;
+    }
+}
+
+/// Creates database `name` in the layout of schema `version` (1 or 2), as an
+/// earlier release left it, with `rows` in `sessions` and `kv` pairs.
+pub async fn create_old_database(
+    name: &str,
+    version: u32,
+    rows: &[JsValue],
+    kv: &[(&str, &str)],
+) -> Result<()> {
     let factory: web_sys::IdbFactory =
         Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
             .map_err(|e| ClientError::from_idb(&e))?
             .unchecked_into();
     let open: IdbOpenDbRequest = factory
-        .open_with_u32(name, 1)
+        .open_with_u32(name, version)
         .map_err(|e| ClientError::from_idb(&e))?;
     let for_upgrade = open.clone();
     let on_upgrade = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
-        if let Ok(db) = for_upgrade.result() {
-            let _ = crate::schema::create_v1(&db.unchecked_into());
-        }
+        let _ = schema::upgrade(&for_upgrade, 0.0, version);
     });
     open.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
     let db: IdbDatabase = idb::request(open.clone().unchecked_into())
         .await?
         .unchecked_into();
     drop(on_upgrade);
-    let tx = idb::transaction(&db, &[SESSIONS], IdbTransactionMode::Readwrite)?;
+    let stores: &[&str] = if version >= 2 {
+        &[SESSIONS, KV]
+    } else {
+        &[SESSIONS]
+    };
+    let tx = idb::transaction(&db, stores, IdbTransactionMode::Readwrite)?;
     let sessions = idb::store(&tx, SESSIONS)?;
     for row in rows {
         idb::req(sessions.put(row))?;
     }
+    if version >= 2 {
+        let store = idb::store(&tx, KV)?;
+        for (k, v) in kv {
+            idb::req(store.put_with_key(&JsValue::from_str(v), &JsValue::from_str(k)))?;
+        }
+    }
     idb::committed(&tx).await?;
     db.close();
     Ok(())
+}
+
+/// A v1 database (audio inline in `sessions`) holding `rows`.
+pub async fn create_v1_database(name: &str, rows: &[JsValue]) -> Result<()> {
+    create_old_database(name, 1, rows, &[]).await
 }
 
 pub async fn delete_database(name: &str) -> Result<()> {

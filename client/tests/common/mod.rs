@@ -17,8 +17,6 @@ pub fn options(db: &str, tab: &str) -> OpenOptions {
     OpenOptions {
         db_name: db.to_owned(),
         tab_id: Some(tab.to_owned()),
-        debounce_ms: 50,
-        max_wait_ms: 1000,
         listen_page_events: false,
         ..OpenOptions::default()
     }

@@ -1,0 +1,86 @@
+// Saving and the auto-save indicator. The indicator follows the store's status events, which
+// are honest by contract: `pending` at once for every edit not yet committed, `saved` only once
+// everything handed to `autosave` is committed. `demo:committed` (kind `session`) is announced
+// on `saved`, for the latest snapshot of each session: everything given up to then is in
+// IndexedDB.
+import { markEvicted } from './takes.js';
+import { emit, state, ui } from './ui.js';
+
+/** The latest snapshot handed over per session, for `demo:committed`. */
+const latest = new Map();
+/** Snapshots edited before the store was open, handed over once it is. */
+const early = new Map();
+let storageFull = false;
+
+export function setIndicator(status, label) {
+  ui.indicator.dataset.state = status;
+  ui.indicator.querySelector('.label').textContent = label;
+  ui.indicator.title = label;
+  emit('indicator', { state: status, label });
+}
+
+const SAVED = 'All changes saved';
+
+/** Hands an edit to the store's write-through auto-save. */
+export function queueSave(input) {
+  latest.set(input.id, input);
+  if (state.store) {
+    state.store.autosave(input);
+  } else {
+    early.set(input.id, input);
+    setIndicator('pending', 'Unsaved changes…');
+  }
+}
+
+/** Saves a snapshot now; resolves whether it was stored. */
+export async function saveNow(input) {
+  latest.set(input.id, input);
+  if (!state.store) return false;
+  try {
+    return (await state.store.save(input)).stored;
+  } catch {
+    return false; // the indicator already says why
+  }
+}
+
+/** Once the store is open: listen to it, and hand over what was typed before. */
+export function attachStore(store) {
+  store.onStatus(onStatus);
+  for (const input of early.values()) store.autosave(input);
+  early.clear();
+}
+
+/** A part of audio could not be stored, or could again (without evicting anything). */
+export function chunkStored(stored, evicted) {
+  if (stored && !evicted && storageFull) {
+    storageFull = false;
+    setIndicator('saved', SAVED);
+  } else if (!stored && !storageFull) {
+    storageFull = true;
+    setIndicator('quota', 'Storage full — this audio part is not saved on this device. TTS goes on.');
+  }
+}
+
+function onStatus({ status, sessionIds, message, evicted }) {
+  emit('status', { status, sessionIds, message, evicted });
+  if (status === 'pending') {
+    setIndicator('pending', 'Unsaved changes…');
+  } else if (status === 'saving') {
+    if (!storageFull) setIndicator('saving', 'Saving…');
+  } else if (status === 'saved') {
+    for (const id of sessionIds) {
+      const input = latest.get(id);
+      if (input) emit('committed', { kind: 'session', id, text: input.text, voiceId: input.voiceId, params: input.params });
+    }
+    if (!storageFull) setIndicator('saved', SAVED);
+  } else if (status === 'error') {
+    setIndicator('error', `Not saved: ${message ?? 'storage error'}`);
+  } else if (status === 'quota') {
+    storageFull = true;
+    const dropped = evicted?.length ? ` Audio of ${evicted.length} older take(s) was removed.` : '';
+    setIndicator('quota', `Storage full — ${message ?? 'audio is not being saved'}.${dropped} TTS goes on.`);
+    for (const id of evicted ?? []) markEvicted(id);
+  } else if (status === 'conflict') {
+    ui.status.textContent = message ?? 'Another tab changed this session; both versions were kept.';
+  }
+}

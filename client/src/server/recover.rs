@@ -1,0 +1,326 @@
+//! Recovery by token: look the token up, download the session document and
+//! the audio with progress, check them against each other, and store the
+//! session — text, voice, parameters and every part — as restore on the
+//! browser that made it would return it.
+
+use alloc::rc::Rc;
+
+use js_sys::Uint8Array;
+use wasm_bindgen::JsValue;
+
+use super::{
+    OnProgress, Progress, api_headers, bad_answer,
+    document::{self, MAX_AUDIO_BYTES, MAX_DOCUMENT_BYTES, SessionDocument},
+    encode, endpoint, json_body, problem, send,
+    transfer::{Transfer, transfer},
+};
+use crate::{
+    Boxed,
+    error::{ClientError, Result},
+    js,
+    model::SessionInput,
+    prelude::*,
+    store::{NewChunk, Restored, Store},
+    text::concat,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioState {
+    Restored,
+    /// The token's lifetime is over (HTTP 410): the audio is gone for good.
+    Expired,
+    /// Unknown or revoked token (HTTP 404).
+    NotFound,
+    /// Downloaded, but local storage stayed full even after eviction.
+    StorageFull,
+}
+
+impl AudioState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AudioState::Restored => "restored",
+            AudioState::Expired => "expired",
+            AudioState::NotFound => "not-found",
+            AudioState::StorageFull => "storage-full",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RecoverOutcome {
+    pub audio: AudioState,
+    /// What is stored locally after the attempt: text and parameters are
+    /// here even when the audio expired.
+    pub session: Option<Restored>,
+    pub evicted: Vec<String>,
+}
+
+/// Brings the session behind `token` (or the token kept with `session_id`)
+/// into IndexedDB. With `session_id` `None` the session comes back under the
+/// id in its backed-up document. An expired token is an outcome, not an
+/// error: the caller still gets the local text and parameters.
+pub fn recover<'a>(
+    store: &'a Store,
+    session_id: Option<&'a str>,
+    token: Option<&'a str>,
+    progress: OnProgress,
+) -> Boxed<'a, Result<RecoverOutcome>> {
+    Box::pin(recover_body(store, session_id, token, progress))
+}
+
+async fn recover_body(
+    store: &Store,
+    session_id: Option<&str>,
+    token: Option<&str>,
+    progress: OnProgress,
+) -> Result<RecoverOutcome> {
+    let mut local = match session_id {
+        Some(id) => store.get_record(id).await?,
+        None => None,
+    };
+    let token = match (token, local.as_ref().and_then(|r| r.server_token.clone())) {
+        (Some(t), _) => t.to_owned(),
+        (None, Some(t)) => t,
+        (None, None) => return Err(ClientError::NoToken(session_id.unwrap_or("").to_owned())),
+    };
+    // A presigned URL lives a few minutes at most, and never past the
+    // token: if object storage refuses it (403), look the token up once more
+    // for a fresh URL, or for the news that the token has expired meanwhile.
+    let mut attempts = 0;
+    let (info, backup) = loop {
+        attempts += 1;
+        let info = match look_up_token(store, &token).await? {
+            Ok(info) => info,
+            Err(audio) => {
+                let session = match session_id {
+                    Some(id) => store.restore(id).await?,
+                    None => None,
+                };
+                return Ok(RecoverOutcome {
+                    audio,
+                    session,
+                    evicted: Vec::new(),
+                });
+            }
+        };
+        match download(&info, &progress).await {
+            Err(ClientError::Http { status: 403, .. }) if attempts < 2 => continue,
+            other => break (info, other?),
+        }
+    };
+    let Backup { document, chunks } = backup;
+    let metadata = js::get(&info, "metadata");
+    let id = match (session_id, &document) {
+        (Some(id), _) => id.to_owned(),
+        (None, Some(doc)) => doc.id.clone(),
+        (None, None) => js::get_str(&metadata, "session_id")
+            .filter(|id| document::valid_session_id(id))
+            .ok_or_else(|| bad_answer("audio", "session id"))?,
+    };
+    if session_id.is_none() {
+        local = store.get_record(&id).await?;
+    }
+    if local.is_none() {
+        adopt(store, &id, &token, document.as_ref(), &metadata).await?;
+    }
+    let count = chunks.len() as f64;
+    let on_stored = |n: usize| {
+        progress(Progress {
+            phase: "store",
+            loaded: n as f64,
+            total: count,
+        })
+    };
+    let written = store.replace_audio(&id, &chunks, &on_stored).await?;
+    Ok(RecoverOutcome {
+        audio: if written.stored {
+            AudioState::Restored
+        } else {
+            AudioState::StorageFull
+        },
+        session: store.restore(&id).await?,
+        evicted: written.evicted,
+    })
+}
+
+/// `GET /audio/{token}` with `Accept: application/json`: the download
+/// description, or why there is none (410 expired, 404 unknown or revoked).
+fn look_up_token<'a>(
+    store: &'a Store,
+    token: &'a str,
+) -> Boxed<'a, Result<core::result::Result<JsValue, AudioState>>> {
+    Box::pin(async move {
+        let headers = api_headers(store).await?;
+        let url = endpoint(store, &concat(&["/audio/", &encode(token)]))?;
+        let response = send(&url, "GET", &headers, None).await?;
+        match response.status() {
+            410 => Ok(Err(AudioState::Expired)),
+            404 => Ok(Err(AudioState::NotFound)),
+            _ if !response.ok() => Err(problem(&response).await),
+            _ => Ok(Ok(json_body(&response).await?)),
+        }
+    })
+}
+
+/// What a backup holds, downloaded and checked.
+struct Backup {
+    document: Option<SessionDocument>,
+    chunks: Vec<NewChunk>,
+}
+
+/// A size the lookup claims: a whole number of bytes up to `max`.
+fn claimed(info: &JsValue, field: &str, max: f64) -> Result<f64> {
+    js::get_f64(info, field)
+        .and_then(document::whole)
+        .map(|n| n as f64)
+        .filter(|n| *n <= max)
+        .ok_or_else(|| {
+            ClientError::BadAnswer(concat(&[
+                "audio: ",
+                field,
+                " missing or over the client's limit",
+            ]))
+        })
+}
+
+/// Downloads the session document (when the token has one) and the audio
+/// from the presigned URLs in `info`, bounded by the sizes the lookup
+/// claims, and cuts the audio into its parts.
+fn download<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, Result<Backup>> {
+    Box::pin(async move {
+        let url = js::get_str(info, "url").ok_or_else(|| bad_answer("audio", "url"))?;
+        let audio_size = claimed(info, "size", MAX_AUDIO_BYTES)?;
+        let doc_url = js::get_str(info, "session_url");
+        let doc_size = match doc_url {
+            Some(_) => claimed(info, "session_size", MAX_DOCUMENT_BYTES)?,
+            None => 0.0,
+        };
+        let total = audio_size + doc_size;
+        progress(Progress {
+            phase: "download",
+            loaded: 0.0,
+            total,
+        });
+        let document = match &doc_url {
+            Some(doc_url) => {
+                let text = get(doc_url, "text", doc_size, 0.0, total, progress).await?;
+                let parsed = text
+                    .as_string()
+                    .and_then(|t| js_sys::JSON::parse(&t).ok())
+                    .ok_or_else(|| bad_answer("the session document", "JSON"))?;
+                Some(
+                    SessionDocument::from_js(&parsed, audio_size as u64)
+                        .map_err(|e| ClientError::BadAnswer(e.into()))?,
+                )
+            }
+            None => None,
+        };
+        let buffer = get(&url, "arraybuffer", audio_size, doc_size, total, progress).await?;
+        if document::byte_length(&buffer) != audio_size {
+            return Err(ClientError::BadAnswer(
+                "the audio is not the size the server claimed".into(),
+            ));
+        }
+        let bytes = Uint8Array::new(&buffer);
+        let mime =
+            js::get_str(info, "content_type").unwrap_or_else(|| "application/octet-stream".into());
+        let chunks = match &document {
+            Some(doc) => doc.split(&bytes, &mime),
+            None => one_part(&bytes, &mime),
+        };
+        Ok(Backup { document, chunks })
+    })
+}
+
+/// GETs a presigned URL with progress, `limit` bytes at most.
+fn get<'a>(
+    url: &'a str,
+    response_type: &'a str,
+    limit: f64,
+    offset: f64,
+    total: f64,
+    progress: &'a OnProgress,
+) -> Boxed<'a, Result<JsValue>> {
+    Box::pin(async move {
+        let sink = progress.clone();
+        // Straight to object storage: no API headers, so the request stays
+        // CORS-simple.
+        let (status, body) = transfer(Transfer {
+            method: "GET",
+            url,
+            headers: &JsValue::UNDEFINED,
+            body: &JsValue::UNDEFINED,
+            response_type,
+            limit,
+            on_progress: Rc::new(move |loaded, _| {
+                sink(Progress {
+                    phase: "download",
+                    loaded: offset + loaded,
+                    total,
+                })
+            }),
+            upload: false,
+        })
+        .await?;
+        if (200..300).contains(&status) {
+            Ok(body)
+        } else {
+            Err(ClientError::Http {
+                status,
+                title: "download refused by object storage".into(),
+            })
+        }
+    })
+}
+
+/// A backup made before session documents: its audio comes back as one
+/// part (older backups' metadata boundaries are not expanded at all).
+fn one_part(bytes: &Uint8Array, mime: &str) -> Vec<NewChunk> {
+    vec![NewChunk {
+        index: 0,
+        mime: mime.to_owned(),
+        bytes: bytes.buffer().into(),
+    }]
+}
+
+/// Recovering on a browser that never had the session: it starts from the
+/// backed-up document (from the token's metadata for older backups), as
+/// this tab's, with the token kept.
+fn adopt<'a>(
+    store: &'a Store,
+    id: &'a str,
+    token: &'a str,
+    document: Option<&'a SessionDocument>,
+    metadata: &'a JsValue,
+) -> Boxed<'a, Result<()>> {
+    Box::pin(async move {
+        let input = match document {
+            Some(doc) => SessionInput {
+                id: id.to_owned(),
+                text: doc.text.clone(),
+                voice_id: doc.voice_id.clone(),
+                params: doc.params.clone(),
+            },
+            None => SessionInput {
+                id: id.to_owned(),
+                text: String::new(),
+                voice_id: js::get_str(metadata, "voice_id"),
+                params: JsValue::NULL,
+            },
+        };
+        store.save(input).await?;
+        let (token, created_at) = (token.to_owned(), document.map_or(0.0, |d| d.created_at));
+        store
+            .update_record(
+                id,
+                Box::new(move |r| {
+                    if created_at > 0.0 {
+                        r.created_at = created_at.min(r.updated_at);
+                    }
+                    r.completed = true;
+                    r.server_token = Some(token);
+                }),
+            )
+            .await
+    })
+}

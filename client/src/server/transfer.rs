@@ -1,0 +1,130 @@
+//! Uploads and downloads with progress, through `XMLHttpRequest`: `fetch`
+//! reports no upload progress, and a bar that jumps from 0 to 100 % tells the
+//! user nothing. Only for the presigned object-storage URLs; the API itself
+//! is called with `fetch`.
+
+use alloc::rc::Rc;
+use core::cell::Cell;
+
+use js_sys::Object;
+use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::EventTarget;
+
+use crate::{
+    error::{ClientError, Result},
+    js,
+    text::concat,
+    timer::Listener,
+};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = XMLHttpRequest)]
+    type Xhr;
+    #[wasm_bindgen(constructor, js_class = XMLHttpRequest, catch)]
+    fn new() -> Result<Xhr, JsValue>;
+    #[wasm_bindgen(method, catch, js_class = XMLHttpRequest)]
+    fn open(this: &Xhr, method: &str, url: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_class = XMLHttpRequest, js_name = setRequestHeader)]
+    fn set_request_header(this: &Xhr, name: &str, value: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_class = XMLHttpRequest)]
+    fn send(this: &Xhr, body: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, js_class = XMLHttpRequest)]
+    fn abort(this: &Xhr);
+    #[wasm_bindgen(method, getter, js_class = XMLHttpRequest)]
+    fn status(this: &Xhr) -> u16;
+    #[wasm_bindgen(method, getter, js_class = XMLHttpRequest)]
+    fn response(this: &Xhr) -> JsValue;
+    #[wasm_bindgen(method, setter, js_class = XMLHttpRequest, js_name = responseType)]
+    fn set_response_type(this: &Xhr, value: &str);
+    #[wasm_bindgen(method, getter, js_class = XMLHttpRequest)]
+    fn upload(this: &Xhr) -> EventTarget;
+}
+
+/// One transfer to or from a presigned URL.
+pub(super) struct Transfer<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    /// Header names to values (the ones the URL was signed with), or
+    /// undefined.
+    pub headers: &'a JsValue,
+    /// The request body, or undefined.
+    pub body: &'a JsValue,
+    /// `arraybuffer` or `text`.
+    pub response_type: &'a str,
+    /// Longest answer accepted, in bytes: the transfer is aborted past it.
+    pub limit: f64,
+    /// `(loaded, total)` of the body sent (`upload`) or of the answer.
+    pub on_progress: Rc<dyn Fn(f64, f64)>,
+    pub upload: bool,
+}
+
+/// Runs the transfer: the status and the answer (`response`), once done.
+/// A network failure is an error; an HTTP status is the caller's to judge.
+pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
+    let xhr = Xhr::new().map_err(|e| ClientError::network(&e))?;
+    xhr.open(t.method, t.url)
+        .map_err(|e| ClientError::network(&e))?;
+    if t.headers.is_object() {
+        for entry in Object::entries(t.headers.unchecked_ref()).iter() {
+            let name = js::get(&entry, "0").as_string().unwrap_or_default();
+            let value = js::get(&entry, "1").as_string().unwrap_or_default();
+            // Names the browser sets itself (Content-Length) are refused:
+            // it sends the right value anyway.
+            let _ = xhr.set_request_header(&name, &value);
+        }
+    }
+    xhr.set_response_type(t.response_type);
+    let too_big = Rc::new(Cell::new(false));
+    let progress = {
+        let (xhr, too_big, limit) = (
+            xhr.clone().unchecked_into::<Xhr>(),
+            too_big.clone(),
+            t.limit,
+        );
+        let on_progress = t.on_progress.clone();
+        let upload = t.upload;
+        move |event: JsValue| {
+            let loaded = js::get_f64(&event, "loaded").unwrap_or(0.0);
+            let total = if js::get_bool(&event, "lengthComputable") {
+                js::get_f64(&event, "total").unwrap_or(0.0)
+            } else {
+                0.0
+            };
+            if !upload && (loaded > limit || total > limit) {
+                too_big.set(true);
+                xhr.abort();
+                return;
+            }
+            on_progress(loaded, total);
+        }
+    };
+    let target: EventTarget = if t.upload {
+        xhr.upload()
+    } else {
+        xhr.clone().unchecked_into()
+    };
+    let _progress = Listener::new(&target, "progress", progress);
+    let (done, resolve, _) = js::deferred();
+    let _done = Listener::new(xhr.unchecked_ref(), "loadend", move |event| {
+        let _ = resolve.call1(&JsValue::NULL, &event);
+    });
+    xhr.send(t.body).map_err(|e| ClientError::network(&e))?;
+    let end = JsFuture::from(done)
+        .await
+        .map_err(|e| ClientError::network(&e))?;
+    let loaded = js::get_f64(&end, "loaded").unwrap_or(0.0);
+    if too_big.get() || (!t.upload && loaded > t.limit) {
+        return Err(ClientError::BadAnswer(
+            "object storage sent more than the backup holds".into(),
+        ));
+    }
+    match xhr.status() {
+        0 => Err(ClientError::Network(concat(&[
+            t.method,
+            " to object storage failed",
+        ]))),
+        status => Ok((status, xhr.response())),
+    }
+}

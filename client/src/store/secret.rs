@@ -1,0 +1,58 @@
+//! The client secret sent as `X-Recovery-Client`: in an object store of its
+//! own (`secrets`), out of reach of the key-value API apps use.
+
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::IdbTransactionMode;
+
+use super::Store;
+use crate::{
+    Boxed,
+    error::{ClientError, Result},
+    idb, js, model,
+    prelude::*,
+    schema::{CLIENT_SECRET, SECRETS},
+};
+
+impl Store {
+    /// The secret sent as `X-Recovery-Client`: 256 random bits, base64url,
+    /// created on first use and kept. Read and created in one transaction, so
+    /// two tabs starting together still agree on one secret.
+    pub fn client_secret<'a>(&'a self) -> Boxed<'a, Result<String>> {
+        Box::pin(self.client_secret_body())
+    }
+
+    async fn client_secret_body(&self) -> Result<String> {
+        if let Some(s) = self.inner.client_secret.borrow().clone() {
+            return Ok(s);
+        }
+        self.check_open()?;
+        let fresh = model::base64url(&random_bytes::<32>()?);
+        let tx = idb::transaction(&self.inner.db, &[SECRETS], IdbTransactionMode::Readwrite)?;
+        let secrets = idb::store(&tx, SECRETS)?;
+        let key = JsValue::from_str(CLIENT_SECRET);
+        let secret = match idb::request(idb::req(secrets.get(&key))?)
+            .await?
+            .as_string()
+        {
+            Some(existing) => existing,
+            None => {
+                idb::req(secrets.put_with_key(&JsValue::from_str(&fresh), &key))?;
+                fresh
+            }
+        };
+        idb::committed(&tx).await?;
+        *self.inner.client_secret.borrow_mut() = Some(secret.clone());
+        Ok(secret)
+    }
+}
+
+pub(super) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let crypto: web_sys::Crypto = js::global_object("crypto")
+        .ok_or_else(|| ClientError::Invalid("crypto.getRandomValues is not available".into()))?
+        .unchecked_into();
+    let mut bytes = [0u8; N];
+    crypto
+        .get_random_values_with_u8_array(&mut bytes)
+        .map_err(|e| ClientError::Invalid(js::describe(&e)))?;
+    Ok(bytes)
+}
