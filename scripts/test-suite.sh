@@ -18,7 +18,9 @@ fi
 # The origin of wasm-bindgen-test's page in the client's server-path tests (client/scripts/test.sh).
 client_test_origin="http://127.0.0.1:8765"
 
-state="$(mktemp -d /tmp/chatterbox-recovery-test.XXXXXX)"
+# The emulators' working directories, logs and pids: under .state/, like make run's, never tracked.
+mkdir -p "$root/.state"
+state="$(mktemp -d "$root/.state/test.XXXXXX")"
 # shellcheck source=../localstack/emulators.sh
 source localstack/emulators.sh
 gateway_pid=""

@@ -8,11 +8,16 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+# Everything that downloads happens here, before the suite runs without a network: the Debian
+# packages (emulators' Java, the browsers, their drivers, the speech engine), the emulators, the
+# browser client's tools (wasm target, wasm-bindgen-cli, geckodriver, npm packages) and every
+# crate for every target.
+# shellcheck source=packages.sh
+source scripts/packages.sh
+ensure_packages "${TEST_PACKAGES[@]}"
 bash localstack/setup.sh
-# Everything that downloads happens here, before the suite runs without a network: the browser
-# client's tools (wasm target, wasm-bindgen-cli, npm packages) and every crate for every target.
-bash -c 'source client/scripts/lib.sh && require_cmd chromium chromium && require_cmd chromedriver chromium-driver &&
-  ensure_wasm_target && ensure_wasm_bindgen && ensure_npm_deps'
+bash -c 'source client/scripts/lib.sh && ensure_wasm_target && ensure_wasm_bindgen && ensure_npm_deps'
+ensure_geckodriver
 # The browser end-to-end tests' driver (playwright-core; it uses Debian's Chromium, downloads none).
 [ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
 cargo fetch --locked

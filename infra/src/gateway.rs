@@ -12,8 +12,8 @@ use anyhow::{Context as _, bail};
 use axum::Router;
 use axum::body::Body as AxumBody;
 use axum::extract::Request as AxumRequest;
-use axum::response::{IntoResponse, Response as AxumResponse};
-use axum::routing::{MethodFilter, MethodRouter, any, on};
+use axum::response::{IntoResponse, Redirect, Response as AxumResponse};
+use axum::routing::{MethodFilter, MethodRouter, any, get, on};
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Response};
 use recovery_shared::App;
@@ -21,8 +21,9 @@ use recovery_shared::apigw::{HttpApiEvent, new_request_id};
 use recovery_shared::ports::{AudioStore, TokenStore};
 use recovery_shared::problem::Problem;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::services::ServeDir;
+use tower_http::services::{ServeDir, ServeFile};
 
+use crate::jwt::JwtVerifier;
 use crate::template::{Route, Template};
 
 /// API Gateway's payload limit for HTTP APIs.
@@ -99,10 +100,18 @@ pub struct GatewayOptions {
     /// The browser client's package directory (`client/`): its `js/` and built `pkg/` are
     /// served at `/client/js/` and `/client/pkg/` for the demo page to import.
     pub client_dir: Option<PathBuf>,
+    /// The React example's build (`client/examples/react/dist/`), served at `/react/` whenever
+    /// the directory exists, with its `index.html` for every path that is not a file (the app's
+    /// own routes).
+    pub react_dir: Option<PathBuf>,
     /// CORS origins (`*` for any); empty disables CORS.
     pub allowed_origins: Vec<String>,
     /// Also serve the development speech endpoint (`POST /v1/audio/speech`, see `speech.rs`).
     pub dev_speech: bool,
+    /// JWT mode: bearer tokens checked as API Gateway's JWT authorizer does, on the routes the
+    /// template puts behind it (see `jwt.rs`). `None`: no authorizer, as in a stack without
+    /// `JwtIssuer`.
+    pub jwt: Option<Arc<JwtVerifier>>,
 }
 
 /// Builds the gateway for `template`'s routes. Fails if the template names a function this
@@ -140,10 +149,12 @@ where
         let app = Arc::clone(&app);
         let route = Arc::new(route);
         let path = route.path.clone();
+        let jwt = options.jwt.clone().filter(|_| route.authorizer);
         let handler = move |req: AxumRequest| {
             let app = Arc::clone(&app);
             let route = Arc::clone(&route);
-            async move { invoke(&app, function, &route, req).await }
+            let jwt = jwt.clone();
+            async move { invoke(&app, function, &route, jwt.as_deref(), req).await }
         };
         let entry = by_path.remove(&path).unwrap_or_default();
         by_path.insert(path, entry.merge(on(filter, handler)));
@@ -161,6 +172,14 @@ where
         router = router
             .nest_service("/client/js", ServeDir::new(dir.join("js")))
             .nest_service("/client/pkg", ServeDir::new(dir.join("pkg")));
+    }
+    if let Some(dir) = &options.react_dir {
+        let app = ServeDir::new(dir)
+            .append_index_html_on_directories(true)
+            .fallback(ServeFile::new(dir.join("index.html")));
+        router = router
+            .route("/react", get(|| async { Redirect::permanent("/react/") }))
+            .nest_service("/react/", app);
     }
     if let Some(dir) = &options.demo_dir {
         router = router.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
@@ -227,6 +246,7 @@ async fn invoke<T, A>(
     app: &App<T, A>,
     function: Function,
     route: &Route,
+    jwt: Option<&JwtVerifier>,
     req: AxumRequest,
 ) -> AxumResponse
 where
@@ -235,6 +255,23 @@ where
 {
     let request_id = new_request_id();
     let (parts, body) = req.into_parts();
+    // The authorizer runs before the function, as in API Gateway.
+    let claims = match jwt {
+        None => None,
+        Some(verifier) => {
+            let authorization = parts
+                .headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok());
+            match verifier.verify(authorization) {
+                Ok(claims) => Some(claims),
+                Err(why) => {
+                    tracing::info!(route = %route.key(), status = 401, request_id, reason = %why, "gateway");
+                    return unauthorized(&request_id);
+                }
+            }
+        }
+    };
     let Ok(bytes) = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await else {
         return problem(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -265,6 +302,9 @@ where
     event = event.header("x-forwarded-proto", "http");
     if !bytes.is_empty() {
         event = event.body(bytes.to_vec());
+    }
+    if let Some(claims) = claims {
+        event = event.jwt_claims(claims);
     }
     let request = match event.into_request() {
         Ok(request) => request,
@@ -300,6 +340,20 @@ fn into_axum(response: Response<Body>) -> AxumResponse {
 
 fn problem(status: StatusCode, detail: &str, request_id: &str) -> AxumResponse {
     into_axum(Problem::new(status, "gateway", detail.to_owned(), request_id).into_response())
+}
+
+/// API Gateway's own answer when its JWT authorizer refuses a request.
+fn unauthorized(request_id: &str) -> AxumResponse {
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        r#"{"message":"Unauthorized"}"#,
+    )
+        .into_response();
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("apigw-requestid", id);
+    }
+    response
 }
 
 async fn unknown_route(req: AxumRequest) -> impl IntoResponse {
@@ -341,6 +395,184 @@ mod tests {
             [("token".to_owned(), "ab-c".to_owned())]
         );
         assert!(path_parameters("/api/recovery/health", "/api/recovery/health").is_empty());
+    }
+
+    async fn call(router: &Router, request: http::Request<AxumBody>) -> (StatusCode, String) {
+        let response = tower::ServiceExt::oneshot(router.clone(), request)
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    fn jwt_gateway() -> Router {
+        let template = Template::load(&repo_template_path()).unwrap();
+        let options = GatewayOptions {
+            jwt: Some(Arc::new(crate::jwt::tests::verifier())),
+            ..GatewayOptions::default()
+        };
+        router(
+            Arc::new(recovery_shared::testing::app()),
+            &template,
+            &options,
+        )
+        .unwrap()
+    }
+
+    fn upload(authorization: Option<&str>) -> http::Request<AxumBody> {
+        let mut request = http::Request::post("/api/recovery/uploads")
+            .header("content-type", "application/json")
+            // In JWT mode the client secret must not stand in for a missing token.
+            .header(
+                "x-recovery-client",
+                recovery_shared::testing::client_secret(),
+            );
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let body = r#"{"session_id":"s-1","content_type":"audio/wav","content_length":1000}"#;
+        request.body(AxumBody::from(body)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn jwt_mode_files_a_good_tokens_request_under_its_subject() {
+        use crate::jwt::tests::{good_claims, sign};
+        let gateway = jwt_gateway();
+        let token = sign(&good_claims("user-42"));
+        let (status, body) = call(&gateway, upload(Some(&format!("Bearer {token}")))).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let key = serde_json::from_str::<serde_json::Value>(&body).unwrap()["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let owner = recovery_shared::domain::Owner::from_subject("user-42")
+            .unwrap()
+            .hash();
+        assert!(
+            key.starts_with(&format!("recovery/{}/s-1/", owner.as_str())),
+            "{key}"
+        );
+    }
+
+    #[tokio::test]
+    async fn jwt_mode_answers_401_like_api_gateway_to_a_missing_or_bad_token() {
+        use crate::jwt::tests::{ISSUER, good_claims, sign};
+        let gateway = jwt_gateway();
+        let mut expired = good_claims("u");
+        expired["exp"] = serde_json::json!(1_000_000_000);
+        let mut wrong_issuer = good_claims("u");
+        wrong_issuer["iss"] = serde_json::json!(format!("{ISSUER}/other"));
+        let mut wrong_audience = good_claims("u");
+        wrong_audience["aud"] = serde_json::json!("another-app");
+        let good = sign(&good_claims("u"));
+        let forged = format!("{}x", &good[..good.len() - 1]);
+        let cases = [
+            None,
+            Some("Bearer".to_owned()),
+            Some(format!("Bearer {}", sign(&expired))),
+            Some(format!("Bearer {}", sign(&wrong_issuer))),
+            Some(format!("Bearer {}", sign(&wrong_audience))),
+            Some(format!("Bearer {forged}")),
+        ];
+        for authorization in cases {
+            let (status, body) = call(&gateway, upload(authorization.as_deref())).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{authorization:?}");
+            assert_eq!(body, r#"{"message":"Unauthorized"}"#);
+        }
+        // Health stays open, as its route has AuthorizationType NONE.
+        let health = http::Request::get("/api/recovery/health")
+            .body(AxumBody::empty())
+            .unwrap();
+        let (status, body) = call(&gateway, health).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    #[tokio::test]
+    async fn without_jwt_mode_a_bearer_header_carries_no_identity() {
+        use crate::jwt::tests::{good_claims, sign};
+        let template = Template::load(&repo_template_path()).unwrap();
+        let gateway = router(
+            Arc::new(recovery_shared::testing::app()),
+            &template,
+            &GatewayOptions::default(),
+        )
+        .unwrap();
+        let token = sign(&good_claims("user-42"));
+        let request = http::Request::post("/api/recovery/uploads")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .body(AxumBody::from(
+                r#"{"session_id":"s-1","content_type":"audio/wav","content_length":1000}"#,
+            ))
+            .unwrap();
+        let (status, body) = call(&gateway, request).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        assert!(
+            body.contains("\"status\":401"),
+            "a problem from the handler: {body}"
+        );
+    }
+
+    fn get(uri: &str) -> http::Request<AxumBody> {
+        http::Request::get(uri).body(AxumBody::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_react_example_is_served_at_react_with_its_index_for_client_routes() {
+        let root = std::env::temp_dir().join(format!("gateway-react-{}", std::process::id()));
+        let (demo, react) = (root.join("demo"), root.join("dist"));
+        std::fs::create_dir_all(react.join("assets")).unwrap();
+        std::fs::create_dir_all(&demo).unwrap();
+        std::fs::write(demo.join("index.html"), "demo page").unwrap();
+        std::fs::write(react.join("index.html"), "react app").unwrap();
+        std::fs::write(react.join("assets/app.js"), "console.log(1)").unwrap();
+        let template = Template::load(&repo_template_path()).unwrap();
+        let options = |react_dir: PathBuf| GatewayOptions {
+            demo_dir: Some(demo.clone()),
+            react_dir: Some(react_dir),
+            ..GatewayOptions::default()
+        };
+        let app = Arc::new(recovery_shared::testing::app());
+        let gateway = router(Arc::clone(&app), &template, &options(react.clone())).unwrap();
+
+        assert_eq!(
+            call(&gateway, get("/react/")).await,
+            (StatusCode::OK, "react app".into())
+        );
+        let (status, body) = call(&gateway, get("/react/assets/app.js")).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "console.log(1)"));
+        let (status, body) = call(&gateway, get("/react/sessions/abc")).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "react app"),
+            "a client route"
+        );
+        let redirect = tower::ServiceExt::oneshot(gateway.clone(), get("/react"))
+            .await
+            .unwrap();
+        assert!(redirect.status().is_redirection());
+        assert_eq!(redirect.headers()["location"], "/react/");
+        assert_eq!(
+            call(&gateway, get("/")).await,
+            (StatusCode::OK, "demo page".into())
+        );
+        let (status, _) = call(&gateway, get("/api/recovery/health")).await;
+        assert_eq!(status, StatusCode::OK);
+
+        // Not built: nothing at /react/, the demo as before.
+        let unbuilt = router(app, &template, &options(root.join("missing"))).unwrap();
+        assert_eq!(
+            call(&unbuilt, get("/react/")).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            call(&unbuilt, get("/")).await,
+            (StatusCode::OK, "demo page".into())
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

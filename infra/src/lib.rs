@@ -3,6 +3,7 @@
 //! development speech endpoint for the demo page.
 
 pub mod gateway;
+pub mod jwt;
 pub mod provision;
 pub mod speech;
 pub mod template;

@@ -16,6 +16,9 @@ pub struct Route {
     pub path: String,
     /// The logical id of the function in the template.
     pub function: String,
+    /// Whether the route is behind the stack's JWT authorizer when it has one: its
+    /// `AuthorizationType` is anything but `NONE` (`!If [UseJwtAuthorizer, JWT, NONE]`).
+    pub authorizer: bool,
 }
 
 impl Route {
@@ -157,10 +160,14 @@ impl Template {
                 .with_context(|| {
                     format!("route {name}: integration {integration} must have IntegrationUri !GetAtt Function.Arn")
                 })?;
+            let authorizer = props
+                .and_then(|p| p.get("AuthorizationType"))
+                .is_some_and(|t| t.as_str() != Some("NONE"));
             routes.push(Route {
                 method: method.to_ascii_uppercase(),
                 path: path.to_owned(),
                 function: function.to_owned(),
+                authorizer,
             });
         }
         routes.sort();

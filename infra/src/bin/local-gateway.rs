@@ -1,10 +1,12 @@
 //! Serves the API of `template.yaml`, the demo page and (unless `DEV_SPEECH=0`) the development
-//! speech endpoint on 127.0.0.1:3000 (or `GATEWAY_ADDR`).
+//! speech endpoint on 127.0.0.1:3000 (or `GATEWAY_ADDR`); with `JWT_ISSUER`, `JWT_AUDIENCE` and
+//! `JWT_JWKS_FILE`, in JWT mode (see `jwt.rs`).
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use recovery_infra::gateway::{GatewayOptions, router};
+use recovery_infra::jwt::JwtVerifier;
 use recovery_infra::path_from_env;
 use recovery_infra::template::Template;
 use recovery_shared::{AwsApp, Config};
@@ -19,9 +21,17 @@ async fn main() -> anyhow::Result<()> {
     let options = GatewayOptions {
         demo_dir: Some(demo_dir),
         client_dir: Some(path_from_env("CLIENT_DIR", "client")),
+        react_dir: Some(path_from_env("REACT_DIR", "client/examples/react/dist")),
         allowed_origins: config.allowed_origins.clone(),
         dev_speech: dev_speech_from_env()?,
+        jwt: JwtVerifier::from_env()?.map(Arc::new),
     };
+    if let Some(jwt) = &options.jwt {
+        tracing::info!(
+            ?jwt,
+            "JWT mode: bearer tokens required as by API Gateway's JWT authorizer"
+        );
+    }
     let app = Arc::new(AwsApp::with_config(config).await);
     let router = router(app, &template, &options)?;
     let listener = tokio::net::TcpListener::bind(&addr)
