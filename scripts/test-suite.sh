@@ -51,5 +51,5 @@ gateway_pid=$!
 wait_for_http "http://127.0.0.1:$GATEWAY_PORT/api/recovery/health" 30 "the local gateway" "$state/gateway.log"
 RECOVERY_API_URL="http://127.0.0.1:$GATEWAY_PORT" bash client/scripts/test.sh
 
-echo "==> browser end-to-end tests of the demo page (Playwright driving Chromium) on :$GATEWAY_PORT"
+echo "==> browser end-to-end tests of the demo page (Chromium and Firefox side by side) on :$GATEWAY_PORT"
 RECOVERY_BASE_URL="http://127.0.0.1:$GATEWAY_PORT" bash "$root/tests/browser/run.sh"

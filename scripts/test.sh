@@ -18,8 +18,9 @@ ensure_packages "${TEST_PACKAGES[@]}"
 bash localstack/setup.sh
 bash -c 'source client/scripts/lib.sh && ensure_wasm_target && ensure_wasm_bindgen && ensure_npm_deps'
 ensure_geckodriver
-# The browser end-to-end tests' driver (playwright-core; it uses Debian's Chromium, downloads none).
-[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
+# The browser end-to-end tests' drivers (playwright-core for Chromium, puppeteer-core for Firefox; they use
+# Debian's browsers and download none).
+[ -d tests/browser/node_modules/puppeteer-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
 cargo fetch --locked
 echo "==> building"
 cargo build --locked --workspace --all-targets

@@ -340,13 +340,14 @@ export class Page {
 
   /**
    * Types `text` into the focused element key by key, like a person; `delay` ms between keys.
-   * `onKey(i, at)` is called after key `i` was delivered to the page, with the time in ms.
+   * `onKey(i, at)` is called (and awaited) after key `i` was delivered to the page, with the time
+   * in ms: the driver's answer to a key comes once the page has handled its events.
    */
   async typeFocused(text, { delay = 0, onKey } = {}) {
     let i = 0;
     for (const ch of text) {
       await this.raw.keyboard.type(ch);
-      onKey?.(i, Date.now());
+      await onKey?.(i, Date.now());
       i++;
       if (delay) await sleep(delay);
     }
