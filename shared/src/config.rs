@@ -21,6 +21,8 @@ pub struct Config {
     pub token_ttl_seconds: u32,
     pub presign_ttl_seconds: u32,
     pub max_audio_bytes: u64,
+    /// Largest session document (`MAX_SESSION_DOCUMENT_BYTES`).
+    pub max_session_document_bytes: u64,
     /// Web origins allowed by CORS (`*` alone allows any).
     pub allowed_origins: Vec<String>,
     /// Path-style S3 addressing, for emulators without wildcard DNS (`S3_FORCE_PATH_STYLE`).
@@ -84,6 +86,14 @@ impl Config {
             1..=MAX_SINGLE_PUT_BYTES,
         );
 
+        let max_session_document_bytes = number(
+            &mut errors,
+            "MAX_SESSION_DOCUMENT_BYTES",
+            get("MAX_SESSION_DOCUMENT_BYTES"),
+            1024 * 1024,
+            1..=MAX_SINGLE_PUT_BYTES,
+        );
+
         let allowed_origins: Vec<String> = get("ALLOWED_ORIGINS")
             .unwrap_or_default()
             .split(',')
@@ -117,6 +127,7 @@ impl Config {
                 token_ttl_seconds,
                 presign_ttl_seconds,
                 max_audio_bytes,
+                max_session_document_bytes,
                 allowed_origins,
                 s3_force_path_style,
             })
@@ -215,6 +226,7 @@ mod tests {
         assert_eq!(config.token_ttl_seconds, 86_400);
         assert_eq!(config.presign_ttl_seconds, 300);
         assert_eq!(config.max_audio_bytes, 52_428_800);
+        assert_eq!(config.max_session_document_bytes, 1_048_576);
         assert!(config.allowed_origins.is_empty());
     }
 

@@ -16,11 +16,13 @@ pub enum DomainError {
     MalformedClientSecret,
     #[error("the authorizer's `sub` claim is empty or too long")]
     MalformedSubject,
-    #[error("session_id must be 1 to 128 characters of A-Z, a-z, 0-9, '-' or '_'")]
+    #[error("session_id must be 1 to 128 characters of A-Z, a-z, 0-9, '-', '_' or '~'")]
     MalformedSessionId,
     #[error("key is not a recovery audio key (expected {0}<owner>/<session_id>/<object_id>)")]
     MalformedKey(String),
-    #[error("content_type must be an audio media type such as audio/wav or audio/ogg; codecs=opus")]
+    #[error(
+        "content_type must be an audio media type such as audio/wav or audio/ogg; codecs=opus, or {SESSION_DOCUMENT_TYPE}"
+    )]
     NotAudio,
     #[error("content_length must be between 1 and {max} bytes")]
     BadLength { max: u64 },
@@ -177,13 +179,15 @@ impl OwnerHash {
     }
 }
 
-/// The browser's id for one TTS session.
+/// The browser's id for one TTS session. `~` is allowed beside base64url: a conflict copy of a
+/// session is `{id}~{revision}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct SessionId(String);
 
 impl SessionId {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        if s.is_empty() || s.len() > 128 || !is_base64url(s) {
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~');
+        if s.is_empty() || s.len() > 128 || !s.bytes().all(allowed) {
             return Err(DomainError::MalformedSessionId);
         }
         Ok(Self(s.to_owned()))
@@ -305,6 +309,41 @@ impl AudioContentType {
     }
 }
 
+/// The media type of a session document: the client's JSON description of a whole session (text,
+/// voice, parameters, the parts of its audio). Opaque to the server, stored beside the audio.
+pub const SESSION_DOCUMENT_TYPE: &str = "application/vnd.chatterbox.session+json";
+
+/// What an upload holds: audio, or a session document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadContentType {
+    Audio(AudioContentType),
+    SessionDocument,
+}
+
+impl UploadContentType {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        if s.trim().eq_ignore_ascii_case(SESSION_DOCUMENT_TYPE) {
+            return Ok(Self::SessionDocument);
+        }
+        AudioContentType::parse(s).map(Self::Audio)
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Audio(t) => t.as_str(),
+            Self::SessionDocument => SESSION_DOCUMENT_TYPE,
+        }
+    }
+}
+
+/// Whether a stored object's content type is that of a session document.
+pub fn is_session_document(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(SESSION_DOCUMENT_TYPE))
+}
+
 /// A name to offer when the audio is downloaded. Never used as a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filename(String);
@@ -392,6 +431,15 @@ pub struct TokenRecord {
     pub size_bytes: u64,
     pub filename: Option<String>,
     pub metadata: Metadata,
+    /// The session document backed up with the audio, if any.
+    pub session: Option<SessionDocument>,
+}
+
+/// A session document a token refers to: its key and size when the token was issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionDocument {
+    pub key: String,
+    pub size_bytes: u64,
 }
 
 /// Small flat metadata the front end attaches to a token (voice, parameters, text excerpt...).
@@ -541,6 +589,42 @@ mod tests {
         ] {
             assert!(AudioKey::parse("recovery/", &bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn session_ids_allow_tilde_for_conflict_copies() {
+        assert!(SessionId::parse("abc~2").is_ok());
+        assert!(SessionId::parse(&"~".repeat(128)).is_ok());
+        for bad in ["", "a/b", "a.b", "a b", &"a".repeat(129)] {
+            assert!(SessionId::parse(bad).is_err(), "{bad:?}");
+        }
+        let owner = "a".repeat(64);
+        let object = "b".repeat(22);
+        let key = AudioKey::parse("recovery/", &format!("recovery/{owner}/s~1/{object}")).unwrap();
+        assert_eq!(key.session().as_str(), "s~1");
+    }
+
+    #[test]
+    fn the_session_document_type_is_an_upload_type_of_its_own() {
+        assert_eq!(
+            UploadContentType::parse("application/vnd.chatterbox.session+json").unwrap(),
+            UploadContentType::SessionDocument
+        );
+        assert!(matches!(
+            UploadContentType::parse("audio/wav").unwrap(),
+            UploadContentType::Audio(_)
+        ));
+        for bad in [
+            "application/json",
+            "application/vnd.chatterbox.session+json; x",
+            "text/plain",
+        ] {
+            assert!(UploadContentType::parse(bad).is_err(), "{bad}");
+        }
+        assert!(is_session_document(
+            "application/vnd.chatterbox.session+json"
+        ));
+        assert!(!is_session_document("audio/wav"));
     }
 
     #[test]

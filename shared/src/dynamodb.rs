@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use crate::domain::{Counter, Counters, OwnerHash, TokenHash, TokenRecord};
+use crate::domain::{Counter, Counters, OwnerHash, SessionDocument, TokenHash, TokenRecord};
 use crate::ports::{DeleteOutcome, StoreError, StoreResult, TokenStore};
 
 /// The partition key of the one item that holds the counters. Token hashes are 64 hex digits, so
@@ -57,6 +57,10 @@ fn to_item(r: &TokenRecord) -> HashMap<String, AttributeValue> {
     ]);
     if let Some(name) = &r.filename {
         item.insert("filename".to_owned(), s(name));
+    }
+    if let Some(session) = &r.session {
+        item.insert("session_key".to_owned(), s(&session.key));
+        item.insert("session_size".to_owned(), n(session.size_bytes));
     }
     item
 }
@@ -111,6 +115,14 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<TokenRecord, Malf
         size_bytes: u64::try_from(number("size_bytes")?)
             .map_err(|_| MalformedItem("size_bytes"))?,
         filename: text("filename").ok(),
+        session: match text("session_key") {
+            Ok(key) => Some(SessionDocument {
+                key,
+                size_bytes: u64::try_from(number("session_size")?)
+                    .map_err(|_| MalformedItem("session_size"))?,
+            }),
+            Err(_) => None,
+        },
         metadata: item
             .get("metadata")
             .and_then(|v| v.as_m().ok())
@@ -255,6 +267,10 @@ mod tests {
             size_bytes: 1234,
             filename: Some("take.wav".into()),
             metadata,
+            session: Some(SessionDocument {
+                key: "recovery/x/y/doc".into(),
+                size_bytes: 77,
+            }),
         };
         assert_eq!(from_item(&to_item(&record)).unwrap(), record);
     }

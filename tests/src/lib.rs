@@ -220,6 +220,33 @@ impl Stack {
         upload["key"].as_str().unwrap().to_owned()
     }
 
+    /// Uploads `bytes` as `content_type` (audio or a session document) in `session`; returns the
+    /// key.
+    pub async fn upload_as(
+        &self,
+        secret: &str,
+        session: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> String {
+        let body = json!({
+            "session_id": session,
+            "content_type": content_type,
+            "content_length": bytes.len(),
+        });
+        let response = self.create_upload(secret, &body).await;
+        assert_eq!(response.status(), 201);
+        let upload: Value = response.json().await.unwrap();
+        let put = self.put_presigned(&upload, bytes.to_vec()).await;
+        assert_eq!(
+            put.status(),
+            200,
+            "{}",
+            put.text().await.unwrap_or_default()
+        );
+        upload["key"].as_str().unwrap().to_owned()
+    }
+
     /// PUTs `bytes` to the presigned URL of an upload response with its signed headers.
     pub async fn put_presigned(&self, upload: &Value, bytes: Vec<u8>) -> reqwest::Response {
         let mut request = self.http.put(upload["upload_url"].as_str().unwrap());

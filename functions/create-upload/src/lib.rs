@@ -1,4 +1,5 @@
-//! `POST /api/recovery/uploads`: a presigned PUT for a new key in the caller's namespace.
+//! `POST /api/recovery/uploads`: a presigned PUT for a new key in the caller's namespace, for audio
+//! or for a session document (each with its own size cap).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -8,7 +9,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use recovery_shared::app::rfc3339;
 use recovery_shared::domain::{
-    AudioContentType, AudioKey, DomainError, Filename, ObjectId, SessionId,
+    AudioKey, DomainError, Filename, ObjectId, SessionId, UploadContentType,
 };
 use recovery_shared::ports::{AudioStore, TokenStore, UploadSpec};
 use recovery_shared::{ApiError, App, http};
@@ -52,8 +53,11 @@ async fn create_upload<T: TokenStore, A: AudioStore>(
     let owner = http::owner(&req)?;
     let body: UploadRequest = http::json_body(&req)?;
     let session = SessionId::parse(&body.session_id)?;
-    let content_type = AudioContentType::parse(&body.content_type)?;
-    let max = app.config.max_audio_bytes;
+    let content_type = UploadContentType::parse(&body.content_type)?;
+    let max = match content_type {
+        UploadContentType::Audio(_) => app.config.max_audio_bytes,
+        UploadContentType::SessionDocument => app.config.max_session_document_bytes,
+    };
     if !(1..=max).contains(&body.content_length) {
         return Err(DomainError::BadLength { max }.into());
     }
@@ -137,6 +141,26 @@ mod tests {
         assert_eq!(body["expires_at"], "2026-01-01T00:05:00Z");
         assert!(body["upload_url"].as_str().unwrap().contains(key));
         assert_eq!(response.headers()["cache-control"], "no-store");
+    }
+
+    #[tokio::test]
+    async fn a_session_document_has_its_own_content_type_and_size_cap() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        let doc = |length: u64| json!({"session_id": "s~2", "content_type": "application/vnd.chatterbox.session+json", "content_length": length});
+        let response = post(&app, &secret, doc(1_048_576)).await;
+        assert_eq!(response.status(), 201);
+        let body = body_json(&response);
+        assert!(body["key"].as_str().unwrap().contains("/s~2/"));
+        assert_eq!(
+            body["headers"]["content-type"],
+            "application/vnd.chatterbox.session+json"
+        );
+        let problem = assert_problem(&post(&app, &secret, doc(1_048_577)).await, 400);
+        assert!(
+            problem["detail"].as_str().unwrap().contains("1048576"),
+            "{problem}"
+        );
     }
 
     #[tokio::test]

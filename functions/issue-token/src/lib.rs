@@ -6,7 +6,8 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use recovery_shared::app::rfc3339;
 use recovery_shared::domain::{
-    AudioKey, Counter, Filename, Metadata, Token, TokenRecord, TtlSeconds,
+    AudioKey, Counter, Filename, Metadata, SessionDocument, Token, TokenRecord, TtlSeconds,
+    is_session_document,
 };
 use recovery_shared::ports::{AudioStore, StoreError, TokenStore};
 use recovery_shared::{ApiError, App, http};
@@ -25,6 +26,8 @@ struct IssueRequest {
     ttl_seconds: Option<u64>,
     filename: Option<String>,
     metadata: Option<Metadata>,
+    /// A session document of the same session, backed up with the audio.
+    session_key: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -57,15 +60,65 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
     let filename = body.filename.as_deref().map(Filename::parse).transpose()?;
     let metadata = body.metadata.unwrap_or_default();
     check_metadata(&metadata)?;
+    let session_key = body
+        .session_key
+        .as_deref()
+        .map(|k| {
+            AudioKey::parse(&app.config.audio_prefix, k).map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "session_key is not a recovery key (expected {}<owner>/<session_id>/<object_id>)",
+                    app.config.audio_prefix
+                ))
+            })
+        })
+        .transpose()?;
+    if let Some(session_key) = &session_key
+        && session_key.session() != key.session()
+    {
+        return Err(ApiError::BadRequest(
+            "session_key must be in the same session as key".to_owned(),
+        ));
+    }
     if key.owner() != &owner.hash() {
         return Err(ApiError::Forbidden(
             "this key belongs to another client".to_owned(),
+        ));
+    }
+    if session_key
+        .as_ref()
+        .is_some_and(|k| k.owner() != &owner.hash())
+    {
+        return Err(ApiError::Forbidden(
+            "this session_key belongs to another client".to_owned(),
         ));
     }
 
     let object = app.audio.head_audio(&key).await?.ok_or_else(|| {
         ApiError::NotFound("no audio has been uploaded under this key".to_owned())
     })?;
+    let session = match &session_key {
+        None => None,
+        Some(session_key) => {
+            let document = app.audio.head_audio(session_key).await?.ok_or_else(|| {
+                ApiError::NotFound(
+                    "no session document has been uploaded under this session_key".to_owned(),
+                )
+            })?;
+            if !document
+                .content_type
+                .as_deref()
+                .is_some_and(is_session_document)
+            {
+                return Err(ApiError::BadRequest(
+                    "session_key does not name a session document".to_owned(),
+                ));
+            }
+            Some(SessionDocument {
+                key: session_key.to_string(),
+                size_bytes: document.size_bytes,
+            })
+        }
+    };
 
     let now = app.clock.now();
     let mut token = new_token()?;
@@ -82,6 +135,7 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
         size_bytes: object.size_bytes,
         filename: filename.map(|f| f.as_str().to_owned()).or(object.filename),
         metadata,
+        session,
     };
     // Collisions of 256-bit random tokens do not happen; the retry only keeps a broken RNG from
     // ever overwriting a record (the write is conditional).
@@ -248,6 +302,89 @@ mod tests {
             app.tokens.records()[0].filename.as_deref(),
             Some("mine.wav")
         );
+    }
+
+    fn session_document(app: &MemoryApp, key: &str, content_type: &str) {
+        app.audio.put_object(
+            key,
+            StoredObject {
+                bytes: vec![b'{'; 55],
+                content_type: content_type.into(),
+                filename: None,
+            },
+        );
+    }
+
+    fn key_in(secret: &str, session: &str, object: char) -> String {
+        let owner = Owner::from_client_secret(secret).unwrap().hash();
+        format!(
+            "recovery/{}/{session}/{}",
+            owner.as_str(),
+            object.to_string().repeat(22)
+        )
+    }
+
+    #[tokio::test]
+    async fn a_session_document_of_the_same_session_is_stored_with_the_token() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        let key = key_of(&secret);
+        uploaded(&app, &key);
+        let doc = key_in(&secret, "session-1", 'd');
+        session_document(&app, &doc, "application/vnd.chatterbox.session+json");
+        let response = post(&app, &secret, json!({"key": key, "session_key": doc})).await;
+        assert_eq!(response.status(), 201);
+        let record = &app.tokens.records()[0];
+        assert_eq!(
+            record.session,
+            Some(SessionDocument {
+                key: doc,
+                size_bytes: 55
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_session_key_is_checked_like_the_key() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        let key = key_of(&secret);
+        uploaded(&app, &key);
+        let other_session = key_in(&secret, "session-2", 'd');
+        session_document(
+            &app,
+            &other_session,
+            "application/vnd.chatterbox.session+json",
+        );
+        let audio_not_doc = key_in(&secret, "session-1", 'a');
+        session_document(&app, &audio_not_doc, "audio/wav");
+        let stranger = testing::client_secret();
+        let theirs = key_in(&stranger, "session-1", 'd');
+        session_document(&app, &theirs, "application/vnd.chatterbox.session+json");
+        let missing = key_in(&secret, "session-1", 'm');
+        for (session_key, status) in [
+            (json!("recovery/../x"), 400),
+            (json!(7), 400),
+            (json!(other_session), 400),
+            (json!(audio_not_doc), 400),
+            (json!(theirs), 403),
+            (json!(missing), 404),
+        ] {
+            let problem = assert_problem(
+                &post(
+                    &app,
+                    &secret,
+                    json!({"key": key, "session_key": session_key}),
+                )
+                .await,
+                status,
+            );
+            assert!(
+                problem["detail"].as_str().unwrap().contains("session"),
+                "{problem}"
+            );
+        }
+        assert!(app.tokens.records().is_empty());
     }
 
     #[tokio::test]

@@ -6,7 +6,9 @@ use std::time::Duration;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use recovery_shared::app::rfc3339;
-use recovery_shared::domain::{Counter, Filename, Metadata, Token, TokenRecord};
+use recovery_shared::domain::{
+    Counter, Filename, Metadata, SESSION_DOCUMENT_TYPE, Token, TokenRecord,
+};
 use recovery_shared::ports::{AudioStore, DownloadSpec, StoreError, TokenStore};
 use recovery_shared::{ApiError, App, http};
 use serde::Serialize;
@@ -22,6 +24,11 @@ struct AudioResponse {
     size: u64,
     filename: String,
     metadata: Metadata,
+    /// A presigned GET of the session document, when the token has one; lives as `url` does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_size: Option<u64>,
 }
 
 pub async fn handle<T: TokenStore, A: AudioStore>(
@@ -75,6 +82,20 @@ async fn redeem_token<T: TokenStore, A: AudioStore>(
     tracing::info!(url_lifetime = lifetime, "token redeemed");
 
     if http::wants_json(&req) {
+        let session_url = match &record.session {
+            None => None,
+            Some(document) => Some(
+                app.audio
+                    .presign_download(DownloadSpec {
+                        key: &document.key,
+                        content_disposition: &session_filename(&record).content_disposition(),
+                        content_type: SESSION_DOCUMENT_TYPE,
+                        expires_in: Duration::from_secs(lifetime.unsigned_abs()),
+                    })
+                    .await?
+                    .url,
+            ),
+        };
         return http::json_response(
             StatusCode::OK,
             &AudioResponse {
@@ -85,6 +106,8 @@ async fn redeem_token<T: TokenStore, A: AudioStore>(
                 size: record.size_bytes,
                 filename: filename.as_str().to_owned(),
                 metadata: record.metadata,
+                session_url,
+                session_size: record.session.as_ref().map(|d| d.size_bytes),
             },
         );
     }
@@ -130,6 +153,13 @@ fn download_name(record: &TokenRecord) -> Filename {
             Filename::parse(&format!("recovery-{}.{ext}", record.session_id)).ok()
         })
         .unwrap_or_else(|| Filename::parse("recovery.audio").unwrap_or_else(|_| unreachable!()))
+}
+
+/// The name offered for the session document.
+fn session_filename(record: &TokenRecord) -> Filename {
+    Filename::parse(&format!("recovery-{}.session.json", record.session_id)).unwrap_or_else(|_| {
+        Filename::parse("recovery.session.json").unwrap_or_else(|_| unreachable!())
+    })
 }
 
 fn extension(content_type: &str) -> &'static str {
@@ -179,6 +209,7 @@ mod tests {
                 size_bytes: 99,
                 filename: filename.map(str::to_owned),
                 metadata,
+                session: None,
             })
             .await
             .unwrap();
@@ -229,6 +260,40 @@ mod tests {
             assert_eq!(body["expires_at"], "2026-01-01T01:00:00Z");
         }
         assert_eq!(app.tokens.counters().await.unwrap().redeemed, 2);
+    }
+
+    #[tokio::test]
+    async fn a_token_with_a_session_document_answers_its_url_and_size_in_json() {
+        let app = testing::app();
+        let token = Token::generate().unwrap();
+        app.tokens
+            .put_token(&TokenRecord {
+                token_hash: token.hash(),
+                audio_key: "recovery/o/s/x".into(),
+                owner_hash: OwnerHash::from_stored("o".into()),
+                session_id: "s".into(),
+                created_at: NOW,
+                expires_at: NOW + 120,
+                content_type: "audio/wav".into(),
+                size_bytes: 99,
+                filename: None,
+                metadata: Metadata::new(),
+                session: Some(recovery_shared::domain::SessionDocument {
+                    key: "recovery/o/s/doc".into(),
+                    size_bytes: 321,
+                }),
+            })
+            .await
+            .unwrap();
+        let body = body_json(&get(&app, token.as_str(), true).await);
+        assert_eq!(body["session_size"], 321);
+        let session_url = body["session_url"].as_str().unwrap();
+        assert!(session_url.contains("recovery/o/s/doc"), "{session_url}");
+        assert!(session_url.contains("expires_in=120"), "{session_url}");
+        // Without one, the fields are absent.
+        let plain = stored_token(&app, 60, None).await;
+        let body = body_json(&get(&app, plain.as_str(), true).await);
+        assert!(body.get("session_url").is_none() && body.get("session_size").is_none());
     }
 
     #[tokio::test]

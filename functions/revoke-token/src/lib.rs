@@ -1,5 +1,5 @@
 //! `DELETE /api/recovery/token/{token}`: the user dismissed recovery. Idempotent;
-//! `?purge=true` also deletes the audio.
+//! `?purge=true` also deletes the audio and the session document.
 
 use std::convert::Infallible;
 
@@ -57,6 +57,9 @@ async fn revoke_token<T: TokenStore, A: AudioStore>(
     }
     // The audio goes first: if that fails the token still exists and a retry can finish the job.
     if purge {
+        if let Some(document) = &record.session {
+            app.audio.delete_audio(&document.key).await?;
+        }
         app.audio.delete_audio(&record.audio_key).await?;
     }
     match app.tokens.delete_token(&hash, &owner).await? {
@@ -105,6 +108,7 @@ mod tests {
                 size_bytes: 4,
                 filename: None,
                 metadata: Metadata::new(),
+                session: None,
             })
             .await
             .unwrap();
@@ -147,6 +151,40 @@ mod tests {
             204
         );
         assert!(app.tokens.records().is_empty());
+        assert!(!app.audio.contains(KEY));
+    }
+
+    #[tokio::test]
+    async fn purge_deletes_the_session_document_too() {
+        let app = testing::app();
+        let secret = testing::client_secret();
+        let token = issued(&app, &secret).await;
+        let doc = "recovery/o/s/doc";
+        app.audio.put_object(
+            doc,
+            StoredObject {
+                bytes: vec![b'{'; 2],
+                content_type: "application/vnd.chatterbox.session+json".into(),
+                filename: None,
+            },
+        );
+        let mut record = app.tokens.records()[0].clone();
+        app.tokens
+            .delete_token(&record.token_hash, &record.owner_hash)
+            .await
+            .unwrap();
+        record.session = Some(recovery_shared::domain::SessionDocument {
+            key: doc.into(),
+            size_bytes: 2,
+        });
+        app.tokens.put_token(&record).await.unwrap();
+        assert_eq!(
+            delete(&app, &secret, token.as_str(), "purge=true")
+                .await
+                .status(),
+            204
+        );
+        assert!(!app.audio.contains(doc));
         assert!(!app.audio.contains(KEY));
     }
 

@@ -5,4 +5,5 @@
 mod api;
 mod openapi;
 mod provisioning;
+mod session;
 mod stores;

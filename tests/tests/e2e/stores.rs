@@ -17,6 +17,7 @@ fn record(token: &Token, owner: &str) -> TokenRecord {
         size_bytes: 1,
         filename: None,
         metadata: Metadata::new(),
+        session: None,
     }
 }
 
