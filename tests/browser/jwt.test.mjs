@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BROWSER, Browser, newProfile } from './lib/browser.mjs';
+import { BASE_URL, BROWSER, Browser, newProfile } from './lib/browser.mjs';
 import { api, speech } from './lib/api.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -61,7 +61,9 @@ before(async () => {
     env: {
       ...process.env,
       GATEWAY_ADDR: `127.0.0.1:${port}`,
-      ALLOWED_ORIGINS: base,
+      // The page comes from the gateway under test, whose origin the bucket's CORS rules allow
+      // (presigned uploads go straight to the bucket); this gateway answers it cross-origin.
+      ALLOWED_ORIGINS: new URL(BASE_URL).origin,
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
       JWT_JWKS_FILE: jwks,
@@ -107,27 +109,27 @@ test('JWT mode: a missing, forged, expired or foreign token is 401 {"message":"U
 });
 
 /**
- * The demo page from the JWT gateway without its own store (`?recovery=off`), and in it a store
- * of the client opened the way an app behind a JWT authorizer opens it: `authorization` reads the
- * page's current token for every request.
+ * The demo page without its own store (`?recovery=off`), and in it a store of the client opened
+ * the way an app behind a JWT authorizer opens it: the API is the JWT gateway, and
+ * `authorization` reads the page's current token for every request.
  */
 async function pageWithStore(profileLabel, bearer) {
   const browser = await Browser.launch(newProfile(profileLabel));
   const page = await browser.newPage();
-  await page.goto(`${base}/?recovery=off`);
+  await page.goto(`${BASE_URL}/?recovery=off`);
   await page.waitForSelector('html[data-ready="true"]');
-  await page.evaluate(async (bearer) => {
+  await page.evaluate(async ({ bearer, api }) => {
     window.__bearer = bearer;
     window.__authCalls = 0;
     const { openRecoveryStore } = await import('/client/js/index.js');
     window.__store = await openRecoveryStore({
-      apiBaseUrl: location.origin,
+      apiBaseUrl: api,
       authorization: async () => {
         window.__authCalls++;
         return window.__bearer ? `Bearer ${window.__bearer}` : null;
       },
     });
-  }, bearer);
+  }, { bearer, api: base });
   return { browser, page };
 }
 

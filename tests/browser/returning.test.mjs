@@ -79,7 +79,7 @@ test(`returning user: the whole session backed up on profile A comes back on fre
   const expiresAt = Number(short.expiresAt) || Date.parse(short.expiresAt) / 1000;
   while (Date.now() / 1000 <= expiresAt + 1) await sleep(250);
   const expired = await recover(page, log, short.token);
-  assert.equal(expired.audio, 'expired');
+  assert.equal(expired.audio, 'expired', `${JSON.stringify(expired)}: ${await page.text(tid('server-message'))}`);
   assert.equal(await page.attr(tid('server-message'), 'data-outcome'), 'expired');
   assert.match(await page.text(tid('server-message')), /expired/);
   await b.browser.kill();

@@ -5,7 +5,9 @@
 # SIGKILL and started again on the same profile. Usage:
 #   RECOVERY_BASE_URL=http://127.0.0.1:3000 bash tests/browser/run.sh [test files...]
 # The gateway must serve the demo page, the recovery API (with a provisioned table and bucket,
-# and the page's origin in ALLOWED_ORIGINS) and the development speech endpoint.
+# and the page's origin in ALLOWED_ORIGINS) and the development speech endpoint. jwt.test.mjs
+# starts a second gateway (target/debug/local-gateway, or LOCAL_GATEWAY) in JWT mode with this
+# environment (the emulators' endpoints, TABLE_NAME, BUCKET_NAME), as scripts/test-suite.sh sets it.
 # Knobs: E2E_BROWSERS ("chromium firefox"), DEMO_PATH (/; /react/ for the React example),
 # KILL_LOOP_RUNS (50), KILL_LOOP_SEED, HEADFUL=1, KEEP_PROFILES=1, CHROMIUM, FIREFOX.
 set -euo pipefail
@@ -32,7 +34,9 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$RECOVERY_BASE_URL/v1/a
 page=$(curl -s -o /dev/null -w '%{http_code}' "${RECOVERY_BASE_URL%/}$DEMO_PATH" || true)
 [ "$page" = 200 ] || { echo "no page at ${RECOVERY_BASE_URL%/}$DEMO_PATH (HTTP $page)" >&2; exit 1; }
 
-if [ $# -eq 0 ]; then set -- personas.test.mjs recovery.test.mjs kill-loop.test.mjs; fi
+if [ $# -eq 0 ]; then
+  set -- personas.test.mjs writer.test.mjs returning.test.mjs recovery.test.mjs hostile.test.mjs jwt.test.mjs kill-loop.test.mjs
+fi
 
 version() {
   case $1 in
