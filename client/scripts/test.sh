@@ -29,7 +29,9 @@ ensure_wasm_bindgen
 ensure_npm_deps
 
 # The runner reads webdriver.json (headless flags for root, the browsers'
-# binaries) from the working directory.
+# binaries) from the working directory. In Firefox, navigator.storage.persist()
+# waits for the user's answer to a permission prompt, which headless never
+# shows: webdriver.json's prefs answer "allow", as Firefox's own tests do.
 cd "$CLIENT_DIR"
 CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver || true)}
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
