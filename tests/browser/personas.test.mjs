@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newProfile } from './lib/browser.mjs';
 import {
-  committedChunks, decodeChunks, lastCommittedSession, readChunks, readEditor, restoreFromModal,
+  committedChunks, decodeChunks, demoUrl, lastCommittedSession, readChunks, readEditor, restoreFromModal,
   setSettings, start, tid, ttsUrl,
 } from './lib/demo.mjs';
 
@@ -127,7 +127,10 @@ test('long-form producer: a TTS endpoint that cuts the stream mid-way loses no r
 });
 
 test('returning user: a server backup recovered by token on a fresh profile is byte-identical, and says "expired" after the token lifetime', async () => {
-  const ttl = 3;
+  // Long enough to outlast the fresh browser's start, so that the expired attempt comes right
+  // after the expiry: the local DynamoDB's TTL sweeper deletes an expired token's record within
+  // seconds, and a deleted record reads "not found", not "expired" (a server matter).
+  const ttl = 15;
   const first = await start(newProfile('backup'), { tts: ttsUrl({ chunk_delay_ms: 0 }) });
   let { page, log } = first;
   const { id } = await startTake(page, log, 'Welcome back. Your audio was kept safe. Here it is again.');
@@ -137,8 +140,8 @@ test('returning user: a server backup recovered by token on a fresh profile is b
   const { token } = (await log.waitFor('backup', (d) => d.id === id)).detail;
   assert.equal(await page.text(tid('server-token')), token);
 
-  // A second take backed up with a token that lives a few seconds.
-  await page.goto(`${new URL(page.url()).origin}/?backup_ttl=${ttl}&tts=${encodeURIComponent(ttsUrl({ chunk_delay_ms: 0 }))}`);
+  // A second take backed up with a token that lives `ttl` seconds.
+  await page.goto(demoUrl({ backup_ttl: ttl, tts: ttsUrl({ chunk_delay_ms: 0 }) }));
   await page.waitForSelector('html[data-ready="true"]');
   const short = await startTake(page, log, 'This copy will not last.');
   await log.waitFor('generation', (d) => d.phase === 'done' && d.id === short.id);
@@ -149,9 +152,21 @@ test('returning user: a server backup recovered by token on a fresh profile is b
 
   const fresh = await start(newProfile('fresh'));
   ({ page, log } = fresh);
+  // Past the short token's lifetime an attempt reports the audio expired.
+  const expiresAt = Number(shortBackup.expiresAt) || Date.parse(shortBackup.expiresAt) / 1000;
+  while (Date.now() / 1000 <= expiresAt + 1) await sleep(250);
+  const seq = log.seq;
+  await page.fill(`${tid('server-recover')} input`, shortBackup.token);
+  await page.click(`${tid('server-recover')} button`);
+  assert.equal((await log.waitFor('recovered', () => true, { after: seq })).detail.audio, 'expired');
+  assert.equal(await page.attr(tid('server-message'), 'data-outcome'), 'expired');
+  assert.match(await page.text(tid('server-message')), /expired/);
+
+  // The first token brings the take back.
+  const before = log.seq;
   await page.fill(`${tid('server-recover')} input`, token);
   await page.click(`${tid('server-recover')} button`);
-  const recovered = (await log.waitFor('recovered')).detail;
+  const recovered = (await log.waitFor('recovered', () => true, { after: before })).detail;
   assert.equal(recovered.audio, 'restored');
   assert.deepEqual(
     recovered.chunks.map(({ index, sha256, bytes }) => ({ index, sha256, bytes })),
@@ -162,14 +177,5 @@ test('returning user: a server backup recovered by token on a fresh profile is b
   assert.equal(await page.attr(tid('server-message'), 'data-outcome'), 'restored');
   for (const d of await decodeChunks(page, recovered.id)) assert.ok(d.seconds > 0, `part ${d.index} decodes`);
 
-  // Past the short token's lifetime the same attempt reports the audio expired.
-  const expiresAt = Number(shortBackup.expiresAt) || Date.parse(shortBackup.expiresAt) / 1000;
-  while (Date.now() / 1000 <= expiresAt + 1) await sleep(250);
-  const seq = log.seq;
-  await page.fill(`${tid('server-recover')} input`, shortBackup.token);
-  await page.click(`${tid('server-recover')} button`);
-  assert.equal((await log.waitFor('recovered', () => true, { after: seq })).detail.audio, 'expired');
-  assert.equal(await page.attr(tid('server-message'), 'data-outcome'), 'expired');
-  assert.match(await page.text(tid('server-message')), /expired/);
   await fresh.browser.kill();
 });
