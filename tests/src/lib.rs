@@ -109,6 +109,7 @@ impl Stack {
             client_dir: None,
             allowed_origins: config.allowed_origins.clone(),
             dev_speech: false,
+            ..GatewayOptions::default()
         };
         let router = router(Arc::new(app), &template, &options).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
