@@ -53,5 +53,5 @@ wait_for_http "http://127.0.0.1:$GATEWAY_PORT/api/recovery/health" 30 "the local
 RECOVERY_API_URL="http://127.0.0.1:$GATEWAY_PORT" bash scripts/schemathesis.sh
 RECOVERY_API_URL="http://127.0.0.1:$GATEWAY_PORT" bash client/scripts/test.sh
 
-echo "==> browser end-to-end tests of the demo page (Playwright driving Chromium) on :$GATEWAY_PORT"
+echo "==> browser end-to-end tests of the demo page (Chromium and Firefox side by side) on :$GATEWAY_PORT"
 RECOVERY_BASE_URL="http://127.0.0.1:$GATEWAY_PORT" bash "$root/tests/browser/run.sh"

@@ -18,11 +18,11 @@ ensure_packages "${TEST_PACKAGES[@]}"
 bash localstack/setup.sh
 bash -c 'source client/scripts/lib.sh && ensure_wasm_target && ensure_wasm_bindgen && ensure_npm_deps'
 ensure_geckodriver
-# The browser end-to-end tests' driver (playwright-core; it uses Debian's Chromium, downloads none).
-[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
-# The React example and the scratch app that installs the npm tarball: their packages now, so that
-# the suite can build both offline (npm serves them from its cache).
-for app in client/examples/react client/test-js/tarball-app; do
+# npm packages: the browser end-to-end tests' drivers (playwright-core for Chromium, puppeteer-core
+# for Firefox; they use Debian's browsers and download none), the React example and the scratch app
+# that installs the npm tarball. Installed now, so that the suite can build offline (npm serves them
+# from its cache).
+for app in tests/browser client/examples/react client/test-js/tarball-app; do
   [ "$app/package-lock.json" -ot "$app/node_modules/.package-lock.json" ] ||
     (cd "$app" && npm ci --no-audit --no-fund --loglevel=error)
 done

@@ -1,38 +1,74 @@
 #!/usr/bin/env bash
 # Runs every client test: native unit tests, the browser tests in headless
-# Chromium, the built package in a plain ES module page, and a type-check of
-# the .d.ts. With RECOVERY_API_URL set, also the server-path tests against
-# that gateway. Exits non-zero on any failure.
+# Chromium and in headless Firefox ESR (wasm-bindgen-test-runner through
+# chromedriver and geckodriver), the built package in a plain ES module page,
+# and a type-check of the .d.ts. With RECOVERY_API_URL set, also the
+# server-path tests against that gateway, in both browsers. Exits non-zero on
+# any failure. CLIENT_TEST_BROWSERS picks the browsers ("chromium firefox").
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-require_cmd chromium chromium
-require_cmd chromedriver chromium-driver
+read -r -a browsers <<<"${CLIENT_TEST_BROWSERS:-chromium firefox}"
+for browser in "${browsers[@]}"; do
+    case $browser in
+        chromium)
+            require_cmd chromium chromium
+            require_cmd chromedriver chromium-driver
+            ;;
+        firefox)
+            require_cmd firefox-esr firefox-esr
+            GECKODRIVER=${GECKODRIVER:-$(command -v geckodriver || echo "$HOME/.cargo/bin/geckodriver")}
+            [[ -x $GECKODRIVER ]] ||
+                die "geckodriver not found: cargo install geckodriver --locked (or set GECKODRIVER)"
+            ;;
+        *) die "CLIENT_TEST_BROWSERS: unknown browser '$browser' (chromium, firefox)" ;;
+    esac
+done
 ensure_wasm_target
 ensure_wasm_bindgen
 ensure_npm_deps
 
-# The runner reads webdriver.json (headless Chromium flags for root) from
-# the working directory.
+# The runner reads webdriver.json (headless flags for root, the browsers'
+# binaries) from the working directory. In Firefox, navigator.storage.persist()
+# waits for the user's answer to a permission prompt, which headless never
+# shows: webdriver.json's prefs answer "allow", as Firefox's own tests do.
 cd "$CLIENT_DIR"
-export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
+CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver || true)}
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-180}
+
+# `cargo test` of one wasm test target in one browser: the runner picks the
+# browser by the driver variable that is set, geckodriver before chromedriver.
+wasm_test() {
+    local browser=$1 target=$2
+    if [[ $browser == firefox ]]; then
+        env -u CHROMEDRIVER GECKODRIVER="$GECKODRIVER" \
+            cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
+            --target wasm32-unknown-unknown --test "$target"
+    else
+        env -u GECKODRIVER CHROMEDRIVER="$CHROMEDRIVER" \
+            cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
+            --target wasm32-unknown-unknown --test "$target"
+    fi
+}
+name() { [[ $1 == firefox ]] && echo "Firefox ESR" || echo "Chromium"; }
 
 say "native unit tests"
 cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" --lib
 
-say "browser tests (headless Chromium)"
-cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
-    --target wasm32-unknown-unknown --test browser
+for browser in "${browsers[@]}"; do
+    say "browser tests (headless $(name "$browser"))"
+    wasm_test "$browser" browser
+done
 
 if [[ -n "${RECOVERY_API_URL:-}" ]]; then
     # The gateway allows CORS for a fixed origin, so pin the test page's.
     export WASM_BINDGEN_TEST_ADDRESS=${WASM_BINDGEN_TEST_ADDRESS:-127.0.0.1:8765}
     export WASM_BINDGEN_TEST_NO_ORIGIN_ISOLATION=1
-    say "server-path tests against $RECOVERY_API_URL (page origin http://$WASM_BINDGEN_TEST_ADDRESS)"
-    cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
-        --target wasm32-unknown-unknown --test server
+    for browser in "${browsers[@]}"; do
+        say "server-path tests against $RECOVERY_API_URL in $(name "$browser") (page origin http://$WASM_BINDGEN_TEST_ADDRESS)"
+        wasm_test "$browser" server
+    done
     unset WASM_BINDGEN_TEST_ADDRESS
 else
     say "RECOVERY_API_URL not set: skipping the server-path tests (tests/server.rs)"

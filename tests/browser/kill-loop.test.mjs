@@ -1,10 +1,12 @@
-// The kill-and-recover loop: Chromium is killed with SIGKILL at a random moment of typing,
-// auto-saving and audio streaming, again and again on one profile. Every time, everything the
-// page had committed before the kill (each text snapshot and each audio part it reported as
-// stored) must come back. Prints the figure.
+// The kill-and-recover loop: the browser (Chromium or Firefox, E2E_BROWSER) is killed with SIGKILL
+// at a random moment of typing, auto-saving and audio streaming, again and again on one profile.
+// Every time, everything the page had committed before the kill (each text snapshot and each
+// audio part it reported as stored) must come back, and so must everything that was typed at
+// least 250 ms before the kill, whatever the page reported: the keystrokes are counted in Node, as
+// they are sent. Prints both figures (the second is the loss window).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newProfile } from './lib/browser.mjs';
+import { BROWSER, newProfile } from './lib/browser.mjs';
 import { readChunks, restoreFromModal, start, tid, ttsUrl } from './lib/demo.mjs';
 
 const RUNS = Number(process.env.KILL_LOOP_RUNS ?? 50);
@@ -25,7 +27,10 @@ function random(seed) {
 
 const WORDS = 'storm river bridge lantern harbour signal quiet morning letter garden window silver'.split(' ');
 
-test(`kill-and-recover loop: ${RUNS} SIGKILLs, everything committed before each comes back`, async () => {
+/** How long before a kill a keystroke must have been typed for its text to be owed back. */
+const TYPED_MS = 250;
+
+test(`kill-and-recover loop: ${RUNS} SIGKILLs, everything committed and everything typed ${TYPED_MS} ms before each comes back (${BROWSER})`, async () => {
   const rand = random(SEED);
   const pick = (list) => list[Math.floor(rand() * list.length)];
   const sentence = () => `${pick(WORDS)} ${pick(WORDS)} ${pick(WORDS)} ${pick(WORDS)}. `.replace(/^./, (c) => c.toUpperCase());
@@ -33,35 +38,59 @@ test(`kill-and-recover loop: ${RUNS} SIGKILLs, everything committed before each 
   const query = { tts: ttsUrl({ chunks: 3, chunk_delay_ms: 40 }) };
   /** What was committed before the last kill, per session: text and audio parts by index. */
   let expected = new Map();
+  /** What was typed at least TYPED_MS before the last kill, per session: the editor's text then. */
+  let typed = new Map();
   let committedItems = 0;
   let recoveredItems = 0;
+  const typedFigure = { kills: 0, checks: 0, back: 0, chars: 0, charsBack: 0 };
   const lost = [];
+
+  /** Restores every session owed back and counts what came back; `when` names the start. */
+  async function check(when, page, log, ready) {
+    const offered = new Set(ready.crashed);
+    const ids = [...new Set([...expected.keys(), ...typed.keys()])];
+    if (typed.size) typedFigure.kills++;
+    for (const id of ids) {
+      const want = expected.get(id) ?? { text: null, chunks: new Map() };
+      const wantTyped = typed.get(id) ?? null;
+      committedItems += (want.text === null ? 0 : 1) + want.chunks.size;
+      if (wantTyped !== null) {
+        typedFigure.checks++;
+        typedFigure.chars += wantTyped.length;
+      }
+      if (!offered.has(id)) {
+        const state = await page.evaluate(async (id) => (await window.chatterboxDemo.store.list()).find((s) => s.id === id), id);
+        lost.push(`${when}: session ${id} not offered: ${JSON.stringify(state)} expected ` +
+          `${JSON.stringify({ text: want.text, typed: wantTyped, chunks: [...want.chunks.keys()] })}`);
+        continue;
+      }
+      const got = await restoreFromModal(page, log, id);
+      if (want.text !== null) {
+        if (got.text.startsWith(want.text)) recoveredItems++;
+        else lost.push(`${when}: committed text of ${id}: ${JSON.stringify(got.text)} lacks ${JSON.stringify(want.text)}`);
+      }
+      if (wantTyped !== null) {
+        if (got.text.startsWith(wantTyped)) {
+          typedFigure.back++;
+          typedFigure.charsBack += wantTyped.length;
+        } else {
+          lost.push(`${when}: typed text of ${id}: ${JSON.stringify(got.text)} lacks ${JSON.stringify(wantTyped)}`);
+        }
+      }
+      const shown = new Map((await readChunks(page, id)).map((c) => [c.index, c]));
+      for (const [index, c] of want.chunks) {
+        if (shown.get(index)?.sha256 === c.sha256) recoveredItems++;
+        else lost.push(`${when}: part ${index} of ${id}`);
+      }
+    }
+    return ids;
+  }
 
   for (let run = 1; run <= RUNS; run++) {
     const { browser, log, page, ready } = await start(profile, query);
     try {
-      // 1. Everything committed before the previous kill is offered, and restores.
-      const offered = new Set(ready.crashed);
-      const ids = [...expected.keys()];
-      for (const id of ids) {
-        const want = expected.get(id);
-        committedItems += (want.text === null ? 0 : 1) + want.chunks.size;
-        if (!offered.has(id)) {
-          const state = await page.evaluate(async (id) => (await window.chatterboxDemo.store.list()).find((s) => s.id === id), id);
-          lost.push(`run ${run}: session ${id} not offered: ${JSON.stringify(state)} expected ${JSON.stringify({ ...want, chunks: [...want.chunks.keys()] })}`);
-          continue;
-        }
-        const got = await restoreFromModal(page, log, id);
-        if (want.text !== null) {
-          if (got.text.startsWith(want.text)) recoveredItems++;
-          else lost.push(`run ${run}: text of ${id}: ${JSON.stringify(got.text)} lacks ${JSON.stringify(want.text)}`);
-        }
-        const shown = new Map((await readChunks(page, id)).map((c) => [c.index, c]));
-        for (const [index, c] of want.chunks) {
-          if (shown.get(index)?.sha256 === c.sha256) recoveredItems++;
-          else lost.push(`run ${run}: part ${index} of ${id}`);
-        }
-      }
+      // 1. Everything committed or typed in time before the previous kill is offered, and restores.
+      const ids = await check(`run ${run}`, page, log, ready);
       // Sessions whose commit was not reported before the kill cannot be checked: tidy them away.
       await page.evaluate(async (known) => {
         const { store } = window.chatterboxDemo;
@@ -72,18 +101,32 @@ test(`kill-and-recover loop: ${RUNS} SIGKILLs, everything committed before each 
       await page.evaluate(async (others) => {
         for (const id of others) await window.chatterboxDemo.store.delete(id);
       }, ids.filter((id) => id !== keep));
-      const carried = keep ? new Map([[keep, expected.get(keep)]]) : new Map();
+      const carried = keep && expected.has(keep) ? new Map([[keep, expected.get(keep)]]) : new Map();
 
-      // 2. Work on, and get killed somewhere in the middle of it.
+      // 2. Work on, and get killed somewhere in the middle of it. Every keystroke is logged with
+      // the time the page had it, the session it went to and the text the editor then showed.
+      const keys = [];
+      const typeSentence = async () => {
+        const base = await page.value(tid('tts-text'));
+        const words = sentence();
+        let id = null;
+        await page.type(tid('tts-text'), words, {
+          delay: 8,
+          end: true,
+          onKey: async (i, at) => {
+            // The first keystroke may start a new session (a take's text was edited).
+            if (i === 0) id = await page.evaluate(() => window.chatterboxDemo.currentId);
+            keys.push({ at, id, text: base + words.slice(0, i + 1) });
+          },
+        });
+      };
       const seqBefore = log.seq;
       const work = (async () => {
         if (run % 4 === 1) await page.click(tid('tts-new'));
-        const text = page.locator(tid('tts-text'));
-        await text.evaluate((el) => el.setSelectionRange(el.value.length, el.value.length));
-        await text.pressSequentially(sentence(), { delay: 8 });
+        await typeSentence();
         await page.click(tid('tts-generate'));
         await log.waitFor('generation', (d) => d.phase !== 'start', { after: seqBefore });
-        await text.pressSequentially(sentence(), { delay: 8 });
+        await typeSentence();
       })().catch(() => {});
       await sleep(150 + rand() * 2500);
 
@@ -96,8 +139,12 @@ test(`kill-and-recover loop: ${RUNS} SIGKILLs, everything committed before each 
         else entry.chunks.set(detail.index, detail);
         next.set(detail.id, entry);
       }
-      expected = next;
+      const killedAt = Date.now();
       await browser.kill();
+      expected = next;
+      // The text of each session as of its last keystroke at least TYPED_MS before the kill.
+      typed = new Map();
+      for (const k of keys) if (k.at <= killedAt - TYPED_MS && k.id) typed.set(k.id, k.text);
       log.close();
       await work;
     } catch (e) {
@@ -108,29 +155,20 @@ test(`kill-and-recover loop: ${RUNS} SIGKILLs, everything committed before each 
 
   // One more start to check what the last kill left.
   const { browser, log, page, ready } = await start(profile, query);
-  for (const [id, want] of expected) {
-    committedItems += (want.text === null ? 0 : 1) + want.chunks.size;
-    if (!ready.crashed.includes(id)) {
-      lost.push(`final: session ${id} not offered`);
-      continue;
-    }
-    const got = await restoreFromModal(page, log, id);
-    if (want.text !== null) {
-      if (got.text.startsWith(want.text)) recoveredItems++;
-      else lost.push(`final: text of ${id}`);
-    }
-    const shown = new Map((await readChunks(page, id)).map((c) => [c.index, c]));
-    for (const [index, c] of want.chunks) {
-      if (shown.get(index)?.sha256 === c.sha256) recoveredItems++;
-      else lost.push(`final: part ${index} of ${id}`);
-    }
-  }
+  await check('final', page, log, ready);
   await browser.kill();
 
   const pct = committedItems ? ((100 * recoveredItems) / committedItems).toFixed(1) : '100.0';
-  console.log(`kill-and-recover loop: ${RUNS} kills (seed ${SEED}); ${committedItems} checks of committed items ` +
+  const typedPct = typedFigure.checks ? ((100 * typedFigure.back) / typedFigure.checks).toFixed(1) : '100.0';
+  console.log(`[${BROWSER}] kill-and-recover loop: ${RUNS} kills (seed ${SEED}); ${committedItems} checks of committed items ` +
     `(text snapshots and audio parts committed before a kill), ${recoveredItems} recovered: ${pct} %`);
+  console.log(`[${BROWSER}] loss window: in ${typedFigure.kills} kills after typing, ${typedFigure.checks} sessions' text typed ` +
+    `>= ${TYPED_MS} ms before the kill (${typedFigure.chars} characters), ${typedFigure.back} came back whole ` +
+    `(${typedFigure.charsBack} characters): ${typedPct} %`);
   assert.deepEqual(lost, []);
   assert.ok(committedItems >= RUNS, `the loop committed something to recover (${committedItems})`);
   assert.equal(recoveredItems, committedItems);
+  // A kill in the first few hundred ms of a run comes before any keystroke is old enough.
+  assert.ok(typedFigure.kills >= RUNS / 2, `typing came before most kills (${typedFigure.kills} of ${RUNS})`);
+  assert.equal(typedFigure.back, typedFigure.checks);
 });

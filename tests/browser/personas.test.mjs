@@ -1,10 +1,10 @@
-// The three personas of the product, each in a real Chromium that is killed with SIGKILL and
-// started again on the same profile.
+// The three personas of the product, each in a real browser (Chromium or Firefox, E2E_BROWSER)
+// that is killed with SIGKILL and started again on the same profile.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newProfile } from './lib/browser.mjs';
 import {
-  committedChunks, decodeChunks, lastCommittedSession, readChunks, readEditor, restoreFromModal,
+  committedChunks, decodeChunks, demoUrl, lastCommittedSession, readChunks, readEditor, restoreFromModal,
   setSettings, start, tid, ttsUrl,
 } from './lib/demo.mjs';
 
@@ -14,7 +14,7 @@ test('writer: after a kill the banner is in the first paint and restore brings t
   const profile = newProfile('writer');
   let { browser, log, page } = await start(profile);
   const text = 'Chapter one. The lighthouse keeper counted the ships — “seven”, she wrote, then crossed it out.';
-  await page.locator(tid('tts-text')).pressSequentially(text, { delay: 5 });
+  await page.type(tid('tts-text'), text, { delay: 5 });
   await setSettings(page, { voice: 'olivia', exaggeration: 1.35, cfgWeight: 0.3, temperature: 1.2, seed: 12345 });
   const want = { text, voice: 'olivia', exaggeration: '1.35', cfgWeight: '0.3', temperature: '1.2', seed: '12345' };
   // The writer stops typing; the auto-save commits what the editor shows.
@@ -67,7 +67,7 @@ async function expectRestoredParts(page, log, id, committed) {
 
 /** Clicks Generate on a restored take: it must resume at the first missing part and finish. */
 async function expectResume(page, log, id, firstMissing, parts) {
-  assert.equal(await page.textContent(tid('tts-generate')), `Resume from part ${firstMissing + 1}`);
+  assert.equal(await page.text(tid('tts-generate')), `Resume from part ${firstMissing + 1}`);
   const after = log.seq;
   await page.click(tid('tts-generate'));
   const started = await log.waitFor('generation', (d) => d.phase === 'start' && d.id === id, { after });
@@ -115,7 +115,7 @@ test('long-form producer: a TTS endpoint that cuts the stream mid-way loses no r
   const cut = await log.waitFor('generation', (d) => d.phase === 'interrupted' && d.id === id);
   const committed = committedChunks(log, id);
   assert.equal(committed.size, cut.detail.index, 'every part before the cut was stored');
-  assert.match(await page.textContent(tid('tts-status')), /failed at part/);
+  assert.match(await page.text(tid('tts-status')), /failed at part/);
   assert.deepEqual((await readChunks(page, id)).map((c) => c.stored), Array(committed.size).fill('true'));
   await browser.kill();
 
@@ -127,7 +127,10 @@ test('long-form producer: a TTS endpoint that cuts the stream mid-way loses no r
 });
 
 test('returning user: a server backup recovered by token on a fresh profile is byte-identical, and says "expired" after the token lifetime', async () => {
-  const ttl = 3;
+  // Long enough to outlast the fresh browser's start, so that the expired attempt comes right
+  // after the expiry: the local DynamoDB's TTL sweeper deletes an expired token's record within
+  // seconds, and a deleted record reads "not found", not "expired" (a server matter).
+  const ttl = 15;
   const first = await start(newProfile('backup'), { tts: ttsUrl({ chunk_delay_ms: 0 }) });
   let { page, log } = first;
   const { id } = await startTake(page, log, 'Welcome back. Your audio was kept safe. Here it is again.');
@@ -135,10 +138,10 @@ test('returning user: a server backup recovered by token on a fresh profile is b
   const original = await readChunks(page, id);
   await page.click(tid('server-backup'));
   const { token } = (await log.waitFor('backup', (d) => d.id === id)).detail;
-  assert.equal(await page.textContent(tid('server-token')), token);
+  assert.equal(await page.text(tid('server-token')), token);
 
-  // A second take backed up with a token that lives a few seconds.
-  await page.goto(`${new URL(page.url()).origin}/?backup_ttl=${ttl}&tts=${encodeURIComponent(ttsUrl({ chunk_delay_ms: 0 }))}`);
+  // A second take backed up with a token that lives `ttl` seconds.
+  await page.goto(demoUrl({ backup_ttl: ttl, tts: ttsUrl({ chunk_delay_ms: 0 }) }));
   await page.waitForSelector('html[data-ready="true"]');
   const short = await startTake(page, log, 'This copy will not last.');
   await log.waitFor('generation', (d) => d.phase === 'done' && d.id === short.id);
@@ -149,27 +152,30 @@ test('returning user: a server backup recovered by token on a fresh profile is b
 
   const fresh = await start(newProfile('fresh'));
   ({ page, log } = fresh);
-  await page.fill(`${tid('server-recover')} input`, token);
-  await page.click(`${tid('server-recover')} button`);
-  const recovered = (await log.waitFor('recovered')).detail;
-  assert.equal(recovered.audio, 'restored');
-  assert.deepEqual(
-    recovered.chunks.map(({ index, sha256, bytes }) => ({ index, sha256, bytes })),
-    original.map(({ index, sha256, bytes }) => ({ index, sha256, bytes })),
-    'the same parts, byte for byte',
-  );
-  assert.equal(await page.getAttribute(tid('recovery-progress'), 'value'), '1');
-  assert.equal(await page.getAttribute(tid('server-message'), 'data-outcome'), 'restored');
-  for (const d of await decodeChunks(page, recovered.id)) assert.ok(d.seconds > 0, `part ${d.index} decodes`);
-
-  // Past the short token's lifetime the same attempt reports the audio expired.
+  // Past the short token's lifetime an attempt reports the audio expired.
   const expiresAt = Number(shortBackup.expiresAt) || Date.parse(shortBackup.expiresAt) / 1000;
   while (Date.now() / 1000 <= expiresAt + 1) await sleep(250);
   const seq = log.seq;
   await page.fill(`${tid('server-recover')} input`, shortBackup.token);
   await page.click(`${tid('server-recover')} button`);
   assert.equal((await log.waitFor('recovered', () => true, { after: seq })).detail.audio, 'expired');
-  assert.equal(await page.getAttribute(tid('server-message'), 'data-outcome'), 'expired');
-  assert.match(await page.textContent(tid('server-message')), /expired/);
+  assert.equal(await page.attr(tid('server-message'), 'data-outcome'), 'expired');
+  assert.match(await page.text(tid('server-message')), /expired/);
+
+  // The first token brings the take back.
+  const before = log.seq;
+  await page.fill(`${tid('server-recover')} input`, token);
+  await page.click(`${tid('server-recover')} button`);
+  const recovered = (await log.waitFor('recovered', () => true, { after: before })).detail;
+  assert.equal(recovered.audio, 'restored');
+  assert.deepEqual(
+    recovered.chunks.map(({ index, sha256, bytes }) => ({ index, sha256, bytes })),
+    original.map(({ index, sha256, bytes }) => ({ index, sha256, bytes })),
+    'the same parts, byte for byte',
+  );
+  assert.equal(await page.attr(tid('recovery-progress'), 'value'), '1');
+  assert.equal(await page.attr(tid('server-message'), 'data-outcome'), 'restored');
+  for (const d of await decodeChunks(page, recovered.id)) assert.ok(d.seconds > 0, `part ${d.index} decodes`);
+
   await fresh.browser.kill();
 });

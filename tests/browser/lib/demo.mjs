@@ -1,6 +1,16 @@
 // The demo page as the tests see it: its `demo:*` events recorded in Node as they happen, and the
-// actions a user takes.
-import { BASE_URL } from "./browser.mjs";
+// actions a user takes. The page is at DEMO_PATH (default `/`) under RECOVERY_BASE_URL: the plain
+// demo and the React example carry the same data-testids.
+import { BASE_URL, Browser } from './browser.mjs';
+
+/** The page's path: `/` for the plain demo, `/react/` for the React example. */
+export const DEMO_PATH = process.env.DEMO_PATH ?? '/';
+/** The page's URL with `query` as search parameters. */
+export function demoUrl(query = {}) {
+  const url = new URL(DEMO_PATH, `${BASE_URL}/`);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  return url.href;
+}
 
 const EVENTS = [
   'ready', 'indicator', 'status', 'committed', 'tts', 'generation', 'restored', 'dismissed',
@@ -60,14 +70,14 @@ export class EventLog {
 }
 
 /**
- * Records the demo's events of every page of `context` into `log` (one log per browser run).
- * Call once per context, before opening the page.
+ * Records the demo's events of every page of `browser` into `log` (one log per browser run).
+ * Call once per browser, before opening the page.
  */
-export async function recordEvents(context, log) {
-  await context.exposeBinding('__e2eEvent', ({ page }, name, detail) => {
+export async function recordEvents(browser, log) {
+  await browser.exposeFunction('__e2eEvent', (page, name, detail) => {
     log.push({ seq: log.events.length, name, detail, page });
   });
-  await context.addInitScript((names) => {
+  await browser.addInitScript((names) => {
     for (const name of names) {
       window.addEventListener(`demo:${name}`, (e) => window.__e2eEvent(name, e.detail));
     }
@@ -76,9 +86,7 @@ export async function recordEvents(context, log) {
 
 /** Opens the demo and waits until its recovery check is done (the page is shown). */
 export async function openDemo(page, { query = {} } = {}) {
-  const url = new URL(`${BASE_URL}/`);
-  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-  await page.goto(url.href);
+  await page.goto(demoUrl(query));
   await page.waitForSelector('html[data-ready="true"]', { timeout: 60_000 });
   return page;
 }
@@ -91,7 +99,7 @@ export function ttsUrl(knobs = {}) {
 }
 
 export async function setSettings(page, { voice, exaggeration, cfgWeight, temperature, seed }) {
-  if (voice !== undefined) await page.selectOption(tid('tts-voice'), voice);
+  if (voice !== undefined) await page.select(tid('tts-voice'), voice);
   if (exaggeration !== undefined) await page.fill(tid('tts-exaggeration'), String(exaggeration));
   if (cfgWeight !== undefined) await page.fill(tid('tts-cfg-weight'), String(cfgWeight));
   if (temperature !== undefined) await page.fill(tid('tts-temperature'), String(temperature));
@@ -100,7 +108,7 @@ export async function setSettings(page, { voice, exaggeration, cfgWeight, temper
 
 /** What the editor shows. */
 export async function readEditor(page) {
-  const value = (id) => page.inputValue(tid(id));
+  const value = (id) => page.value(tid(id));
   return {
     text: await value('tts-text'),
     voice: await value('tts-voice'),
@@ -113,7 +121,7 @@ export async function readEditor(page) {
 
 /** The audio parts shown for a session, in page order. */
 export async function readChunks(page, sessionId) {
-  return page.$$eval(`${tid('audio-chunk')}[data-session-id="${sessionId}"]`, (els) =>
+  return page.evalAll(`${tid('audio-chunk')}[data-session-id="${sessionId}"]`, (els) =>
     els.map((el) => ({
       index: Number(el.dataset.index),
       bytes: Number(el.dataset.bytes),
@@ -146,19 +154,18 @@ export async function decodeChunks(page, sessionId) {
 
 /** Opens the recovery modal and restores `sessionId`; resolves with the demo:restored event. */
 export async function restoreFromModal(page, log, sessionId) {
-  if (!(await page.locator(tid('recovery-modal')).isVisible())) await page.click(tid('recovery-open'));
-  const item = page.locator(`${tid('recovery-item')}[data-session-id="${sessionId}"]`);
+  if (!(await page.isVisible(tid('recovery-modal')))) await page.click(tid('recovery-open'));
+  const item = `${tid('recovery-item')}[data-session-id="${sessionId}"]`;
   const after = log.seq;
-  await item.locator(tid('recovery-restore')).click();
+  await page.click(`${item} ${tid('recovery-restore')}`);
   return (await log.waitFor('restored', (d) => d.id === sessionId, { after })).detail;
 }
 
-/** Chromium on `profile` with the demo open and its events recorded. */
-export async function start(profile, query = {}) {
-  const { Browser } = await import('./browser.mjs');
-  const browser = await Browser.launch(profile);
+/** The browser on `profile` with the demo open and its events recorded. */
+export async function start(profile, query = {}, launchOptions = {}) {
+  const browser = await Browser.launch(profile, launchOptions);
   const log = new EventLog();
-  await recordEvents(browser.context, log);
+  await recordEvents(browser, log);
   const page = await browser.newPage();
   await openDemo(page, { query });
   const ready = (await log.waitFor('ready')).detail;
