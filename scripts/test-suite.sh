@@ -53,5 +53,10 @@ wait_for_http "http://127.0.0.1:$GATEWAY_PORT/api/recovery/health" 30 "the local
 RECOVERY_API_URL="http://127.0.0.1:$GATEWAY_PORT" bash scripts/schemathesis.sh
 RECOVERY_API_URL="http://127.0.0.1:$GATEWAY_PORT" bash client/scripts/test.sh
 
+echo "==> React + Zustand: vitest, strict tsc, the example's build (served at /react/), the npm tarball in a scratch Vite app"
+bash client/scripts/check-react.sh
+
 echo "==> browser end-to-end tests of the demo page (Chromium and Firefox side by side) on :$GATEWAY_PORT"
 RECOVERY_BASE_URL="http://127.0.0.1:$GATEWAY_PORT" bash "$root/tests/browser/run.sh"
+echo "==> the same browser end-to-end tests against the React example at /react/"
+RECOVERY_BASE_URL="http://127.0.0.1:$GATEWAY_PORT" DEMO_PATH=/react/ bash "$root/tests/browser/run.sh"
