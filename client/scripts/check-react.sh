@@ -35,8 +35,10 @@ cp -r "$CLIENT_DIR/test-js/tarball-app/." "$scratch/"
 [[ ! -L "$scratch/node_modules/@chatterbox/recovery-client" ]] || die "the package was linked, not installed from the tarball"
 (cd "$scratch" && npx --no-install tsc --noEmit -p tsconfig.json && npx --no-install vite build --logLevel warn)
 ls "$scratch"/dist/assets/*.wasm >/dev/null 2>&1 || die "the scratch app's build has no .wasm asset"
-# The README's snippet is cut from that app: every code line of it must still be there.
-node -e '
+# The READMEs' snippet (the example's and the project's) is cut from that app: every code line
+# of it must still be there.
+for readme in "$example/README.md" "$CLIENT_DIR/../README.md"; do
+  node -e '
   const fs = require("fs");
   const [readme, app] = process.argv.slice(1).map((f) => fs.readFileSync(f, "utf8"));
   const section = readme.split("## Add recovery to a React + Zustand app")[1] ?? "";
@@ -45,6 +47,7 @@ node -e '
   const have = new Set(app.split("\n").map((l) => l.trim()));
   const missing = lines.filter((l) => !have.has(l));
   if (!lines.length || missing.length) { console.error("README snippet lines not in the tarball app:", missing); process.exit(1); }
-' "$example/README.md" "$CLIENT_DIR/test-js/tarball-app/src/main.tsx"
+  ' "$readme" "$CLIENT_DIR/test-js/tarball-app/src/main.tsx"
+done
 say "tarball app built: $(cd "$scratch/dist/assets" && ls | tr '\n' ' ')"
 say "React + Zustand checks passed"
