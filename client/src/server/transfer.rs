@@ -60,6 +60,20 @@ pub(super) struct Transfer<'a> {
     pub upload: bool,
 }
 
+/// The longest error document object storage sends (an XML `<Error>`) is well under this.
+const ERROR_ANSWER_LIMIT: f64 = 64.0 * 1024.0;
+
+/// The longest answer accepted with `status`: the claimed length for the object itself, and for
+/// a refusal (an expired URL's 403, whose XML can be longer than a small object) a bound of its
+/// own, so that the status reaches the caller instead of a length error.
+fn answer_limit(limit: f64, status: u16) -> f64 {
+    if (200..300).contains(&status) {
+        limit
+    } else {
+        ERROR_ANSWER_LIMIT
+    }
+}
+
 /// Runs the transfer: the status and the answer (`response`), once done.
 /// A network failure is an error; an HTTP status is the caller's to judge.
 pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
@@ -92,6 +106,7 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
             } else {
                 0.0
             };
+            let limit = answer_limit(limit, xhr.status());
             if !upload && (loaded > limit || total > limit) {
                 too_big.set(true);
                 xhr.abort();
@@ -115,7 +130,7 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
         .await
         .map_err(|e| ClientError::network(&e))?;
     let loaded = js::get_f64(&end, "loaded").unwrap_or(0.0);
-    if too_big.get() || (!t.upload && loaded > t.limit) {
+    if too_big.get() || (!t.upload && loaded > answer_limit(t.limit, xhr.status())) {
         return Err(ClientError::BadAnswer(
             "download longer than claimed".into(),
         ));
