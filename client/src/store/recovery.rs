@@ -80,8 +80,8 @@ impl Store {
             &[SESSIONS, TABS, CHUNKS],
             IdbTransactionMode::Readonly,
         )?;
-        // Through the updatedAt index: oldest first, reversed below, so no
-        // sort (and no sort code in the wasm).
+        // Through the updatedAt index: oldest first, walked backwards below,
+        // so no sort (and no sort code in the wasm).
         let by_updated = idb::store(&tx, SESSIONS)?
             .index(BY_UPDATED)
             .map_err(|e| ClientError::from_idb(&e))?;
@@ -89,13 +89,13 @@ impl Store {
         let tabs_req = idb::req(idb::store(&tx, TABS)?.get_all())?;
         let rows: Array = idb::request(rows_req).await?.unchecked_into();
         let tabs: Array = idb::request(tabs_req).await?.unchecked_into();
-        let records: Vec<SessionRecord> = rows
+        let mut records: Vec<SessionRecord> = rows
             .iter()
             .filter_map(|r| SessionRecord::from_js(&r))
             .collect();
         // Issue every count before awaiting any, so they run as one batch.
         let chunks = idb::store(&tx, CHUNKS)?;
-        let counts = records
+        let mut counts = records
             .iter()
             .map(|r| idb::req(chunks.count_with_key(&idb::session_chunk_range(&r.id)?)))
             .collect::<Result<Vec<_>>>()?;
@@ -106,8 +106,10 @@ impl Store {
             now: self.now(),
             heartbeat_timeout_ms: f64::from(self.inner.opts.heartbeat_ms) * 3.0,
         };
+        // Newest first: taken from the back rather than reversed afterwards
+        // (`reverse` and `zip(..).rev()` bring panics with locations).
         let mut out = Vec::with_capacity(records.len());
-        for (record, count) in records.into_iter().zip(counts) {
+        while let (Some(record), Some(count)) = (records.pop(), counts.pop()) {
             let chunk_count = idb::request(count).await?.as_f64().unwrap_or(0.0) as u32;
             let state = model::classify(
                 &record.tab_id,
@@ -120,7 +122,6 @@ impl Store {
                 chunk_count,
             });
         }
-        out.reverse();
         Ok(out)
     }
 
