@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the optimised package into client/pkg/: wasm (wasm-release profile,
-# then wasm-opt -Oz), the ES module glue and its TypeScript declarations.
+# then its panic-message formatters stubbed and wasm-opt -Os), the ES module
+# glue and its TypeScript declarations.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -16,6 +17,13 @@ rm -rf "$PKG_DIR"
 say "wasm-bindgen --target web"
 wasm-bindgen --target web --out-dir "$PKG_DIR" --out-name "$WASM_NAME" \
     "$TARGET_DIR/wasm32-unknown-unknown/wasm-release/$WASM_NAME.wasm"
+
+say "stub the panic-message formatters (scripts/stub-panic-fmt.mjs)"
+wat=$(mktemp)
+"$WASM_DIS" "${WASM_OPT_FEATURES[@]}" "$PKG_DIR/${WASM_NAME}_bg.wasm" -o "$wat"
+node "$CLIENT_DIR/scripts/stub-panic-fmt.mjs" "$wat"
+"$WASM_AS" "${WASM_OPT_FEATURES[@]}" "$wat" -o "$PKG_DIR/${WASM_NAME}_bg.wasm"
+rm "$wat"
 
 say "wasm-opt -Os"
 # -Os compresses better than -Oz here (larger raw, smaller gzip), as do
