@@ -60,6 +60,14 @@ pub(super) struct Transfer<'a> {
     pub upload: bool,
 }
 
+/// How much of a non-2xx answer a download reads at most (object storage's
+/// XML errors are well under it).
+const ERROR_BODY_LIMIT: f64 = 65_536.0;
+
+fn ok(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
 /// Runs the transfer: the status and the answer (`response`), once done.
 /// A network failure is an error; an HTTP status is the caller's to judge.
 pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
@@ -92,6 +100,13 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
             } else {
                 0.0
             };
+            // An error answer (an expired URL's 403) is the status's to
+            // judge, not the claimed size's; it is bounded all the same.
+            let limit = if ok(xhr.status()) {
+                limit
+            } else {
+                limit.max(ERROR_BODY_LIMIT)
+            };
             if !upload && (loaded > limit || total > limit) {
                 too_big.set(true);
                 xhr.abort();
@@ -115,7 +130,12 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
         .await
         .map_err(|e| ClientError::network(&e))?;
     let loaded = js::get_f64(&end, "loaded").unwrap_or(0.0);
-    if too_big.get() || (!t.upload && loaded > t.limit) {
+    let limit = if ok(xhr.status()) {
+        t.limit
+    } else {
+        t.limit.max(ERROR_BODY_LIMIT)
+    };
+    if too_big.get() || (!t.upload && loaded > limit) {
         return Err(ClientError::BadAnswer(
             "download longer than claimed".into(),
         ));
