@@ -95,7 +95,7 @@ impl Store {
             .collect();
         // Issue every count before awaiting any, so they run as one batch.
         let chunks = idb::store(&tx, CHUNKS)?;
-        let mut counts = records
+        let counts = records
             .iter()
             .map(|r| idb::req(chunks.count_with_key(&idb::session_chunk_range(&r.id)?)))
             .collect::<Result<Vec<_>>>()?;
@@ -106,11 +106,17 @@ impl Store {
             now: self.now(),
             heartbeat_timeout_ms: f64::from(self.inner.opts.heartbeat_ms) * 3.0,
         };
+        // Awaited in the order issued: `request` listens from its first poll,
+        // so a later request awaited first would let the earlier ones'
+        // success events pass unheard.
+        let mut chunk_counts = Vec::with_capacity(counts.len());
+        for count in counts {
+            chunk_counts.push(idb::request(count).await?.as_f64().unwrap_or(0.0) as u32);
+        }
         // Newest first: taken from the back rather than reversed afterwards
         // (`reverse` and `zip(..).rev()` bring panics with locations).
         let mut out = Vec::with_capacity(records.len());
-        while let (Some(record), Some(count)) = (records.pop(), counts.pop()) {
-            let chunk_count = idb::request(count).await?.as_f64().unwrap_or(0.0) as u32;
+        while let (Some(record), Some(chunk_count)) = (records.pop(), chunk_counts.pop()) {
             let state = model::classify(
                 &record.tab_id,
                 tabs.iter().find(|t| t.tab_id == record.tab_id),
