@@ -2,7 +2,8 @@
 # Measures and prints the client's size, speed and memory figures (targets
 # from client/README.md in brackets): package size after build.sh, then in headless
 # Chromium the autosave, detect and chunk-write benchmarks of tests/bench.rs,
-# built with the optimised wasm-release profile. Figures, not pass/fail.
+# built with the optimised wasm-release profile; with RECOVERY_BASE_URL set (a
+# running gateway), the demo page's figures too. Figures, not pass/fail.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -39,3 +40,14 @@ printf '%-44s %s\n' "open + detect() at start-up, 20 sessions, p95" "$(value ope
 printf '%-44s %s\n' "chunk writes, 64 KB chunks" "$(value chunk_write_64kb_mb_per_s) MB/s [>= 50 MB/s]"
 printf '%-44s %s\n' "chunk writes, 256 KB chunks" "$(value chunk_write_256kb_mb_per_s) MB/s"
 printf '%-44s %s\n' "JS heap + wasm growth, 1,000 autosaves" "$(value memory_growth_1000_autosaves_kb) KB (wasm alone $(value wasm_memory_growth_1000_autosaves_kb) KB; by $(value memory_method)) [<= 1 MB]"
+
+# The demo page's figures (banner after navigation start, generation time with
+# the client on and off) need a running gateway that serves the demo (`make run`).
+if [[ -n "${RECOVERY_BASE_URL:-}" ]]; then
+    [[ -d "$ROOT_DIR/tests/browser/node_modules/playwright-core" ]] ||
+        (cd "$ROOT_DIR/tests/browser" && npm ci --no-audit --no-fund)
+    say "the demo page's figures against $RECOVERY_BASE_URL (tests/browser/bench-page.mjs)"
+    node "$ROOT_DIR/tests/browser/bench-page.mjs"
+else
+    say "RECOVERY_BASE_URL not set: skipping the demo page's figures (banner, generation on/off)"
+fi

@@ -59,6 +59,8 @@ ensure_npm_deps() {
 # Debian 12's binaryen 108 cannot parse what wasm-bindgen emits for
 # reference types (table.fill).
 WASM_OPT=$CLIENT_DIR/node_modules/.bin/wasm-opt
+WASM_DIS=$CLIENT_DIR/node_modules/.bin/wasm-dis
+WASM_AS=$CLIENT_DIR/node_modules/.bin/wasm-as
 # The features rustc enables by default for wasm32; stated, not detected,
 # because wasm-bindgen drops the target_features section.
 WASM_OPT_FEATURES=(

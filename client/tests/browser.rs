@@ -458,6 +458,33 @@ async fn a_session_left_by_a_killed_tab_is_detected_as_crashed() {
 }
 
 #[wasm_bindgen_test]
+async fn several_crashed_sessions_come_back_newest_first_each_with_its_chunk_count() {
+    // GIVEN tab A saved three sessions, one after the other, with 1, 2 and
+    // 3 chunks, and was killed
+    let db = unique_db("crash-many");
+    let a = open(&db, "tab-a").await;
+    for (n, id) in ["s1", "s2", "s3"].into_iter().enumerate() {
+        a.save(input(id, "work")).await.unwrap();
+        for index in 0..=n {
+            a.append_chunk(id, index as u32, bytes(1, 10), "audio/wav")
+                .await
+                .unwrap();
+        }
+        sleep(5).await;
+    }
+    a.abandon().await;
+    // WHEN tab B starts
+    let b = open(&db, "tab-b").await;
+    let found = b.detect().await.unwrap();
+    // THEN all three are offered, newest first, each with its own count
+    let got: Vec<(&str, u32)> = found
+        .iter()
+        .map(|s| (s.record.id.as_str(), s.chunk_count))
+        .collect();
+    assert_eq!(got, [("s3", 3), ("s2", 2), ("s1", 1)]);
+}
+
+#[wasm_bindgen_test]
 async fn a_session_of_a_tab_that_closed_cleanly_is_not_offered() {
     let db = unique_db("clean");
     let a = open(&db, "tab-a").await;

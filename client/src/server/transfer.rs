@@ -60,18 +60,12 @@ pub(super) struct Transfer<'a> {
     pub upload: bool,
 }
 
-/// The longest error document object storage sends (an XML `<Error>`) is well under this.
-const ERROR_ANSWER_LIMIT: f64 = 64.0 * 1024.0;
+/// How much of a non-2xx answer a download reads at most (object storage's
+/// XML errors are well under it).
+const ERROR_BODY_LIMIT: f64 = 65_536.0;
 
-/// The longest answer accepted with `status`: the claimed length for the object itself, and for
-/// a refusal (an expired URL's 403, whose XML can be longer than a small object) a bound of its
-/// own, so that the status reaches the caller instead of a length error.
-fn answer_limit(limit: f64, status: u16) -> f64 {
-    if (200..300).contains(&status) {
-        limit
-    } else {
-        ERROR_ANSWER_LIMIT
-    }
+fn ok(status: u16) -> bool {
+    (200..300).contains(&status)
 }
 
 /// Runs the transfer: the status and the answer (`response`), once done.
@@ -106,7 +100,13 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
             } else {
                 0.0
             };
-            let limit = answer_limit(limit, xhr.status());
+            // An error answer (an expired URL's 403) is the status's to
+            // judge, not the claimed size's; it is bounded all the same.
+            let limit = if ok(xhr.status()) {
+                limit
+            } else {
+                limit.max(ERROR_BODY_LIMIT)
+            };
             if !upload && (loaded > limit || total > limit) {
                 too_big.set(true);
                 xhr.abort();
@@ -130,7 +130,12 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
         .await
         .map_err(|e| ClientError::network(&e))?;
     let loaded = js::get_f64(&end, "loaded").unwrap_or(0.0);
-    if too_big.get() || (!t.upload && loaded > answer_limit(t.limit, xhr.status())) {
+    let limit = if ok(xhr.status()) {
+        t.limit
+    } else {
+        t.limit.max(ERROR_BODY_LIMIT)
+    };
+    if too_big.get() || (!t.upload && loaded > limit) {
         return Err(ClientError::BadAnswer(
             "download longer than claimed".into(),
         ));

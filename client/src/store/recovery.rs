@@ -80,8 +80,8 @@ impl Store {
             &[SESSIONS, TABS, CHUNKS],
             IdbTransactionMode::Readonly,
         )?;
-        // Through the updatedAt index: oldest first, reversed below, so no
-        // sort (and no sort code in the wasm).
+        // Through the updatedAt index: oldest first, walked backwards below,
+        // so no sort (and no sort code in the wasm).
         let by_updated = idb::store(&tx, SESSIONS)?
             .index(BY_UPDATED)
             .map_err(|e| ClientError::from_idb(&e))?;
@@ -89,7 +89,7 @@ impl Store {
         let tabs_req = idb::req(idb::store(&tx, TABS)?.get_all())?;
         let rows: Array = idb::request(rows_req).await?.unchecked_into();
         let tabs: Array = idb::request(tabs_req).await?.unchecked_into();
-        let records: Vec<SessionRecord> = rows
+        let mut records: Vec<SessionRecord> = rows
             .iter()
             .filter_map(|r| SessionRecord::from_js(&r))
             .collect();
@@ -106,9 +106,17 @@ impl Store {
             now: self.now(),
             heartbeat_timeout_ms: f64::from(self.inner.opts.heartbeat_ms) * 3.0,
         };
+        // Awaited in the order issued: `request` listens from its first poll,
+        // so a later request awaited first would let the earlier ones'
+        // success events pass unheard.
+        let mut chunk_counts = Vec::with_capacity(counts.len());
+        for count in counts {
+            chunk_counts.push(idb::request(count).await?.as_f64().unwrap_or(0.0) as u32);
+        }
+        // Newest first: taken from the back rather than reversed afterwards
+        // (`reverse` and `zip(..).rev()` bring panics with locations).
         let mut out = Vec::with_capacity(records.len());
-        for (record, count) in records.into_iter().zip(counts) {
-            let chunk_count = idb::request(count).await?.as_f64().unwrap_or(0.0) as u32;
+        while let (Some(record), Some(chunk_count)) = (records.pop(), chunk_counts.pop()) {
             let state = model::classify(
                 &record.tab_id,
                 tabs.iter().find(|t| t.tab_id == record.tab_id),
@@ -120,7 +128,6 @@ impl Store {
                 chunk_count,
             });
         }
-        out.reverse();
         Ok(out)
     }
 

@@ -1,0 +1,143 @@
+// The demo page's figures in Debian's Chromium against a running gateway (client/README.md):
+//
+// 1. the recovery banner after navigation start, warm cache: a session left by a killed browser,
+//    the page loaded again and again on the same profile; per load, the first animation frame
+//    after the banner shows (from the localStorage hint, or from `detect()`) and the first after
+//    `detect()` confirmed it ("Unsaved work was found."), both from navigation start;
+// 2. TTS generation wall time of a 20-part take with the client on and off (`?recovery=off`),
+//    alternating in one browser, from the demo's `generation` start event to its `done` event.
+//
+// Figures, not pass/fail. Usage:
+//   RECOVERY_BASE_URL=http://127.0.0.1:3000 node tests/browser/bench-page.mjs
+// Knobs: BANNER_RUNS (30), TTS_RUNS (12 each way).
+import { Browser, newProfile } from './lib/browser.mjs';
+import { openDemo, start, tid, ttsUrl } from './lib/demo.mjs';
+
+const BANNER_RUNS = Number(process.env.BANNER_RUNS ?? 30);
+const TTS_RUNS = Number(process.env.TTS_RUNS ?? 12);
+const FAST = { tts: ttsUrl({ chunk_delay_ms: 0 }) };
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+};
+const ms = (x) => `${x.toFixed(1)} ms`;
+
+// Runs in the page before its scripts: notes the first frame after the banner shows and the
+// first after detect() filled it in, in ms since navigation start.
+function watchBanner() {
+  window.__bench = {};
+  const frameAfter = (key) =>
+    requestAnimationFrame((t) => {
+      window.__bench[key] ??= t;
+    });
+  const check = () => {
+    const banner = document.querySelector('[data-testid="recovery-banner"]');
+    if (!banner || banner.hidden) return;
+    if (!window.__bench.shownSeen) {
+      window.__bench.shownSeen = true;
+      frameAfter('visible');
+    }
+    if (!window.__bench.foundSeen && banner.textContent.includes('Unsaved work was found.')) {
+      window.__bench.foundSeen = true;
+      frameAfter('found');
+    }
+  };
+  new MutationObserver(check).observe(document, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    characterData: true,
+  });
+}
+
+async function bannerFigures() {
+  const profile = newProfile('bench-banner');
+  // A session written, then the browser killed: a crash to offer on every later load.
+  let { browser, page } = await start(profile, FAST);
+  await page.locator(tid('tts-text')).fill('Left behind by a crash.');
+  await page.waitForSelector(`${tid('autosave-indicator')}[data-state="saved"]`, { timeout: 30_000 });
+  await browser.kill();
+
+  browser = await Browser.launch(profile);
+  await browser.context.addInitScript(watchBanner);
+  page = await browser.newPage();
+  const visible = [];
+  const found = [];
+  // The first load fills the HTTP cache; the figures are the loads after it.
+  for (let i = 0; i <= BANNER_RUNS; i++) {
+    await openDemo(page, { query: FAST });
+    await page.waitForFunction(() => window.__bench?.found !== undefined, null, { timeout: 30_000 });
+    const b = await page.evaluate(() => window.__bench);
+    if (i === 0) continue;
+    visible.push(b.visible);
+    found.push(b.found);
+  }
+  await browser.kill();
+  return { visible, found };
+}
+
+async function generationMs(page, recovery) {
+  await openDemo(page, { query: recovery ? FAST : { ...FAST, recovery: 'off' } });
+  const text = Array.from({ length: 20 }, (_, i) => `Part ${i + 1} of the benchmark take.`).join(' ');
+  await page.locator(tid('tts-text')).fill(text);
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        let t0 = 0;
+        let parts = 0;
+        addEventListener('demo:generation', (e) => {
+          if (e.detail.phase === 'start') {
+            t0 = performance.now();
+            parts = e.detail.parts;
+          } else if (e.detail.phase === 'done') {
+            if (parts !== 20) reject(new Error(`the take had ${parts} parts, not 20`));
+            resolve(performance.now() - t0);
+          }
+        });
+        document.querySelector('[data-testid="tts-generate"]').click();
+      }),
+  );
+}
+
+async function ttsFigures() {
+  const browser = await Browser.launch(newProfile('bench-tts'));
+  const page = await browser.newPage();
+  await generationMs(page, true); // warm-up: cache, JIT, the endpoint
+  const on = [];
+  const off = [];
+  for (let i = 0; i < TTS_RUNS; i++) {
+    // Alternating, starting with each side in turn.
+    if (i % 2 === 0) {
+      on.push(await generationMs(page, true));
+      off.push(await generationMs(page, false));
+    } else {
+      off.push(await generationMs(page, false));
+      on.push(await generationMs(page, true));
+    }
+  }
+  await browser.kill();
+  return { on, off };
+}
+
+const banner = await bannerFigures();
+const tts = await ttsFigures();
+const onMed = quantile(tts.on, 0.5);
+const offMed = quantile(tts.off, 0.5);
+const row = (name, value) => console.log(`${name.padEnd(56)} ${value}`);
+console.log('');
+row('figure', 'measured [target]');
+row(
+  `banner visible from navigation start, warm, p95 (${banner.visible.length} loads)`,
+  `${ms(quantile(banner.visible, 0.95))} (p50 ${ms(quantile(banner.visible, 0.5))}) [<= 100 ms]`,
+);
+row(
+  'banner confirmed by detect() from navigation start, p95',
+  `${ms(quantile(banner.found, 0.95))} (p50 ${ms(quantile(banner.found, 0.5))})`,
+);
+row(
+  `20-part take, client on vs off, median (${tts.on.length} each)`,
+  `on ${ms(onMed)}, off ${ms(offMed)}: ${(((onMed - offMed) / offMed) * 100).toFixed(2)} % [<= 1 % slower]`,
+);
+console.log(`raw on:  ${tts.on.map((x) => x.toFixed(0)).join(' ')}`);
+console.log(`raw off: ${tts.off.map((x) => x.toFixed(0)).join(' ')}`);
