@@ -211,17 +211,7 @@ impl Stack {
         if let Some(name) = filename {
             body["filename"] = json!(name);
         }
-        let response = self.create_upload(secret, &body).await;
-        assert_eq!(response.status(), 201);
-        let upload: Value = response.json().await.unwrap();
-        let put = self.put_presigned(&upload, bytes.to_vec()).await;
-        assert_eq!(
-            put.status(),
-            200,
-            "{}",
-            put.text().await.unwrap_or_default()
-        );
-        upload["key"].as_str().unwrap().to_owned()
+        self.upload_body(secret, &body, bytes).await
     }
 
     /// Uploads `bytes` as `content_type` (audio or a session document) in `session`; returns the
@@ -238,7 +228,12 @@ impl Stack {
             "content_type": content_type,
             "content_length": bytes.len(),
         });
-        let response = self.create_upload(secret, &body).await;
+        self.upload_body(secret, &body, bytes).await
+    }
+
+    /// Creates the upload `body` asks for, PUTs `bytes` to its presigned URL; returns the key.
+    async fn upload_body(&self, secret: &str, body: &Value, bytes: &[u8]) -> String {
+        let response = self.create_upload(secret, body).await;
         assert_eq!(response.status(), 201);
         let upload: Value = response.json().await.unwrap();
         let put = self.put_presigned(&upload, bytes.to_vec()).await;
