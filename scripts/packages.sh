@@ -29,7 +29,7 @@ ensure_packages() { # COMMAND:PACKAGE...
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "==> installing ${packages[*]} (for ${missing[*]})"
     apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null ||
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null ||
       { echo "error: apt-get could not install ${packages[*]}" >&2; return 1; }
     return 0
   fi
