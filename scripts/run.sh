@@ -16,10 +16,19 @@ want_packages "${RUN_OPTIONAL_PACKAGES[@]}"
 [ "${LOCAL_AWS:-host}" = docker ] || bash localstack/setup.sh
 echo "==> building the local gateway"
 cargo build --locked --quiet -p recovery-infra --bins
-# The demo page imports the browser client's package.
-[ -f client/pkg/chatterbox_recovery_client_bg.wasm ] || bash client/scripts/build.sh
-# The React example, served at /react/.
-[ -f client/examples/react/dist/index.html ] || bash client/scripts/example.sh
+# The demo page imports the browser client's package, and the React example (served at /react/)
+# bundles it: each is built again when a source is newer than it (after a pull, or an edit).
+stale() { # stale OUTPUT SOURCE...: OUTPUT is missing or older than a file under SOURCE...
+  [ ! -f "$1" ] || [ -n "$(find "${@:2}" -newer "$1" -type f -not -path '*/node_modules/*' -print -quit)" ]
+}
+client_sources=(client/src client/js client/Cargo.toml client/scripts/build.sh Cargo.lock)
+if stale client/pkg/chatterbox_recovery_client_bg.wasm "${client_sources[@]}"; then
+  bash client/scripts/build.sh
+fi
+if stale client/examples/react/dist/index.html client/pkg client/js \
+  client/examples/react/{src,index.html,package-lock.json,vite.config.ts}; then
+  bash client/scripts/example.sh
+fi
 
 # shellcheck source=../localstack/emulators.sh
 source localstack/emulators.sh
