@@ -64,9 +64,13 @@ function wire() {
     const token = new FormData(ui.recover).get('token')?.toString().trim();
     if (token) recoverByToken(token);
   });
-  // For the page script's hint next time: when this page last closed normally.
+  // For the page script's hint next time: when this page last closed with nothing left to
+  // recover. Before the recovery check is done, or while crashed sessions are still on offer
+  // (neither restored nor dismissed), it is not a clean exit: the next load's first paint has the
+  // banner again.
   addEventListener('pagehide', () => {
     try {
+      if (document.documentElement.dataset.ready !== 'true' || offered.size > 0) return;
       localStorage.setItem('chatterbox-demo:clean-exit', String(Date.now()));
     } catch {
       // No localStorage: the hint is only a hint.

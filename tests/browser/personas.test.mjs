@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newProfile } from './lib/browser.mjs';
 import {
-  committedChunks, decodeChunks, demoUrl, lastCommittedSession, readChunks, readEditor, restoreFromModal,
+  committedChunks, decodeChunks, demoUrl, lastCommittedSession, openDemo, readChunks, readEditor, restoreFromModal,
   setSettings, start, tid, ttsUrl,
 } from './lib/demo.mjs';
 
@@ -27,6 +27,32 @@ test('writer: after a kill the banner is shown (in the first paint when the star
   ({ browser, log, page } = await start(profile));
   assert.deepEqual((await log.waitFor('ready')).detail.crashed, [id]);
   assert.ok(await page.isVisible(tid('recovery-banner')), 'the banner is shown');
+  const paint = await firstPaint(page);
+  // The localStorage hint is cheap to lose: a write made seconds before a SIGKILL may not reach
+  // the disk. When it survived, the banner is part of the first paint; when it did not, the page
+  // is shown at once (never hidden while recovery looks) and the banner follows the check.
+  if (paint.hinted) {
+    assert.ok(paint.banner <= paint.fcp, `banner shown at ${paint.banner} ms, first contentful paint at ${paint.fcp} ms`);
+  } else {
+    console.log(`# hint lost with the kill: first paint at ${paint.fcp.toFixed(0)} ms, banner after the check at ${paint.banner.toFixed(0)} ms`);
+  }
+  // Reloaded with the session still on offer: that close was not a clean exit, so the hint holds
+  // (written by a live page this time) and the banner is part of the first paint.
+  const reloaded = log.seq;
+  await openDemo(page);
+  assert.deepEqual((await log.waitFor('ready', () => true, { after: reloaded })).detail.crashed, [id]);
+  const again = await firstPaint(page);
+  assert.ok(again.hinted, 'a reload with unsaved work still on offer shows the banner from the hint');
+  assert.ok(again.banner <= again.fcp, `after a reload: banner at ${again.banner} ms, first contentful paint at ${again.fcp} ms`);
+
+  await restoreFromModal(page, log, id);
+  assert.deepEqual(await readEditor(page), want);
+  assert.ok(!(await page.isVisible(tid('recovery-banner'))), 'nothing left to recover');
+  await browser.kill();
+});
+
+/** When the page first painted, when its banner showed, and whether the start-up hint showed it. */
+async function firstPaint(page) {
   // The paint timing entry is queued once the frame is presented, which can trail the page's
   // own ready event on a busy machine.
   await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length > 0, null, { timeout: 15_000 });
@@ -37,20 +63,8 @@ test('writer: after a kill the banner is shown (in the first paint when the star
   }));
   assert.ok(Number.isFinite(paint.fcp), 'the page has painted');
   assert.ok(Number.isFinite(paint.banner), 'the banner records when it was shown');
-  // The localStorage hint is cheap to lose: a write made seconds before a SIGKILL may not reach
-  // the disk. When it survived, the banner is part of the first paint; when it did not, the page
-  // is shown at once (never hidden while recovery looks) and the banner follows the check.
-  if (paint.hinted) {
-    assert.ok(paint.banner <= paint.fcp, `banner shown at ${paint.banner} ms, first contentful paint at ${paint.fcp} ms`);
-  } else {
-    console.log(`# hint lost with the kill: first paint at ${paint.fcp.toFixed(0)} ms, banner after the check at ${paint.banner.toFixed(0)} ms`);
-  }
-
-  await restoreFromModal(page, log, id);
-  assert.deepEqual(await readEditor(page), want);
-  assert.ok(!(await page.isVisible(tid('recovery-banner'))), 'nothing left to recover');
-  await browser.kill();
-});
+  return paint;
+}
 
 /** Starts a take of several parts; resolves with its session id. */
 async function startTake(page, log, text) {

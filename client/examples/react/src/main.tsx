@@ -23,9 +23,14 @@ Object.defineProperty(window, 'chatterboxDemo', {
   },
 });
 
-// For the page script's hint next time (index.html): when this page last closed normally.
+// For the page script's hint next time (index.html): when this page last closed with nothing left
+// to recover. Before the recovery check is done, or while crashed sessions are still on offer
+// (neither restored nor dismissed), it is not a clean exit: the next load's first paint has the
+// banner again.
 addEventListener('pagehide', () => {
   try {
+    const { hydrated, crashedSessions } = useStudio.getState().recovery;
+    if (!hydrated || crashedSessions.length > 0) return;
     localStorage.setItem('chatterbox-demo:clean-exit', String(Date.now()));
   } catch {
     // No localStorage: the hint is only a hint.
