@@ -276,7 +276,7 @@ mod tests {
         }
     }
 
-    fn view<'a>(held: Option<&'a [String]>) -> LivenessView<'a> {
+    fn view(held: Option<&[String]>) -> LivenessView<'_> {
         LivenessView {
             own_tab: "me",
             held,

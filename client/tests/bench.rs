@@ -107,7 +107,7 @@ async fn memory_in_use() -> f64 {
 
 fn wasm_memory() -> f64 {
     let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-    js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64
+    f64::from(js_sys::ArrayBuffer::from(memory.buffer()).byte_length())
 }
 
 #[wasm_bindgen_test]

@@ -5,7 +5,7 @@
 //! The gateway's base URL is compiled in from `RECOVERY_API_URL`; without it
 //! every test here fails (it is not skipped). `client/scripts/test.sh` runs
 //! this file only when the variable is set, with the test page served from
-//! the fixed origin http://127.0.0.1:8765 so the gateway can allow it.
+//! the fixed origin <http://127.0.0.1:8765> so the gateway can allow it.
 
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]

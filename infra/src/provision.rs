@@ -85,7 +85,7 @@ async fn provision_table(
         Ok(_) => tracing::info!(table = name, "table created"),
         Err(e)
             if e.as_service_error()
-                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+                .is_some_and(aws_sdk_dynamodb::operation::create_table::CreateTableError::is_resource_in_use_exception) =>
         {
             tracing::info!(table = name, "table exists");
         }

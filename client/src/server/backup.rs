@@ -193,7 +193,7 @@ fn upload<'a>(
                     phase: "upload",
                     loaded: offset + loaded,
                     total,
-                })
+                });
             }),
             upload: true,
         })

@@ -129,7 +129,7 @@ async fn recover_body(
             phase: "store",
             loaded: n as f64,
             total: count,
-        })
+        });
     };
     let written = store.replace_audio(&id, &chunks, &on_stored).await?;
     Ok(RecoverOutcome {
@@ -257,7 +257,7 @@ fn get<'a>(
                     phase: "download",
                     loaded: offset + loaded,
                     total,
-                })
+                });
             }),
             upload: false,
         })

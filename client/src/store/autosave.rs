@@ -117,7 +117,7 @@ impl Store {
     /// after any earlier write still in flight (IndexedDB runs read-write
     /// transactions on the same store in creation order). A full disk is
     /// reported through a `quota` event, not as an error.
-    pub fn flush<'a>(&'a self) -> Boxed<'a, Result<()>> {
+    pub fn flush(&self) -> Boxed<'_, Result<()>> {
         Box::pin(self.flush_body())
     }
 
@@ -222,7 +222,7 @@ impl Store {
 
     /// Saves one session immediately (the queue for it is dropped: this
     /// snapshot is newer).
-    pub fn save<'a>(&'a self, input: SessionInput) -> Boxed<'a, Result<WriteOutcome>> {
+    pub fn save(&self, input: SessionInput) -> Boxed<'_, Result<WriteOutcome>> {
         Box::pin(self.save_body(input))
     }
 

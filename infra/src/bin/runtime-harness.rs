@@ -4,8 +4,8 @@
 //! For each cold start it spawns the binary with `AWS_LAMBDA_RUNTIME_API` pointing here and
 //! records the time from spawn until the binary asks for its first event (its init phase).
 //! After the last cold start it serves `requests` events and reads the process's peak RSS
-//! (VmHWM). Prints one JSON line of results. The binary's other settings come from the
-//! environment (TABLE_NAME, endpoints, ...).
+//! (`VmHWM`). Prints one JSON line of results. The binary's other settings come from the
+//! environment (`TABLE_NAME`, endpoints, ...).
 
 use std::path::PathBuf;
 use std::process::Stdio;

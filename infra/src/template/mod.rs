@@ -334,8 +334,7 @@ fn tagged<'a>(value: &'a Value, function: &str) -> Option<&'a Value> {
 pub fn repo_template_path() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .map(|root| root.join("template.yaml"))
-        .unwrap_or_else(|| "template.yaml".into())
+        .map_or_else(|| "template.yaml".into(), |root| root.join("template.yaml"))
 }
 
 #[cfg(test)]
@@ -525,13 +524,13 @@ mod tests {
     #[test]
     fn resources_and_properties_the_reader_does_not_model_are_ignored() {
         let text = std::fs::read_to_string(repo_template_path()).unwrap();
-        let extra = r#"
+        let extra = r"
   RateLimit:
     Type: AWS::WAFv2::WebACL
     Condition: UseWaf
     Properties:
       Rules: [{ Name: per-ip, Statement: { RateBasedStatement: { Limit: !Ref WafLimit } } }]
-"#;
+";
         let grown = text
             .replacen(
                 "Resources:
