@@ -141,6 +141,10 @@ async fn wait_for_table(client: &aws_sdk_dynamodb::Client, name: &str) -> anyhow
     bail!("table {name} did not become ACTIVE")
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one step per bucket setting of the template, in the order S3 needs them"
+)]
 async fn provision_bucket(
     client: &aws_sdk_s3::Client,
     spec: &BucketSpec,

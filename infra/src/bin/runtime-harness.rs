@@ -204,6 +204,10 @@ async fn main() -> anyhow::Result<()> {
     let median = inits[inits.len() / 2];
     let max = inits[inits.len() - 1];
     let size = std::fs::metadata(&bootstrap)?.len();
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "a request count, far below 2^52, as f64 for the mean"
+    )]
     let result = serde_json::json!({
         "binary": bootstrap.display().to_string(),
         "size_bytes": size,
