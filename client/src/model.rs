@@ -85,6 +85,7 @@ impl SessionRecord {
     }
 
     /// The next revision of `self` carrying the app's latest input.
+    #[must_use]
     pub fn updated_with(&self, input: &SessionInput, tab_id: &str, now: f64) -> Self {
         Self {
             text: input.text.clone(),

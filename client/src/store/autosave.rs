@@ -289,6 +289,12 @@ impl Store {
         Box::pin(self.write_sessions_body(batch))
     }
 
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::float_cmp,
+        reason = "revisions are whole JS numbers: compared exactly, printed as integers"
+    )]
     async fn write_sessions_body(&self, batch: &[SessionInput]) -> Result<()> {
         if !batch.is_empty() {
             self.take_injected_failure()?;

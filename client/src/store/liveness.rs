@@ -122,6 +122,11 @@ impl Store {
         concat(&["chatterbox-recovery:", &self.inner.db_name])
     }
 
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a revision, a whole JS number, printed as an integer"
+    )]
     pub(super) fn listen_other_tabs(&self) {
         let Ok(channel) = BroadcastChannel::new(&self.channel_name()) else {
             return;

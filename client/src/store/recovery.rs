@@ -70,6 +70,11 @@ impl Store {
         Box::pin(self.summaries_body())
     }
 
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a JS number: `as` saturates and turns NaN into 0, the clamp wanted here"
+    )]
     async fn summaries_body(&self) -> Result<Vec<SessionSummary>> {
         self.check_open()?;
         // Asked before the transaction: awaiting the lock manager inside it
