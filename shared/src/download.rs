@@ -120,10 +120,10 @@ mod tests {
         let long = "é".repeat(300);
         let got = name(Some(&long), "audio/wav");
         assert_eq!(got.chars().count(), 255);
-        assert!(
-            std::path::Path::new(&got)
-                .extension()
-                .is_some_and(|e| e == "wav")
-        );
+        #[allow(
+            clippy::case_sensitive_file_extension_comparisons,
+            reason = "the name this code built: its extension is exactly `.wav`"
+        )]
+        assert!(got.ends_with(".wav"));
     }
 }
