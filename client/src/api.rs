@@ -35,6 +35,7 @@ extern "C" {
     pub type JsRecoverOptions;
 }
 
+#[allow(clippy::needless_pass_by_value, reason = "the shape `map_err` takes")]
 fn js_err(e: ClientError) -> JsValue {
     JsError::new(&e.message()).into()
 }
@@ -90,6 +91,10 @@ impl RecoveryStore {
 
     /// Queues a snapshot: `pending` at once, written at once (or after the
     /// write in flight), `saved` when everything queued is committed.
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "wasm-bindgen passes JS values in by value"
+    )]
     pub fn autosave(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SessionInput")] session: JsValue,
@@ -239,6 +244,10 @@ impl RecoveryStore {
     }
 
     /// Unsubscribes `listener` (as the function `onStatus` returned does).
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "wasm-bindgen passes JS values in by value"
+    )]
     #[wasm_bindgen(js_name = offStatus)]
     pub fn off_status(
         &self,
@@ -256,6 +265,11 @@ impl RecoveryStore {
 
     /// Backs the whole session up on the server (text, voice, params, every
     /// part) and keeps the token with it.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a JS number: `as` saturates and turns NaN into 0, the clamp wanted here"
+    )]
     #[wasm_bindgen(unchecked_return_type = "Promise<BackupResult>")]
     pub fn backup(&self, id: String, options: Option<JsBackupOptions>) -> Promise {
         let store = self.store.clone();

@@ -12,6 +12,11 @@ use crate::{
     store::{OpenOptions, Restored, SessionSummary, StatusEvent, WriteOutcome},
 };
 
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a JS number: `as` saturates and turns NaN into 0, the clamp wanted here"
+)]
 pub(crate) fn open_options(value: &JsValue) -> OpenOptions {
     let mut o = OpenOptions::default();
     if let Some(v) = js::get_str(value, "dbName") {
@@ -94,6 +99,11 @@ pub(crate) fn progress_callback(options: &JsValue) -> server::OnProgress {
 /// IndexedDB stores what it is given: copy a view's bytes into their own
 /// buffer so a later write to the caller's array cannot change saved audio
 /// and a view into a big buffer does not store all of it.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a JS number: `as` saturates and turns NaN into 0, the clamp wanted here"
+)]
 pub(crate) fn as_array_buffer(bytes: &JsValue) -> Result<JsValue, ClientError> {
     if bytes.is_instance_of::<js_sys::ArrayBuffer>() {
         return Ok(bytes.clone());

@@ -49,7 +49,7 @@ async fn request_body(req: IdbRequest) -> Result<JsValue> {
 /// Resolves when the transaction has committed, i.e. the data is durable as
 /// far as the browser promises; rejects with the abort reason (a quota
 /// failure often only shows here, at commit).
-pub(crate) fn committed<'a>(tx: &'a IdbTransaction) -> Boxed<'a, Result<()>> {
+pub(crate) fn committed(tx: &IdbTransaction) -> Boxed<'_, Result<()>> {
     Box::pin(committed_body(tx))
 }
 

@@ -85,6 +85,7 @@ impl SessionRecord {
     }
 
     /// The next revision of `self` carrying the app's latest input.
+    #[must_use]
     pub fn updated_with(&self, input: &SessionInput, tab_id: &str, now: f64) -> Self {
         Self {
             text: input.text.clone(),
@@ -276,7 +277,7 @@ mod tests {
         }
     }
 
-    fn view<'a>(held: Option<&'a [String]>) -> LivenessView<'a> {
+    fn view(held: Option<&[String]>) -> LivenessView<'_> {
         LivenessView {
             own_tab: "me",
             held,

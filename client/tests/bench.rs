@@ -18,6 +18,12 @@ fn now() -> f64 {
     web_sys::window().unwrap().performance().unwrap().now()
 }
 
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss,
+    reason = "a rank among a few hundred samples"
+)]
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples.sort_by(f64::total_cmp);
     let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
@@ -107,7 +113,7 @@ async fn memory_in_use() -> f64 {
 
 fn wasm_memory() -> f64 {
     let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-    js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64
+    f64::from(js_sys::ArrayBuffer::from(memory.buffer()).byte_length())
 }
 
 #[wasm_bindgen_test]
@@ -208,19 +214,19 @@ async fn bench_chunk_writes() {
     store.save(input("s1", "audio")).await.unwrap();
     for (label, chunk_kb, count) in [("64kb", 64usize, 320u32), ("256kb", 256, 80)] {
         let buffers: Vec<_> = (0..count)
-            .map(|i| bytes(i as u8, chunk_kb * 1024))
+            .map(|i| bytes(i.to_le_bytes()[0], chunk_kb * 1024))
             .collect();
         let id = format!("s-{label}");
         let start = now();
         for (index, buffer) in buffers.into_iter().enumerate() {
             let out = store
-                .append_chunk(&id, index as u32, buffer, "audio/wav")
+                .append_chunk(&id, u32::try_from(index).unwrap(), buffer, "audio/wav")
                 .await
                 .unwrap();
             assert!(out.stored);
         }
         let seconds = (now() - start) / 1000.0;
-        let mb = (chunk_kb * count as usize) as f64 / 1024.0;
+        let mb = f64::from(u32::try_from(chunk_kb).unwrap() * count) / 1024.0;
         console_log!("BENCH chunk_write_{label}_mb_per_s={:.1}", mb / seconds);
     }
 }

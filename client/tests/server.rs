@@ -5,10 +5,14 @@
 //! The gateway's base URL is compiled in from `RECOVERY_API_URL`; without it
 //! every test here fails (it is not skipped). `client/scripts/test.sh` runs
 //! this file only when the variable is set, with the test page served from
-//! the fixed origin http://127.0.0.1:8765 so the gateway can allow it.
+//! the fixed origin <http://127.0.0.1:8765> so the gateway can allow it.
 
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::float_cmp,
+    reason = "progress figures are whole JS numbers: exact equality is the assertion"
+)]
 
 mod common;
 
@@ -49,7 +53,12 @@ async fn session_with_audio(store: &Store, id: &str) {
     store.save(input(id, "text to keep")).await.unwrap();
     for (index, len) in [(0u32, 3000usize), (1, 1000), (2, 2500)] {
         store
-            .append_chunk(id, index, bytes(index as u8 + 1, len), "audio/wav")
+            .append_chunk(
+                id,
+                index,
+                bytes(u8::try_from(index).unwrap() + 1, len),
+                "audio/wav",
+            )
             .await
             .unwrap();
     }
@@ -160,7 +169,7 @@ async fn an_expired_token_reports_audio_expired_and_still_restores_text_and_para
     // THEN no audio comes back, and text and params do. The gateway answers
     // 410 while the expired record remains; DynamoDB's TTL sweep (prompt in
     // DynamoDB Local) then deletes it and it is a 404. The 410 mapping
-    // itself is pinned down in tests/browser.rs with a stubbed fetch.
+    // itself is pinned down in tests/browser/server_stubbed.rs (stubbed fetch).
     assert!(
         matches!(out.audio, AudioState::Expired | AudioState::NotFound),
         "{:?}",
@@ -353,9 +362,14 @@ async fn a_whole_session_comes_back_on_a_fresh_browser_under_its_own_id() {
     .await
     .unwrap();
     for (index, len) in [(0u32, 3000usize), (1, 1000), (2, 2500)] {
-        a.append_chunk("take-1", index, bytes(index as u8 + 1, len), "audio/wav")
-            .await
-            .unwrap();
+        a.append_chunk(
+            "take-1",
+            index,
+            bytes(u8::try_from(index).unwrap() + 1, len),
+            "audio/wav",
+        )
+        .await
+        .unwrap();
     }
     let (uploads, on_upload) = progress_log();
     let backup = server::backup(&a, "take-1", &BackupOptions::default(), on_upload)

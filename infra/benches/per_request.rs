@@ -47,6 +47,10 @@ fn sigv4_floor(secret: &str, canonical_request: &str) -> String {
     hex::encode(hmac(&k_signing, string_to_sign.as_bytes()))
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "every route's setup and measurement side by side, as the README's table lists them"
+)]
 fn benches(c: &mut Criterion) {
     let rt = runtime();
     let mut app = testing::app();

@@ -1,8 +1,9 @@
 //! The functions the local gateway runs in-process: the one Rust list of them. Each entry ties
 //! a logical id of `template.yaml` (the variant's name + `Function`) to its crate, whose `ROUTE`
-//! and `handle` the gateway uses. Adding a function means one line here, beside its crate, its
-//! resources in `template.yaml` and its path in `openapi.yaml`; the tests check that this list,
-//! the template's functions and the crates of `functions/` agree (see docs/architecture.md).
+//! and `handle` the gateway uses. Adding a function means one line here and its path dependency
+//! in `infra/Cargo.toml`, beside its crate, its resources in `template.yaml` and its path in
+//! `openapi.yaml`; the tests check that this list, the template's functions and the crates of
+//! `functions/` agree (see docs/architecture.md, "Adding a route").
 
 use std::convert::Infallible;
 

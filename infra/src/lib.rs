@@ -13,10 +13,12 @@ use std::path::PathBuf;
 
 /// A path from the environment, or a default relative to the repository.
 pub fn path_from_env(var: &str, default_in_repo: &str) -> PathBuf {
-    std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .map(|root| root.join(default_in_repo))
-            .unwrap_or_else(|| default_in_repo.into())
-    })
+    std::env::var_os(var).map_or_else(
+        || {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .map_or_else(|| default_in_repo.into(), |root| root.join(default_in_repo))
+        },
+        PathBuf::from,
+    )
 }

@@ -85,7 +85,7 @@ async fn provision_table(
         Ok(_) => tracing::info!(table = name, "table created"),
         Err(e)
             if e.as_service_error()
-                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+                .is_some_and(aws_sdk_dynamodb::operation::create_table::CreateTableError::is_resource_in_use_exception) =>
         {
             tracing::info!(table = name, "table exists");
         }
@@ -141,6 +141,10 @@ async fn wait_for_table(client: &aws_sdk_dynamodb::Client, name: &str) -> anyhow
     bail!("table {name} did not become ACTIVE")
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one step per bucket setting of the template, in the order S3 needs them"
+)]
 async fn provision_bucket(
     client: &aws_sdk_s3::Client,
     spec: &BucketSpec,

@@ -55,49 +55,58 @@ impl HttpApiEvent {
         }
     }
 
+    #[must_use]
     pub fn query(mut self, raw_query: &str) -> Self {
         raw_query.clone_into(&mut self.raw_query);
         self
     }
 
+    #[must_use]
     pub fn path_parameter(mut self, name: &str, value: &str) -> Self {
         self.path_parameters
             .insert(name.to_owned(), value.to_owned());
         self
     }
 
+    #[must_use]
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers
             .push((name.to_ascii_lowercase(), value.to_owned()));
         self
     }
 
+    #[must_use]
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = Some(body.into());
         self
     }
 
+    #[must_use]
     pub fn json(self, body: &Value) -> Self {
         self.header("content-type", "application/json")
             .body(body.to_string())
     }
 
+    #[must_use]
     pub fn request_id(mut self, id: &str) -> Self {
         id.clone_into(&mut self.request_id);
         self
     }
 
+    #[must_use]
     pub fn source_ip(mut self, ip: &str) -> Self {
         ip.clone_into(&mut self.source_ip);
         self
     }
 
+    #[must_use]
     pub fn domain_name(mut self, host: &str) -> Self {
         host.clone_into(&mut self.domain_name);
         self
     }
 
     /// Claims of a JWT that API Gateway's authorizer has already validated.
+    #[must_use]
     pub fn jwt_claims(mut self, claims: BTreeMap<String, String>) -> Self {
         self.jwt_claims = Some(claims);
         self

@@ -22,9 +22,9 @@ pub async fn load_sdk_config() -> SdkConfig {
         .http_client(http_client)
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_millis(1_000))
-                .read_timeout(Duration::from_millis(2_000))
-                .operation_attempt_timeout(Duration::from_millis(2_000))
+                .connect_timeout(Duration::from_secs(1))
+                .read_timeout(Duration::from_secs(2))
+                .operation_attempt_timeout(Duration::from_secs(2))
                 .operation_timeout(OPERATION_TIMEOUT)
                 .build(),
         )

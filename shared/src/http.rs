@@ -109,6 +109,11 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
 pub mod whole {
     use serde::{Deserialize, Deserializer, de::Error};
 
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "only whole floats in 0..=2^53 are cast, which u64 holds exactly"
+    )]
     fn from_value<E: Error>(v: &serde_json::Value) -> Result<u64, E> {
         // 2^53: above it a float no longer stands for one whole number.
         const EXACT: f64 = 9_007_199_254_740_992.0;

@@ -66,7 +66,7 @@ mod tests {
     use serde_json::json;
 
     fn metadata(v: serde_json::Value) -> Metadata {
-        v.as_object().unwrap().clone()
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]

@@ -157,6 +157,7 @@ impl Problem {
         }
     }
 
+    #[must_use]
     pub fn with_extension(mut self, name: &str, value: serde_json::Value) -> Self {
         self.extensions.insert(name.to_owned(), value);
         self

@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::Client;
+use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::presigning::{PresignedRequest as SdkPresigned, PresigningConfig};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
@@ -154,9 +155,14 @@ impl AudioStore for S3AudioStore {
                     .metadata()
                     .and_then(|m| m.get(FILENAME_META))
                     .and_then(|v| percent_decode_str(v).decode_utf8().ok())
-                    .map(|v| v.into_owned()),
+                    .map(std::borrow::Cow::into_owned),
             })),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(HeadObjectError::is_not_found) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(StoreError::unavailable("S3 HeadObject failed", e)),
         }
     }
@@ -188,8 +194,7 @@ impl AudioStore for S3AudioStore {
         };
         Ok(credentials.expiry().map(|at| {
             at.duration_since(UNIX_EPOCH)
-                .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-                .unwrap_or(0)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         }))
     }
 }
@@ -198,8 +203,7 @@ impl AudioStore for S3AudioStore {
 pub fn now_epoch_seconds() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

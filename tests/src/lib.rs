@@ -114,7 +114,7 @@ impl Stack {
             dev_speech: false,
             ..GatewayOptions::default()
         };
-        let router = router(Arc::new(app), &template, &options).unwrap();
+        let router = router(&Arc::new(app), &template, &options).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router).await });

@@ -57,6 +57,10 @@ fn blob(parts: &Array, mime: &str) -> Result<Blob> {
         .map_err(|e| ClientError::Invalid(js::describe(&e)))
 }
 
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "a JS number: `as` saturates and turns NaN into 0"
+)]
 async fn backup_body(
     store: &Store,
     session_id: &str,
@@ -193,7 +197,7 @@ fn upload<'a>(
                     phase: "upload",
                     loaded: offset + loaded,
                     total,
-                })
+                });
             }),
             upload: true,
         })

@@ -79,6 +79,7 @@ pub struct SessionDocument {
 impl SessionDocument {
     /// Reads a parsed document; `audio_size` is the size of the audio object
     /// the parts must add up to.
+    #[allow(clippy::cast_possible_truncation, reason = "indexes below MAX_PARTS")]
     pub fn from_js(doc: &JsValue, audio_size: u64) -> Result<Self, &'static str> {
         if js::get_f64(doc, "version") != Some(1.0) {
             return Err("document: unknown version");
@@ -132,6 +133,10 @@ impl SessionDocument {
     }
 
     /// Cuts the downloaded audio (`bytes`, `audio_size` long) into the parts.
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "the sizes add up to the downloaded length, a u32"
+    )]
     pub fn split(&self, bytes: &js_sys::Uint8Array, default_mime: &str) -> Vec<NewChunk> {
         let mut start = 0u32;
         self.parts
@@ -165,6 +170,13 @@ pub fn valid_session_id(id: &str) -> bool {
 }
 
 /// A byte size or count read from JSON: a whole number from 0 to 2^53.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss,
+    clippy::float_cmp,
+    reason = "the exact round trip through `as` is the whole-number test"
+)]
 pub fn whole(value: f64) -> Option<u64> {
     // `as` saturates and drops fractions; in range, a whole number survives
     // the round trip unchanged. (No `f64::fract` without std.)

@@ -86,7 +86,7 @@ fn send<'a>(
 
 /// The headers of every API request: the client secret, and the value of
 /// the app's `authorization` provider, asked afresh for each request.
-fn api_headers<'a>(store: &'a Store) -> Boxed<'a, Result<Object>> {
+fn api_headers(store: &Store) -> Boxed<'_, Result<Object>> {
     Box::pin(async move {
         let headers = Object::new();
         js::set_str(&headers, CLIENT_HEADER, &store.client_secret().await?);

@@ -68,6 +68,12 @@ pub fn recover<'a>(
     Box::pin(recover_body(store, session_id, token, progress))
 }
 
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "part counts (far below 2^52) as JS numbers, and a size checked whole"
+)]
 async fn recover_body(
     store: &Store,
     session_id: Option<&str>,
@@ -104,7 +110,8 @@ async fn recover_body(
             }
         };
         match download(&info, &progress).await {
-            Err(ClientError::Http { status: 403, .. }) if attempts < 2 => continue,
+            // Refused: round the loop again for a fresh URL.
+            Err(ClientError::Http { status: 403, .. }) if attempts < 2 => {}
             other => break (info, other?),
         }
     };
@@ -129,7 +136,7 @@ async fn recover_body(
             phase: "store",
             loaded: n as f64,
             total: count,
-        })
+        });
     };
     let written = store.replace_audio(&id, &chunks, &on_stored).await?;
     Ok(RecoverOutcome {
@@ -169,6 +176,10 @@ struct Backup {
 }
 
 /// A size the lookup claims: a whole number of bytes up to `max`.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "whole() keeps sizes at or below 2^53: exact in f64"
+)]
 fn claimed(info: &JsValue, field: &str, max: f64) -> Result<f64> {
     js::get_f64(info, field)
         .and_then(document::whole)
@@ -186,6 +197,12 @@ fn claimed(info: &JsValue, field: &str, max: f64) -> Result<f64> {
 /// Downloads the session document (when the token has one) and the audio
 /// from the presigned URLs in `info`, bounded by the sizes the lookup
 /// claims, and cuts the audio into its parts.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::float_cmp,
+    reason = "sizes checked whole by `claimed`: exact as u64, compared exactly"
+)]
 fn download<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, Result<Backup>> {
     Box::pin(async move {
         let url = js::get_str(info, "url").ok_or_else(|| bad_answer("audio", "url"))?;
@@ -257,7 +274,7 @@ fn get<'a>(
                     phase: "download",
                     loaded: offset + loaded,
                     total,
-                })
+                });
             }),
             upload: false,
         })

@@ -117,7 +117,7 @@ impl Store {
     /// after any earlier write still in flight (IndexedDB runs read-write
     /// transactions on the same store in creation order). A full disk is
     /// reported through a `quota` event, not as an error.
-    pub fn flush<'a>(&'a self) -> Boxed<'a, Result<()>> {
+    pub fn flush(&self) -> Boxed<'_, Result<()>> {
         Box::pin(self.flush_body())
     }
 
@@ -222,7 +222,7 @@ impl Store {
 
     /// Saves one session immediately (the queue for it is dropped: this
     /// snapshot is newer).
-    pub fn save<'a>(&'a self, input: SessionInput) -> Boxed<'a, Result<WriteOutcome>> {
+    pub fn save(&self, input: SessionInput) -> Boxed<'_, Result<WriteOutcome>> {
         Box::pin(self.save_body(input))
     }
 
@@ -289,6 +289,12 @@ impl Store {
         Box::pin(self.write_sessions_body(batch))
     }
 
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::float_cmp,
+        reason = "revisions are whole JS numbers: compared exactly, printed as integers"
+    )]
     async fn write_sessions_body(&self, batch: &[SessionInput]) -> Result<()> {
         if !batch.is_empty() {
             self.take_injected_failure()?;

@@ -24,7 +24,7 @@ use crate::{
 impl Store {
     /// This tab's first row: keeps the `startedAt` of an earlier store that
     /// used the same tab id.
-    pub(super) fn open_tab_row<'a>(&'a self) -> Boxed<'a, Result<()>> {
+    pub(super) fn open_tab_row(&self) -> Boxed<'_, Result<()>> {
         Box::pin(self.open_tab_row_body())
     }
 
@@ -38,7 +38,7 @@ impl Store {
         self.write_tab_row(false).await
     }
 
-    pub(super) fn write_tab_row<'a>(&'a self, clean_exit: bool) -> Boxed<'a, Result<()>> {
+    pub(super) fn write_tab_row(&self, clean_exit: bool) -> Boxed<'_, Result<()>> {
         Box::pin(async move { idb::committed(&self.put_tab_row(clean_exit)?).await })
     }
 
@@ -122,6 +122,11 @@ impl Store {
         concat(&["chatterbox-recovery:", &self.inner.db_name])
     }
 
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a revision, a whole JS number, printed as an integer"
+    )]
     pub(super) fn listen_other_tabs(&self) {
         let Ok(channel) = BroadcastChannel::new(&self.channel_name()) else {
             return;

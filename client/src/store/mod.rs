@@ -262,7 +262,7 @@ impl Store {
 
     /// Flushes, records a clean exit and releases the tab lock: what a tab
     /// that closes normally does, so its sessions are not offered as crashed.
-    pub fn close<'a>(&'a self) -> crate::Boxed<'a, Result<()>> {
+    pub fn close(&self) -> crate::Boxed<'_, Result<()>> {
         Box::pin(self.close_body())
     }
 

@@ -40,7 +40,7 @@ pub struct Restored {
 impl Store {
     /// Sessions left by a tab that is gone without a clean exit and younger
     /// than the retention period, newest first.
-    pub fn detect<'a>(&'a self) -> Boxed<'a, Result<Vec<SessionSummary>>> {
+    pub fn detect(&self) -> Boxed<'_, Result<Vec<SessionSummary>>> {
         Box::pin(self.detect_body())
     }
 
@@ -62,14 +62,19 @@ impl Store {
     }
 
     /// Every stored session with where its tab stands, newest first.
-    pub fn list<'a>(&'a self) -> Boxed<'a, Result<Vec<SessionSummary>>> {
+    pub fn list(&self) -> Boxed<'_, Result<Vec<SessionSummary>>> {
         self.summaries()
     }
 
-    fn summaries<'a>(&'a self) -> Boxed<'a, Result<Vec<SessionSummary>>> {
+    fn summaries(&self) -> Boxed<'_, Result<Vec<SessionSummary>>> {
         Box::pin(self.summaries_body())
     }
 
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a JS number: `as` saturates and turns NaN into 0, the clamp wanted here"
+    )]
     async fn summaries_body(&self) -> Result<Vec<SessionSummary>> {
         self.check_open()?;
         // Asked before the transaction: awaiting the lock manager inside it
@@ -203,7 +208,7 @@ impl Store {
         Ok(())
     }
 
-    pub(super) fn all_sessions<'a>(&'a self) -> Boxed<'a, Result<Vec<SessionRecord>>> {
+    pub(super) fn all_sessions(&self) -> Boxed<'_, Result<Vec<SessionRecord>>> {
         Box::pin(self.all_sessions_body())
     }
 

@@ -18,7 +18,7 @@ use crate::{
 impl Store {
     /// Removes sessions (and their audio) older than the retention period,
     /// and rows of tabs not seen for as long; rebuilds the localStorage hint.
-    pub fn purge_expired<'a>(&'a self) -> Boxed<'a, Result<Vec<String>>> {
+    pub fn purge_expired(&self) -> Boxed<'_, Result<Vec<String>>> {
         Box::pin(self.purge_expired_body())
     }
 

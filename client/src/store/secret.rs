@@ -17,7 +17,7 @@ impl Store {
     /// The secret sent as `X-Recovery-Client`: 256 random bits, base64url,
     /// created on first use and kept. Read and created in one transaction, so
     /// two tabs starting together still agree on one secret.
-    pub fn client_secret<'a>(&'a self) -> Boxed<'a, Result<String>> {
+    pub fn client_secret(&self) -> Boxed<'_, Result<String>> {
         Box::pin(self.client_secret_body())
     }
 
@@ -30,15 +30,14 @@ impl Store {
         let tx = idb::transaction(&self.inner.db, &[SECRETS], IdbTransactionMode::Readwrite)?;
         let secrets = idb::store(&tx, SECRETS)?;
         let key = JsValue::from_str(CLIENT_SECRET);
-        let secret = match idb::request(idb::req(secrets.get(&key))?)
+        let secret = if let Some(existing) = idb::request(idb::req(secrets.get(&key))?)
             .await?
             .as_string()
         {
-            Some(existing) => existing,
-            None => {
-                idb::req(secrets.put_with_key(&JsValue::from_str(&fresh), &key))?;
-                fresh
-            }
+            existing
+        } else {
+            idb::req(secrets.put_with_key(&JsValue::from_str(&fresh), &key))?;
+            fresh
         };
         idb::committed(&tx).await?;
         *self.inner.client_secret.borrow_mut() = Some(secret.clone());

@@ -8,6 +8,11 @@ use std::{cell::RefCell, rc::Rc};
 use chatterbox_recovery_client::{OpenOptions, Status, StatusEvent, Store, model::SessionInput};
 use wasm_bindgen::JsValue;
 
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a random whole number below 10^12"
+)]
 pub fn unique_db(test: &str) -> String {
     let n = (js_sys::Math::random() * 1e12) as u64;
     format!("test-{test}-{n}")
@@ -38,8 +43,9 @@ pub fn input(id: &str, text: &str) -> SessionInput {
 }
 
 pub fn bytes(fill: u8, len: usize) -> JsValue {
-    let array = js_sys::Uint8Array::new_with_length(len as u32);
-    array.fill(fill, 0, len as u32);
+    let len = u32::try_from(len).expect("a test buffer under 4 GiB");
+    let array = js_sys::Uint8Array::new_with_length(len);
+    array.fill(fill, 0, len);
     array.buffer().into()
 }
 

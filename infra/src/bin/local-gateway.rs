@@ -33,7 +33,7 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     let app = Arc::new(AwsApp::with_config(config).await);
-    let router = router(app, &template, &options)?;
+    let router = router(&app, &template, &options)?;
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
@@ -57,11 +57,11 @@ async fn shutdown() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return std::future::pending().await,
-            };
+        let Ok(mut terminate) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return std::future::pending().await;
+        };
         tokio::select! {
             _ = interrupt => {},
             _ = terminate.recv() => {},

@@ -4,8 +4,8 @@
 //! For each cold start it spawns the binary with `AWS_LAMBDA_RUNTIME_API` pointing here and
 //! records the time from spawn until the binary asks for its first event (its init phase).
 //! After the last cold start it serves `requests` events and reads the process's peak RSS
-//! (VmHWM). Prints one JSON line of results. The binary's other settings come from the
-//! environment (TABLE_NAME, endpoints, ...).
+//! (`VmHWM`). Prints one JSON line of results. The binary's other settings come from the
+//! environment (`TABLE_NAME`, endpoints, ...).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -204,6 +204,10 @@ async fn main() -> anyhow::Result<()> {
     let median = inits[inits.len() / 2];
     let max = inits[inits.len() - 1];
     let size = std::fs::metadata(&bootstrap)?.len();
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "a request count, far below 2^52, as f64 for the mean"
+    )]
     let result = serde_json::json!({
         "binary": bootstrap.display().to_string(),
         "size_bytes": size,

@@ -91,6 +91,11 @@ const ESPEAK_MAX_BYTES: u64 = MAX_AUDIO_SECONDS as u64 * 22_050 * 2 + 1024;
 /// Speed sets the rate, exaggeration the pitch, a low CFG weight slower pacing (longer gaps
 /// between words); espeak-ng has no randomness, so temperature and seed change nothing. Its
 /// output is read up to [`ESPEAK_MAX_BYTES`]; past that it is stopped and the speech is too long.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "each setting is rounded and clamped to a small non-negative range before the cast"
+)]
 fn espeak(speech: &Speech) -> Result<(WavFormat, Vec<u8>), SynthesisError> {
     let wpm = (175.0 * speech.speed).clamp(80.0, 450.0).round() as u32;
     let pitch = (30.0 + 40.0 * speech.exaggeration).clamp(0.0, 99.0).round() as u32;

@@ -132,7 +132,7 @@ async fn speak(
     };
     let speech = match serde_json::from_slice::<SpeechRequest>(&body)
         .map_err(|e| format!("the body is not a speech request: {e}"))
-        .and_then(Speech::parse)
+        .and_then(|request| Speech::parse(&request))
     {
         Ok(s) => s,
         Err(detail) => return problem(StatusCode::BAD_REQUEST, detail, &request_id),
@@ -168,7 +168,7 @@ async fn speak(
         request_id,
         "speech"
     );
-    stream::stream_response(Bytes::from(wav), delivery, engine, &request_id, permit)
+    stream::stream_response(&Bytes::from(wav), delivery, engine, &request_id, permit)
 }
 
 fn problem(status: StatusCode, detail: String, request_id: &str) -> Response {

@@ -82,7 +82,7 @@ pub struct Speech {
 }
 
 impl Speech {
-    pub fn parse(request: SpeechRequest) -> Result<Self, String> {
+    pub fn parse(request: &SpeechRequest) -> Result<Self, String> {
         let input = request.input.trim().to_owned();
         if input.is_empty() {
             return Err("input is empty".into());
@@ -151,6 +151,21 @@ pub struct DeliveryQuery {
     cut_after: Option<String>,
 }
 
+/// `raw`, if given, as a whole number from 0 to `max`.
+fn number<N>(name: &str, raw: Option<&str>, max: N) -> Result<Option<N>, String>
+where
+    N: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    raw.map(|s| {
+        s.trim()
+            .parse::<N>()
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| format!("{name} must be a whole number from 0 to {max}"))
+    })
+    .transpose()
+}
+
 impl Delivery {
     /// From the query string, falling back to the `x-speech-…` headers, then the defaults.
     pub fn from_request(query: &DeliveryQuery, headers: &HeaderMap) -> Result<Self, String> {
@@ -162,37 +177,26 @@ impl Delivery {
                     .map(str::to_owned)
             })
         };
-        let number = |name: &str, raw: Option<String>, max: u64| -> Result<Option<u64>, String> {
-            raw.map(|s| {
-                s.trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n <= max)
-                    .ok_or_else(|| format!("{name} must be a whole number from 0 to {max}"))
-            })
-            .transpose()
-        };
         let chunks = number(
             "chunks",
-            value(&query.chunks, "x-speech-chunks"),
-            MAX_CHUNKS as u64,
+            value(&query.chunks, "x-speech-chunks").as_deref(),
+            MAX_CHUNKS,
         )?
-        .map_or(DEFAULT_CHUNKS, |n| n as usize);
+        .unwrap_or(DEFAULT_CHUNKS);
         if chunks == 0 {
             return Err(format!("chunks must be from 1 to {MAX_CHUNKS}"));
         }
         let delay = number(
             "chunk_delay_ms",
-            value(&query.chunk_delay_ms, "x-speech-chunk-delay-ms"),
+            value(&query.chunk_delay_ms, "x-speech-chunk-delay-ms").as_deref(),
             MAX_CHUNK_DELAY_MS,
         )?
         .unwrap_or(DEFAULT_CHUNK_DELAY_MS);
         let cut_after = number(
             "cut_after",
-            value(&query.cut_after, "x-speech-cut-after"),
-            MAX_CHUNKS as u64,
-        )?
-        .map(|n| n as usize);
+            value(&query.cut_after, "x-speech-cut-after").as_deref(),
+            MAX_CHUNKS,
+        )?;
         Ok(Self {
             chunks,
             delay: Duration::from_millis(delay),
@@ -209,7 +213,7 @@ pub(in crate::speech) mod tests {
 
     /// A checked request, for the other modules' tests.
     pub(in crate::speech) fn speech(input: &str) -> Speech {
-        Speech::parse(SpeechRequest {
+        Speech::parse(&SpeechRequest {
             model: None,
             input: input.into(),
             voice: Some("emily".into()),
@@ -236,8 +240,8 @@ pub(in crate::speech) mod tests {
             temperature: None,
             seed: None,
         };
-        assert_eq!(Speech::parse(base()).unwrap().voice.name, "default");
-        let err = |r: SpeechRequest| Speech::parse(r).unwrap_err();
+        assert_eq!(Speech::parse(&base()).unwrap().voice.name, "default");
+        let err = |r: SpeechRequest| Speech::parse(&r).unwrap_err();
         assert!(
             err(SpeechRequest {
                 input: "  ".into(),

@@ -26,13 +26,13 @@ pub fn pieces(wav: &Bytes, chunks: usize) -> Vec<Bytes> {
 /// The answer: `wav` in `delivery.chunks` pieces, `delivery.delay` apart. `permit` (a place in
 /// the endpoint's concurrency limit) is held until the stream ends or the client goes away.
 pub(super) fn stream_response(
-    wav: Bytes,
+    wav: &Bytes,
     delivery: Delivery,
     engine: Engine,
     request_id: &str,
     permit: OwnedSemaphorePermit,
 ) -> Response {
-    let pieces = pieces(&wav, delivery.chunks);
+    let pieces = pieces(wav, delivery.chunks);
     let count = pieces.len();
     let Delivery {
         delay, cut_after, ..

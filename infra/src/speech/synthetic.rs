@@ -17,6 +17,10 @@ impl Noise {
     }
 
     /// Uniform in [-1, 1).
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "53-bit values and 2^53: f64 holds both exactly"
+    )]
     fn next(&mut self) -> f64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
@@ -27,11 +31,22 @@ impl Noise {
 }
 
 /// Samples per letter at this request's speed.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "positive and a few thousand at most (speed is at least 0.25); the fraction is dropped"
+)]
 fn letter_samples(speech: &Speech) -> usize {
     (0.075 / speech.speed * f64::from(GENERATED_RATE)) as usize
 }
 
 /// How many samples `c` takes, and its pitch (0 for silence).
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "0.5 - cfg_weight is clamped to 0..=0.5, so the cast gives 0: the gap does not \
+              follow cfg_weight; kept, as changing it changes every generated sample"
+)]
 fn sound(c: char, speech: &Speech, letter: usize) -> (usize, f64) {
     if c.is_alphanumeric() {
         let step = f64::from(u32::from(c.to_ascii_lowercase()) % 12) / 12.0;
@@ -62,6 +77,12 @@ pub fn sample_count(speech: &Speech) -> usize {
 /// A speech-like waveform: per letter a short voiced tone whose pitch follows the letter and the
 /// exaggeration, silence for spaces and longer silence for punctuation, a little noise scaled by
 /// the temperature. The same request and seed always give the same samples.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    reason = "sample positions within one letter (far below 2^52) as f64, and samples clamped to \
+              ±20,000 as i16"
+)]
 pub fn generate(speech: &Speech) -> (WavFormat, Vec<u8>) {
     let format = WavFormat {
         sample_rate: GENERATED_RATE,

@@ -30,7 +30,8 @@ pub enum WavError {
 
 /// The 44-byte header of a canonical PCM WAV file holding `data_len` bytes of samples.
 pub fn wav_header(format: WavFormat, data_len: u32) -> [u8; 44] {
-    let block_align = format.block_align() as u16;
+    // The header field is 16 bits; no format this server writes comes near it.
+    let block_align = u16::try_from(format.block_align()).unwrap_or(u16::MAX);
     let byte_rate = format.sample_rate * u32::from(block_align);
     let mut h = [0u8; 44];
     h[0..4].copy_from_slice(b"RIFF");

@@ -128,6 +128,11 @@ pub(super) struct BucketProperties {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "S3's PublicAccessBlockConfiguration: four independent switches, as CloudFormation \
+              spells them"
+)]
 pub(super) struct PublicAccessBlock {
     #[serde(default)]
     pub(super) block_public_acls: bool,

@@ -56,7 +56,7 @@ async fn add_counts(client: &Client, table: &str, counts: Counters) -> StoreResu
             adds.push(format!("#{0} :{0}", counter.name()));
             update = update
                 .expression_attribute_names(format!("#{}", counter.name()), counter.name())
-                .expression_attribute_values(format!(":{}", counter.name()), n(value));
+                .expression_attribute_values(format!(":{}", counter.name()), n(&value));
         }
     }
     if adds.is_empty() {

@@ -10,7 +10,7 @@ pub(super) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-pub(super) fn n(v: impl ToString) -> AttributeValue {
+pub(super) fn n(v: &impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
@@ -20,10 +20,10 @@ pub(super) fn to_item(r: &TokenRecord) -> HashMap<String, AttributeValue> {
         ("audio_key".to_owned(), s(&r.audio_key)),
         ("owner_hash".to_owned(), s(r.owner_hash.as_str())),
         ("session_id".to_owned(), s(&r.session_id)),
-        ("created_at".to_owned(), n(r.created_at)),
-        ("expires_at".to_owned(), n(r.expires_at)),
+        ("created_at".to_owned(), n(&r.created_at)),
+        ("expires_at".to_owned(), n(&r.expires_at)),
         ("content_type".to_owned(), s(&r.content_type)),
-        ("size_bytes".to_owned(), n(r.size_bytes)),
+        ("size_bytes".to_owned(), n(&r.size_bytes)),
         (
             "metadata".to_owned(),
             AttributeValue::M(
@@ -38,11 +38,11 @@ pub(super) fn to_item(r: &TokenRecord) -> HashMap<String, AttributeValue> {
         item.insert("filename".to_owned(), s(name));
     }
     if let Some(at) = r.purged_at {
-        item.insert("purged_at".to_owned(), n(at));
+        item.insert("purged_at".to_owned(), n(&at));
     }
     if let Some(session) = &r.session {
         item.insert("session_key".to_owned(), s(&session.key));
-        item.insert("session_size".to_owned(), n(session.size_bytes));
+        item.insert("session_size".to_owned(), n(&session.size_bytes));
     }
     item
 }
@@ -61,9 +61,10 @@ fn json_to_attribute(v: &serde_json::Value) -> AttributeValue {
 fn attribute_to_json(v: &AttributeValue) -> serde_json::Value {
     match v {
         AttributeValue::S(t) => serde_json::Value::String(t.clone()),
-        AttributeValue::N(x) => serde_json::from_str::<serde_json::Number>(x)
-            .map(serde_json::Value::Number)
-            .unwrap_or_else(|_| serde_json::Value::String(x.clone())),
+        AttributeValue::N(x) => serde_json::from_str::<serde_json::Number>(x).map_or_else(
+            |_| serde_json::Value::String(x.clone()),
+            serde_json::Value::Number,
+        ),
         AttributeValue::Bool(b) => serde_json::Value::Bool(*b),
         _ => serde_json::Value::Null,
     }

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
     Update,
@@ -115,7 +117,7 @@ impl TokenStore for DynamoTokenStore {
             )
             .expression_attribute_values(
                 ":exp",
-                n(record.created_at + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600),
+                n(&(record.created_at + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600)),
             )
             .build()
             .map_err(build)?;
@@ -231,7 +233,7 @@ impl TokenStore for DynamoTokenStore {
             Ok(_) => Ok(DeleteOutcome::Missing),
             Err(e)
                 if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                    .is_some_and(DeleteItemError::is_conditional_check_failed_exception) =>
             {
                 Ok(DeleteOutcome::NotOwner)
             }
@@ -278,8 +280,11 @@ impl TokenStore for DynamoTokenStore {
             .key("token_hash", s(audio_index_key(audio_key)))
             .update_expression("SET purged_at = if_not_exists(purged_at, :now), #exp = :exp")
             .expression_attribute_names("#exp", "expires_at")
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":exp", n(now + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600))
+            .expression_attribute_values(":now", n(&now))
+            .expression_attribute_values(
+                ":exp",
+                n(&(now + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600)),
+            )
             .return_values(ReturnValue::AllNew)
             .send()
             .await
@@ -300,14 +305,14 @@ impl TokenStore for DynamoTokenStore {
                 .update_expression("SET purged_at = if_not_exists(purged_at, :now)")
                 // A token already revoked (or expired and swept) stays gone.
                 .condition_expression("attribute_exists(token_hash)")
-                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":now", n(&now))
                 .send()
                 .await;
             match result {
                 Ok(_) => {}
                 Err(e)
                     if e.as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                        .is_some_and(UpdateItemError::is_conditional_check_failed_exception) => {}
                 Err(e) => return Err(failure("DynamoDB UpdateItem (purge token) failed", e)),
             }
         }

@@ -21,15 +21,15 @@ pub(super) fn quota_update(charge: &QuotaCharge) -> StoreResult<QuotaUpdate> {
     let mut adds = Vec::new();
     let mut conditions = Vec::new();
     let mut names = HashMap::from([("#exp".to_owned(), "expires_at".to_owned())]);
-    let mut values = HashMap::from([(":exp".to_owned(), n(charge.expires_at()))]);
+    let mut values = HashMap::from([(":exp".to_owned(), n(&charge.expires_at()))]);
     for (i, &(kind, amount, limit)) in charge.amounts.iter().enumerate() {
         // A charge bigger than the whole limit can never fit.
         let Some(room) = limit.checked_sub(amount) else {
             return Err(StoreError::QuotaExceeded(kind));
         };
         names.insert(format!("#q{i}"), kind.attribute().to_owned());
-        values.insert(format!(":a{i}"), n(amount));
-        values.insert(format!(":m{i}"), n(room));
+        values.insert(format!(":a{i}"), n(&amount));
+        values.insert(format!(":m{i}"), n(&room));
         adds.push(format!("#q{i} :a{i}"));
         conditions.push(format!("(attribute_not_exists(#q{i}) OR #q{i} <= :m{i})"));
     }

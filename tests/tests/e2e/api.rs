@@ -8,6 +8,7 @@ use recovery_shared::Clock;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+#[allow(clippy::cast_possible_truncation, reason = "i * 31 % 251 is below 256")]
 fn audio(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }

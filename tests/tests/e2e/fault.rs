@@ -169,6 +169,10 @@ async fn client(
     let mut round = 0u32;
     while !stop.load(Ordering::SeqCst) {
         round += 1;
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "a byte pattern: wrapping into u8 is the point"
+        )]
         let bytes: Vec<u8> = (0..2_000u32)
             .map(|i| (i * 7 + round + n as u32) as u8)
             .collect();

@@ -3,7 +3,7 @@
 
 use recovery_e2e::openapi::OpenApi;
 use recovery_e2e::{Stack, client_secret};
-use recovery_infra::template::{Template, repo_template_path};
+use recovery_infra::template::{Route, Template, repo_template_path};
 use serde_json::{Value, json};
 
 #[test]
@@ -15,7 +15,7 @@ fn the_document_is_openapi_3_1_with_exactly_the_routes_of_the_template() {
         .routes()
         .unwrap()
         .iter()
-        .map(|r| r.key())
+        .map(Route::key)
         .collect();
     assert_eq!(openapi.operations(), template);
 }

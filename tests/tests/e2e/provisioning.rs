@@ -1,6 +1,7 @@
 //! Provisioning puts the template's settings on the emulators, and running it again is harmless.
 
 use aws_sdk_dynamodb::types::TimeToLiveStatus;
+use aws_sdk_s3::types::{AbortIncompleteMultipartUpload, LifecycleExpiration};
 use recovery_e2e::{ORIGIN, Stack};
 use recovery_infra::provision::{Target, provision};
 use recovery_infra::template::{Template, repo_template_path};
@@ -44,7 +45,10 @@ async fn the_table_and_bucket_get_the_templates_ttl_lifecycle_cors_and_encryptio
         .iter()
         .find(|r| r.id() == Some("expire-recovery-audio"))
         .unwrap();
-    assert_eq!(expire.expiration().and_then(|e| e.days()), Some(2));
+    assert_eq!(
+        expire.expiration().and_then(LifecycleExpiration::days),
+        Some(2)
+    );
     assert_eq!(expire.filter().and_then(|f| f.prefix()), Some("recovery/"));
     let abort = rules
         .iter()
@@ -53,7 +57,7 @@ async fn the_table_and_bucket_get_the_templates_ttl_lifecycle_cors_and_encryptio
     assert_eq!(
         abort
             .abort_incomplete_multipart_upload()
-            .and_then(|a| a.days_after_initiation()),
+            .and_then(AbortIncompleteMultipartUpload::days_after_initiation),
         Some(1)
     );
 

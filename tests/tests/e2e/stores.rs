@@ -1,7 +1,7 @@
 //! The DynamoDB adapter's semantics on DynamoDB Local: what the handlers rely on.
 
 use recovery_e2e::Stack;
-use recovery_shared::domain::{Counter, Metadata, OwnerHash, Token, TokenRecord};
+use recovery_shared::domain::{Counter, Counters, Metadata, OwnerHash, Token, TokenRecord};
 use recovery_shared::dynamodb::DynamoTokenStore;
 use recovery_shared::ports::{DeleteOutcome, StoreError, TokenStore};
 
@@ -67,7 +67,7 @@ async fn deletes_are_owner_checked_and_idempotent() {
 async fn counters_start_at_zero_and_add_up() {
     let stack = Stack::start().await;
     let store = DynamoTokenStore::new(stack.dynamodb.clone(), &stack.config.table_name);
-    assert_eq!(store.counters().await.unwrap(), Default::default());
+    assert_eq!(store.counters().await.unwrap(), Counters::default());
     let mut tasks = Vec::new();
     for _ in 0..10 {
         let store = store.clone();
