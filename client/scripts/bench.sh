@@ -46,8 +46,10 @@ printf '%-44s %s\n' "JS heap + wasm growth, 1,000 autosaves" "$(value memory_gro
 if [[ -n "${RECOVERY_BASE_URL:-}" ]]; then
     [[ -d "$ROOT_DIR/tests/browser/node_modules/playwright-core" ]] ||
         (cd "$ROOT_DIR/tests/browser" && npm ci --no-audit --no-fund)
-    say "the demo page's figures against $RECOVERY_BASE_URL (tests/browser/bench-page.mjs)"
-    node "$ROOT_DIR/tests/browser/bench-page.mjs"
+    for browser in chromium firefox; do
+        say "the demo page's figures in $browser against $RECOVERY_BASE_URL (tests/browser/bench-page.mjs)"
+        E2E_BROWSER=$browser node "$ROOT_DIR/tests/browser/bench-page.mjs"
+    done
 else
     say "RECOVERY_BASE_URL not set: skipping the demo page's figures (banner, generation on/off)"
 fi
