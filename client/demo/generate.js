@@ -89,11 +89,14 @@ export async function runTake(take) {
       emit('tts', { phase: 'done', id: take.id, index, bytes: bytes.byteLength });
       writes.push(addChunk(take, index, bytes, { store: true }));
     }
-    await Promise.all(writes);
-    if (state.store) await state.store.complete(take.id).catch(() => {});
+    // Every part is here: the take plays now. Storing the last parts goes on beside it (storage
+    // never holds up generation), and `stored` follows once every part is hashed and committed.
     ui.status.textContent = `Done: ${plural(take.parts, 'part')}.`;
     emit('generation', { phase: 'done', id: take.id, parts: take.parts });
     playTake(take);
+    await Promise.allSettled(writes);
+    if (state.store) await state.store.complete(take.id).catch(() => {});
+    emit('generation', { phase: 'stored', id: take.id, parts: take.parts });
   } catch (e) {
     await Promise.allSettled(writes);
     take.note = `stopped at part ${index + 1}`;

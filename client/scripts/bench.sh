@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
 # Measures and prints the client's size, speed and memory figures (targets
 # from client/README.md in brackets): package size after build.sh, then in headless
-# Chromium the autosave, detect and chunk-write benchmarks of tests/bench.rs,
+# Chromium and Firefox ESR the autosave, detect, chunk-write and memory benchmarks of tests/bench.rs,
 # built with the optimised wasm-release profile; with RECOVERY_BASE_URL set (a
 # running gateway), the demo page's figures too. Figures, not pass/fail.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-require_cmd chromium chromium
-require_cmd chromedriver chromium-driver
+# The browsers, as in test.sh: BENCH_BROWSERS ("chromium firefox").
+read -r -a browsers <<<"${BENCH_BROWSERS:-chromium firefox}"
+for browser in "${browsers[@]}"; do
+    case $browser in
+        chromium)
+            require_cmd chromium chromium
+            require_cmd chromedriver chromium-driver
+            ;;
+        firefox)
+            require_cmd firefox-esr firefox-esr
+            GECKODRIVER=${GECKODRIVER:-$(command -v geckodriver || echo "$HOME/.cargo/bin/geckodriver")}
+            [[ -x $GECKODRIVER ]] ||
+                die "geckodriver not found: cargo install geckodriver --locked (or set GECKODRIVER)"
+            ;;
+        *) die "BENCH_BROWSERS: unknown browser '$browser' (chromium, firefox)" ;;
+    esac
+done
 
 "$CLIENT_DIR/scripts/build.sh" >&2
 wasm_gz=$(gzip -9c "$PKG_DIR/${WASM_NAME}_bg.wasm" | wc -c)
@@ -16,37 +31,49 @@ js_gz=$(gzip -9c "$PKG_DIR/${WASM_NAME}.js" | wc -c)
 wasm_raw=$(wc -c <"$PKG_DIR/${WASM_NAME}_bg.wasm")
 
 cd "$CLIENT_DIR"
-export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
+CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver || true)}
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 # The memory figure waits for the browser's own measurement (after a GC): up to ~20 s each.
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
-# One benchmark per browser session, so none runs beside another.
-for bench in bench_autosave bench_detect bench_chunk bench_memory; do
-    say "running $bench"
-    cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
+
+# One benchmark per browser session, so none runs beside another; the runner picks the browser by
+# the driver variable that is set.
+bench() {
+    local browser=$1 name=$2 driver
+    if [[ $browser == firefox ]]; then driver=(env -u CHROMEDRIVER GECKODRIVER="$GECKODRIVER"); else
+        driver=(env -u GECKODRIVER CHROMEDRIVER="$CHROMEDRIVER"); fi
+    "${driver[@]}" cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
         --target wasm32-unknown-unknown --profile wasm-release --test bench \
-        -- --nocapture "$bench" 2>&1 | tee /dev/stderr | grep -E '^BENCH ' >>"$results" ||
-        die "$bench failed"
+        -- --nocapture "$name" 2>&1 | tee /dev/stderr | grep -E '^BENCH ' | sed "s/^BENCH /BENCH $browser:/" >>"$results"
+}
+for browser in "${browsers[@]}"; do
+    for name in bench_autosave bench_detect bench_chunk bench_memory; do
+        say "running $name in $browser"
+        bench "$browser" "$name" || die "$name failed in $browser"
+    done
 done
 
-value() { awk -F= -v k="BENCH $1" '$1 == k { print $2 }' "$results"; }
 printf '\n%-44s %s\n' "figure" "measured [target]"
 printf '%-44s %s\n' "wasm + JS glue, gzip -9" "$((wasm_gz + js_gz)) B (wasm $wasm_gz B of $wasm_raw B raw, glue $js_gz B) [<= 60 KB]"
-printf '%-44s %s\n' "autosave 10 KB text, call to saved, p95" "$(value autosave_10kb_p95_ms) ms (p50 $(value autosave_10kb_p50_ms) ms) [<= 5 ms]"
-printf '%-44s %s\n' "detect() with 20 stored sessions, p95" "$(value detect_20_sessions_p95_ms) ms (p50 $(value detect_20_sessions_p50_ms) ms) [<= 20 ms]"
-printf '%-44s %s\n' "open + detect() at start-up, 20 sessions, p95" "$(value open_and_detect_20_p95_ms) ms"
-printf '%-44s %s\n' "chunk writes, 64 KB chunks" "$(value chunk_write_64kb_mb_per_s) MB/s [>= 50 MB/s]"
-printf '%-44s %s\n' "chunk writes, 256 KB chunks" "$(value chunk_write_256kb_mb_per_s) MB/s"
-printf '%-44s %s\n' "JS heap + wasm growth, 1,000 autosaves" "$(value memory_growth_1000_autosaves_kb) KB (wasm alone $(value wasm_memory_growth_1000_autosaves_kb) KB; by $(value memory_method)) [<= 1 MB]"
+for browser in "${browsers[@]}"; do
+    value() { awk -F= -v k="BENCH $browser:$1" '$1 == k { print $2 }' "$results"; }
+    printf '%s\n' "in $browser:"
+    printf '%-44s %s\n' "autosave 10 KB text, call to saved, p95" "$(value autosave_10kb_p95_ms) ms (p50 $(value autosave_10kb_p50_ms) ms) [<= 5 ms]"
+    printf '%-44s %s\n' "detect() with 20 stored sessions, p95" "$(value detect_20_sessions_p95_ms) ms (p50 $(value detect_20_sessions_p50_ms) ms) [<= 20 ms]"
+    printf '%-44s %s\n' "open + detect() at start-up, 20 sessions, p95" "$(value open_and_detect_20_p95_ms) ms"
+    printf '%-44s %s\n' "chunk writes, 64 KB chunks" "$(value chunk_write_64kb_mb_per_s) MB/s [>= 50 MB/s]"
+    printf '%-44s %s\n' "chunk writes, 256 KB chunks" "$(value chunk_write_256kb_mb_per_s) MB/s"
+    printf '%-44s %s\n' "JS heap + wasm growth, 1,000 autosaves" "$(value memory_growth_1000_autosaves_kb) KB (wasm alone $(value wasm_memory_growth_1000_autosaves_kb) KB; by $(value memory_method)) [<= 1 MB]"
+done
 
 # The demo page's figures (banner after navigation start, generation time with
 # the client on and off) need a running gateway that serves the demo (`make run`).
 if [[ -n "${RECOVERY_BASE_URL:-}" ]]; then
     [[ -d "$ROOT_DIR/tests/browser/node_modules/playwright-core" ]] ||
         (cd "$ROOT_DIR/tests/browser" && npm ci --no-audit --no-fund)
-    for browser in chromium firefox; do
+    for browser in "${browsers[@]}"; do
         say "the demo page's figures in $browser against $RECOVERY_BASE_URL (tests/browser/bench-page.mjs)"
         E2E_BROWSER=$browser node "$ROOT_DIR/tests/browser/bench-page.mjs"
     done

@@ -17,7 +17,7 @@ async function generateTake(page, log, text) {
   await page.fill(tid('tts-text'), text);
   const after = log.seq;
   await page.click(tid('tts-generate'));
-  return (await log.waitFor('generation', (d) => d.phase === 'done', { after })).detail;
+  return (await log.waitFor('generation', (d) => d.phase === 'stored', { after })).detail;
 }
 
 test('a clean close shows no banner on the next start', async () => {

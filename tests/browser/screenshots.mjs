@@ -18,7 +18,7 @@ await page.fill(tid('tts-text'), 'Chapter one. The lighthouse keeper counted the
 await setSettings(page, { voice: 'olivia', exaggeration: 0.8, seed: 7 });
 const after = log.seq;
 await page.click(tid('tts-generate'));
-await log.waitFor('generation', (d) => d.phase === 'done', { after });
+await log.waitFor('generation', (d) => d.phase === 'stored', { after });
 await page.type(tid('tts-text'), ' The fog came in.', { delay: 20, end: true });
 await log.waitFor('indicator', (d) => d.state === 'saved', { after: log.seq });
 await page.screenshot(join(out, 'editor-and-indicator.png'));

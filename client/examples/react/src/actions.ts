@@ -218,11 +218,14 @@ export async function runTake(id: string): Promise<void> {
       emit('tts', { phase: 'done', id, index: part, bytes: bytes.byteLength });
       writes.push(addChunk(id, part, bytes, true));
     }
-    await Promise.all(writes);
-    await store()?.complete(id).catch(() => undefined);
+    // Every part is here: the take plays now. Storing the last parts goes on beside it (storage
+    // never holds up generation), and `stored` follows once every part is hashed and committed.
     statusLine.set(`Done: ${segments.length} part${segments.length === 1 ? '' : 's'}.`);
     emit('generation', { phase: 'done', id, parts: segments.length });
     playTake(take());
+    await Promise.allSettled(writes);
+    await store()?.complete(id).catch(() => undefined);
+    emit('generation', { phase: 'stored', id, parts: segments.length });
   } catch (e) {
     await Promise.allSettled(writes);
     const kept = take().chunks.size;
