@@ -218,6 +218,23 @@ async fn client(
     }
 }
 
+/// One request of the test's own, well inside the freeze: whatever the clients were doing when it
+/// began (a loaded machine can hold them all in S3 PUTs), one request meets it, and is a 503.
+async fn probe_while_frozen(stack: &Stack, log: &Mutex<Log>, frozen: &AtomicBool) {
+    let ask = json!({"session_id": "probe", "content_type": "audio/wav", "content_length": 10});
+    let request = stack
+        .http
+        .post(stack.url("/api/recovery/uploads"))
+        .header("x-recovery-client", client_secret())
+        .json(&ask);
+    let probe = call(log, frozen, "uploads", request).await;
+    assert_eq!(
+        probe.as_ref().map(|(status, _)| *status),
+        Some(503),
+        "a request while the emulators are frozen: {probe:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "freezes the shared emulators: run alone with --ignored"]
 async fn round_trips_under_load_survive_frozen_emulators_without_losing_a_token() {
@@ -246,7 +263,10 @@ async fn round_trips_under_load_survive_frozen_emulators_without_losing_a_token(
     let acknowledged_before = log.lock().await.acknowledged.len();
     frozen.store(true, Ordering::SeqCst);
     let guard = Frozen::freeze(emulators);
-    tokio::time::sleep(Duration::from_secs(9)).await;
+    let frozen_at = Instant::now();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    probe_while_frozen(&stack, &log, &frozen).await;
+    tokio::time::sleep(Duration::from_secs(9).saturating_sub(frozen_at.elapsed())).await;
     drop(guard);
     let thawed = Instant::now();
     // Back in service: wait (bounded) until the health route answers 200 again.
