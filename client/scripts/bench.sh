@@ -8,22 +8,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The browsers, as in test.sh: BENCH_BROWSERS ("chromium firefox").
-read -r -a browsers <<<"${BENCH_BROWSERS:-chromium firefox}"
-for browser in "${browsers[@]}"; do
-    case $browser in
-        chromium)
-            require_cmd chromium chromium
-            require_cmd chromedriver chromium-driver
-            ;;
-        firefox)
-            require_cmd firefox-esr firefox-esr
-            GECKODRIVER=${GECKODRIVER:-$(command -v geckodriver || echo "$HOME/.cargo/bin/geckodriver")}
-            [[ -x $GECKODRIVER ]] ||
-                die "geckodriver not found: cargo install geckodriver --locked (or set GECKODRIVER)"
-            ;;
-        *) die "BENCH_BROWSERS: unknown browser '$browser' (chromium, firefox)" ;;
-    esac
-done
+select_browsers BENCH_BROWSERS
 
 "$CLIENT_DIR/scripts/build.sh" >&2
 wasm_gz=$(gzip -9c "$PKG_DIR/${WASM_NAME}_bg.wasm" | wc -c)
@@ -31,20 +16,16 @@ js_gz=$(gzip -9c "$PKG_DIR/${WASM_NAME}.js" | wc -c)
 wasm_raw=$(wc -c <"$PKG_DIR/${WASM_NAME}_bg.wasm")
 
 cd "$CLIENT_DIR"
-CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver || true)}
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 # The memory figure waits for the browser's own measurement (after a GC): up to ~20 s each.
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
-# One benchmark per browser session, so none runs beside another; the runner picks the browser by
-# the driver variable that is set.
+# One benchmark per browser session, so none runs beside another.
 bench() {
-    local browser=$1 name=$2 driver
-    if [[ $browser == firefox ]]; then driver=(env -u CHROMEDRIVER GECKODRIVER="$GECKODRIVER"); else
-        driver=(env -u GECKODRIVER CHROMEDRIVER="$CHROMEDRIVER"); fi
-    "${driver[@]}" cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
+    local browser=$1 name=$2
+    in_browser "$browser" cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
         --target wasm32-unknown-unknown --profile wasm-release --test bench \
         -- --nocapture "$name" 2>&1 | tee /dev/stderr | grep -E '^BENCH ' | sed "s/^BENCH /BENCH $browser:/" >>"$results"
 }

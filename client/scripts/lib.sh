@@ -47,6 +47,41 @@ require_cmd() {
         die "$cmd not found: install the Debian package '$pkg' (apt-get install -y $pkg)"
 }
 
+# The browsers the wasm tests run in, from the variable named $1 ("chromium firefox" when unset),
+# each checked for its browser and WebDriver: sets `browsers`, GECKODRIVER and CHROMEDRIVER.
+select_browsers() {
+    local var=$1 browser
+    read -r -a browsers <<<"${!var:-chromium firefox}"
+    for browser in "${browsers[@]}"; do
+        case $browser in
+            chromium)
+                require_cmd chromium chromium
+                require_cmd chromedriver chromium-driver
+                ;;
+            firefox)
+                require_cmd firefox-esr firefox-esr
+                GECKODRIVER=${GECKODRIVER:-$(command -v geckodriver || echo "$HOME/.cargo/bin/geckodriver")}
+                [[ -x $GECKODRIVER ]] ||
+                    die "geckodriver not found: cargo install geckodriver --locked (or set GECKODRIVER)"
+                ;;
+            *) die "$var: unknown browser '$browser' (chromium, firefox)" ;;
+        esac
+    done
+    CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver || true)}
+}
+
+# in_browser BROWSER COMMAND...: runs COMMAND (a `cargo test` of a wasm target) in that browser:
+# wasm-bindgen-test-runner picks it by the driver variable that is set, geckodriver first.
+in_browser() {
+    local browser=$1
+    shift
+    if [[ $browser == firefox ]]; then
+        env -u CHROMEDRIVER GECKODRIVER="$GECKODRIVER" "$@"
+    else
+        env -u GECKODRIVER CHROMEDRIVER="$CHROMEDRIVER" "$@"
+    fi
+}
+
 ensure_npm_deps() {
     require_cmd npm npm
     if [[ ! -x "$CLIENT_DIR/node_modules/.bin/tsc" || ! -x "$CLIENT_DIR/node_modules/.bin/esbuild" ]]; then

@@ -8,22 +8,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-read -r -a browsers <<<"${CLIENT_TEST_BROWSERS:-chromium firefox}"
-for browser in "${browsers[@]}"; do
-    case $browser in
-        chromium)
-            require_cmd chromium chromium
-            require_cmd chromedriver chromium-driver
-            ;;
-        firefox)
-            require_cmd firefox-esr firefox-esr
-            GECKODRIVER=${GECKODRIVER:-$(command -v geckodriver || echo "$HOME/.cargo/bin/geckodriver")}
-            [[ -x $GECKODRIVER ]] ||
-                die "geckodriver not found: cargo install geckodriver --locked (or set GECKODRIVER)"
-            ;;
-        *) die "CLIENT_TEST_BROWSERS: unknown browser '$browser' (chromium, firefox)" ;;
-    esac
-done
+select_browsers CLIENT_TEST_BROWSERS
 ensure_wasm_target
 ensure_wasm_bindgen
 ensure_npm_deps
@@ -33,23 +18,13 @@ ensure_npm_deps
 # waits for the user's answer to a permission prompt, which headless never
 # shows: webdriver.json's prefs answer "allow", as Firefox's own tests do.
 cd "$CLIENT_DIR"
-CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver || true)}
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-180}
 
-# `cargo test` of one wasm test target in one browser: the runner picks the
-# browser by the driver variable that is set, geckodriver before chromedriver.
+# `cargo test` of one wasm test target in one browser.
 wasm_test() {
-    local browser=$1 target=$2
-    if [[ $browser == firefox ]]; then
-        env -u CHROMEDRIVER GECKODRIVER="$GECKODRIVER" \
-            cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
-            --target wasm32-unknown-unknown --test "$target"
-    else
-        env -u GECKODRIVER CHROMEDRIVER="$CHROMEDRIVER" \
-            cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
-            --target wasm32-unknown-unknown --test "$target"
-    fi
+    in_browser "$1" cargo test --manifest-path "$ROOT_DIR/Cargo.toml" -p "$CRATE" \
+        --target wasm32-unknown-unknown --test "$2"
 }
 name() { [[ $1 == firefox ]] && echo "Firefox ESR" || echo "Chromium"; }
 
