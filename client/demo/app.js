@@ -86,6 +86,11 @@ async function boot() {
     try {
       state.store = await openRecoveryStore({ apiBaseUrl: location.origin });
       attachStore(state.store);
+      if (state.store.dataLoss) {
+        // Said plainly: what was saved here before the crash is gone, and where to look instead.
+        ui.status.textContent = `This browser deleted the work it had saved here, finding its storage damaged ` +
+          `after the crash (${state.store.dataLoss}). A take backed up to the server can still be recovered by token.`;
+      }
       crashed = await state.store.detect();
       for (const s of crashed) offered.set(s.id, s);
     } catch (e) {
@@ -95,7 +100,7 @@ async function boot() {
   renderRecovery();
   showGenerateButton();
   document.documentElement.dataset.ready = 'true';
-  emit('ready', { crashed: crashed.map((s) => s.id), tabId: state.store?.tabId ?? null });
+  emit('ready', { crashed: crashed.map((s) => s.id), tabId: state.store?.tabId ?? null, dataLoss: state.store?.dataLoss ?? null });
 }
 
 window.chatterboxDemo = {

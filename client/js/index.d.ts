@@ -44,5 +44,15 @@ export interface SessionHint {
  */
 export function peekSessions(dbName?: string): SessionHint[];
 
+/** A store opened by `openRecoveryStore`. */
+export type OpenedRecoveryStore = RecoveryStore & {
+  /**
+   * The browser's message when it deleted this storage as damaged since it was last open
+   * (Chromium does, now and then, after a crash): nothing saved on this browser before then can
+   * come back, though a server copy still can. Null otherwise.
+   */
+  dataLoss: string | null;
+};
+
 /** Loads the wasm if needed and opens the recovery store. */
-export function openRecoveryStore(options?: OpenRecoveryOptions): Promise<RecoveryStore>;
+export function openRecoveryStore(options?: OpenRecoveryOptions): Promise<OpenedRecoveryStore>;

@@ -34,9 +34,47 @@ export function peekSessions(dbName = 'chatterbox-recovery') {
   }
 }
 
-/** Loads the wasm if needed and opens the recovery store. */
+/**
+ * Whether the browser deleted the database since it was last open because it found it damaged.
+ * Chromium does this after a crash now and then (a checksum mismatch in its own files), and says
+ * so in the upgrade event of the next open (`dataLoss: "total"`). This open asks without creating
+ * anything: where the database is missing it aborts, and the store's own open creates it.
+ * Resolves with the browser's message, or null.
+ */
+function browserDataLoss(dbName) {
+  return new Promise((resolve) => {
+    let loss = null;
+    let req;
+    try {
+      req = indexedDB.open(dbName);
+    } catch {
+      return resolve(null); // no IndexedDB here: the store's open says why
+    }
+    req.onupgradeneeded = (e) => {
+      if (e.dataLoss === 'total') loss = e.dataLossMessage || 'the browser deleted its damaged storage';
+      req.transaction.abort();
+    };
+    req.onsuccess = () => {
+      req.result.close();
+      resolve(loss);
+    };
+    req.onerror = () => resolve(loss);
+    req.onblocked = () => resolve(null);
+  });
+}
+
+/**
+ * Loads the wasm if needed and opens the recovery store. The store's `dataLoss` is the browser's
+ * message when it deleted this storage as damaged since the last open (nothing saved on this
+ * browser before then can come back; a server copy still can), else null.
+ */
 export async function openRecoveryStore(options = {}) {
   const { wasmUrl, ...storeOptions } = options;
-  await initRecovery(wasmUrl);
-  return RecoveryStore.open(storeOptions);
+  const [, dataLoss] = await Promise.all([
+    initRecovery(wasmUrl),
+    browserDataLoss(storeOptions.dbName ?? 'chatterbox-recovery'),
+  ]);
+  const store = await RecoveryStore.open(storeOptions);
+  store.dataLoss = dataLoss;
+  return store;
 }

@@ -4,10 +4,13 @@
 // reports each `complete` to Node; the browser's process group is killed at a random moment and
 // started again on the same profile, which then counts what is there.
 //   E2E_BROWSER=firefox node tests/browser/idb-kill.mjs [kills]
+// IDB_DURABILITY (relaxed or strict) sets the transactions' durability hint; unset, the browser's
+// default (relaxed in both).
 import { createServer } from 'node:http';
 import { BROWSER, Browser, newProfile } from './lib/browser.mjs';
 
 const KILLS = Number(process.argv[2] ?? 20);
+const DURABILITY = process.env.IDB_DURABILITY ?? null;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const page = `<!doctype html><title>idb</title><script>
@@ -28,7 +31,7 @@ window.writeForever = async (run) => {
   const db = await open();
   for (let i = 0; ; i++) {
     await new Promise((resolve, reject) => {
-      const tx = db.transaction('records', 'readwrite');
+      const tx = db.transaction('records', 'readwrite', ${JSON.stringify(DURABILITY ? { durability: DURABILITY } : {})});
       tx.objectStore('records').put({ text: 'x'.repeat(2000), i }, run + ':' + i);
       tx.oncomplete = () => { window.__committed(run + ':' + i); resolve(); };
       tx.onerror = () => reject(tx.error);
@@ -67,6 +70,6 @@ for (let run = 0; run <= KILLS; run++) {
   await browser.kill();
 }
 server.close();
-console.log(`${BROWSER}: ${KILLS} SIGKILLs while committing; ${checked} commits reported before a kill, ` +
+console.log(`${BROWSER} (durability ${DURABILITY ?? 'default'}): ${KILLS} SIGKILLs while committing; ${checked} commits reported before a kill, ` +
   `${checked - missing} present after the restart, ${missing} lost`);
 process.exit(missing ? 1 : 0);

@@ -7,8 +7,9 @@ import {
   useSaveState,
   type IndicatorState,
 } from '@chatterbox/recovery-client/react';
+import type { OpenedRecoveryStore } from '@chatterbox/recovery-client';
 import type { RecoverySummary } from '@chatterbox/recovery-client/zustand';
-import { dismiss, restore } from './actions';
+import { dismiss, restore, statusLine } from './actions';
 import { announce, emit } from './announce';
 import { Editor } from './Editor';
 import { Measured } from './Measured';
@@ -112,7 +113,14 @@ function useReady() {
     root.classList.remove('recovery-hinted');
     root.dataset.ready = 'true';
     const crashed = useStudio.getState().recovery.crashedSessions.map((s) => s.id);
-    emit('ready', { crashed, tabId: useStudio.recovery.getStore()?.tabId ?? null });
+    const opened = useStudio.recovery.getStore() as OpenedRecoveryStore | null;
+    const dataLoss = opened?.dataLoss ?? null;
+    if (dataLoss) {
+      // Said plainly: what was saved here before the crash is gone, and where to look instead.
+      statusLine.set(`This browser deleted the work it had saved here, finding its storage damaged after the ` +
+        `crash (${dataLoss}). A take backed up to the server can still be recovered by token.`);
+    }
+    emit('ready', { crashed, tabId: opened?.tabId ?? null, dataLoss });
   }, [hydrated, failed]);
 }
 
