@@ -42,6 +42,10 @@ export function peekSessions(dbName = 'chatterbox-recovery') {
  * Resolves with the browser's message, or null.
  */
 function browserDataLoss(dbName) {
+  // Only Chromium reports it; elsewhere there is nothing to ask, and no open to spend.
+  if (typeof IDBVersionChangeEvent === 'undefined' || !('dataLoss' in IDBVersionChangeEvent.prototype)) {
+    return Promise.resolve(null);
+  }
   return new Promise((resolve) => {
     let loss = null;
     let req;
