@@ -6,6 +6,9 @@ export { createRecoveryStorage } from './storage.js';
 
 let ready;
 
+/** The store's database when `dbName` is not given (as in the wasm's `OpenOptions`). */
+const DEFAULT_DB = 'chatterbox-recovery';
+
 /**
  * Loads and instantiates the wasm module, once. By default it is fetched
  * next to the glue (`new URL(..., import.meta.url)`), which bundlers such as
@@ -22,7 +25,7 @@ export function initRecovery(wasmUrl) {
  * index the store keeps beside IndexedDB. Only a hint (it can be missing or
  * a little behind, e.g. after a hard kill); `detect()` is the answer.
  */
-export function peekSessions(dbName = 'chatterbox-recovery') {
+export function peekSessions(dbName = DEFAULT_DB) {
   try {
     const index = JSON.parse(localStorage.getItem(`chatterbox-recovery:${dbName}:index`));
     return Object.entries(index ?? {})
@@ -76,7 +79,7 @@ export async function openRecoveryStore(options = {}) {
   const { wasmUrl, ...storeOptions } = options;
   const [, dataLoss] = await Promise.all([
     initRecovery(wasmUrl),
-    browserDataLoss(storeOptions.dbName ?? 'chatterbox-recovery'),
+    browserDataLoss(storeOptions.dbName ?? DEFAULT_DB),
   ]);
   const store = await RecoveryStore.open(storeOptions);
   store.dataLoss = dataLoss;
