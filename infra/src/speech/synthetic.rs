@@ -40,12 +40,15 @@ fn letter_samples(speech: &Speech) -> usize {
     (0.075 / speech.speed * f64::from(GENERATED_RATE)) as usize
 }
 
-/// How many samples `c` takes, and its pitch (0 for silence).
+/// How many samples `c` takes, and its pitch (0 for silence). The gap between words grows as
+/// `cfg_weight` falls below 0.5 (Chatterbox's lower CFG weight gives slower, more deliberate
+/// pacing): half a letter at 0.5 and above, a whole letter at 0.
 #[allow(
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,
-    reason = "0.5 - cfg_weight is clamped to 0..=0.5, so the cast gives 0: the gap does not \
-              follow cfg_weight; kept, as changing it changes every generated sample"
+    clippy::cast_precision_loss,
+    reason = "a gap of at most one letter's samples (a few thousand), from a weight clamped to \
+              0..=0.5: exact in f64, and the cast back only drops the fraction"
 )]
 fn sound(c: char, speech: &Speech, letter: usize) -> (usize, f64) {
     if c.is_alphanumeric() {
@@ -56,7 +59,7 @@ fn sound(c: char, speech: &Speech, letter: usize) -> (usize, f64) {
         )
     } else if c.is_whitespace() {
         (
-            letter / 2 + (0.5 - speech.cfg_weight).max(0.0) as usize * letter,
+            letter / 2 + ((0.5 - speech.cfg_weight).max(0.0) * letter as f64) as usize,
             0.0,
         )
     } else {
@@ -141,6 +144,18 @@ mod tests {
         let (format, pcm) = parse_wav(&a).unwrap();
         assert_eq!(format, MONO16);
         assert!(pcm.len() > 22_050, "about a second of audio: {}", pcm.len());
+    }
+
+    #[test]
+    fn a_lower_cfg_weight_lengthens_the_gaps_between_words() {
+        let mut s = speech("One two three four.");
+        let at = |s: &mut Speech, w: f64| {
+            s.cfg_weight = w;
+            sample_count(s)
+        };
+        let (paced, even, flat) = (at(&mut s, 0.0), at(&mut s, 0.25), at(&mut s, 0.5));
+        assert!(paced > even && even > flat, "{paced} {even} {flat}");
+        assert_eq!(flat, at(&mut s, 1.0), "no shorter than half a letter");
     }
 
     #[test]
