@@ -13,7 +13,7 @@ use axum::body::Body as AxumBody;
 use axum::extract::Request as AxumRequest;
 use axum::response::{IntoResponse, Redirect, Response as AxumResponse};
 use axum::routing::{MethodFilter, MethodRouter, any, get, on};
-use http::{HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Response};
 use recovery_shared::App;
 use recovery_shared::apigw::{HttpApiEvent, new_request_id};
@@ -21,6 +21,7 @@ use recovery_shared::ports::{AudioStore, TokenStore};
 use recovery_shared::problem::Problem;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeader;
 
 use crate::jwt::JwtVerifier;
 use crate::template::{Route, Template};
@@ -107,24 +108,54 @@ where
     }
     if let Some(dir) = &options.client_dir {
         router = router
-            .nest_service("/client/js", ServeDir::new(dir.join("js")))
-            .nest_service("/client/pkg", ServeDir::new(dir.join("pkg")));
+            .nest_service("/client/js", revalidated(ServeDir::new(dir.join("js"))))
+            .nest_service("/client/pkg", revalidated(ServeDir::new(dir.join("pkg"))));
     }
     if let Some(dir) = &options.react_dir {
         let app = ServeDir::new(dir)
             .append_index_html_on_directories(true)
             .fallback(ServeFile::new(dir.join("index.html")));
+        // Vite names every file in `assets/` by its content's hash: a browser keeps them.
+        let assets = SetResponseHeader::overriding(
+            ServeDir::new(dir.join("assets")),
+            header::CACHE_CONTROL,
+            when_found(HeaderValue::from_static(
+                "public, max-age=31536000, immutable",
+            )),
+        );
         router = router
             .route("/react", get(|| async { Redirect::permanent("/react/") }))
-            .nest_service("/react/", app);
+            .nest_service("/react/assets", assets)
+            .nest_service("/react/", revalidated(app));
     }
     if let Some(dir) = &options.demo_dir {
-        router = router.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
+        router = router.fallback_service(revalidated(
+            ServeDir::new(dir).append_index_html_on_directories(true),
+        ));
     }
     if let Some(cors) = cors_layer(template, &options.allowed_origins)? {
         router = router.layer(cors);
     }
     Ok(router)
+}
+
+/// `Cache-Control` for a file served as found (never for a 404 or an error).
+fn when_found<B>(value: HeaderValue) -> impl Fn(&http::Response<B>) -> Option<HeaderValue> + Clone {
+    move |response| response.status().is_success().then(|| value.clone())
+}
+
+/// Static files whose names stay the same when they change (the demo, the client package, the
+/// React example's `index.html`): `no-cache`, so a browser revalidates them on every load and
+/// never runs a stale page or package after an edit or a rebuild. Left to the browser's
+/// heuristics, a file's freshness would follow its modification time.
+fn revalidated<S, B>(
+    files: S,
+) -> SetResponseHeader<S, impl Fn(&http::Response<B>) -> Option<HeaderValue> + Clone> {
+    SetResponseHeader::overriding(
+        files,
+        header::CACHE_CONTROL,
+        when_found(HeaderValue::from_static("no-cache")),
+    )
 }
 
 /// The API's CORS as the template configures it, with the origins of this run.
