@@ -23,10 +23,9 @@ import { openDemo, start, tid, ttsUrl } from './lib/demo.mjs';
 const BANNER_RUNS = Number(process.env.BANNER_RUNS ?? 30);
 const PACED_RUNS = Number(process.env.PACED_RUNS ?? 20);
 const FULL_SPEED_RUNS = Number(process.env.FULL_SPEED_RUNS ?? 30);
+/** The speech endpoint at full speed (the banner's page loads use it too), and at a server's pace. */
 const FAST = { tts: ttsUrl({ chunk_delay_ms: 0 }) };
-/** The speech endpoint's knobs for the two generation figures. */
 const PACED = { tts: ttsUrl({ chunk_delay_ms: 50 }) };
-const FULL_SPEED = FAST;
 
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -137,14 +136,14 @@ function separateSpeechServer() {
     const why = process.env.SPEECH_CPU === 'shared' ? 'SPEECH_CPU=shared' : cpus < 2 ? 'one CPU' : `no process found on port ${port}`;
     return { how: `shared CPUs (${why})`, undo: () => {} };
   }
-  const speech = String(cpus - 1);
+  const speechCpu = String(cpus - 1);
   const rest = cpus === 2 ? '0' : `0-${cpus - 2}`;
-  if (!taskset('-a', '-p', '-c', speech, pid) || !taskset('-a', '-p', '-c', rest, String(process.pid))) {
+  if (!taskset('-a', '-p', '-c', speechCpu, pid) || !taskset('-a', '-p', '-c', rest, String(process.pid))) {
     taskset('-a', '-p', '-c', all, pid);
     return { how: 'shared CPUs (taskset refused)', undo: () => {} };
   }
   return {
-    how: `speech server (pid ${pid}) on CPU ${speech}, browser on CPU ${rest}`,
+    how: `speech server (pid ${pid}) on CPU ${speechCpu}, browser on CPU ${rest}`,
     undo: () => {
       taskset('-a', '-p', '-c', all, pid);
       taskset('-a', '-p', '-c', all, String(process.pid));
@@ -184,7 +183,7 @@ async function ttsRuns(speech, runs) {
 
 const banner = BANNER_RUNS > 0 ? await bannerFigures() : null;
 const paced = PACED_RUNS > 0 ? await ttsFigures(PACED, PACED_RUNS) : null;
-const fullSpeed = FULL_SPEED_RUNS > 0 ? await ttsFigures(FULL_SPEED, FULL_SPEED_RUNS) : null;
+const fullSpeed = FULL_SPEED_RUNS > 0 ? await ttsFigures(FAST, FULL_SPEED_RUNS) : null;
 const row = (name, value) => console.log(`${name.padEnd(56)} ${value}`);
 console.log('');
 row(`figure (${BROWSER})`, 'measured [target]');
