@@ -89,8 +89,9 @@ export async function killLoop() {
         typedFigure.chars += wantTyped.length;
       }
       if (!offered.has(id)) {
-        const state = await page.evaluate(async (id) => (await window.chatterboxDemo.store.list()).find((s) => s.id === id), id);
-        const stored = await page.evaluate(async () => (await window.chatterboxDemo.store.list()).map((s) => [s.id.slice(0, 8), s.state]));
+        const list = await page.evaluate(async () => window.chatterboxDemo.store.list());
+        const state = list.find((s) => s.id === id);
+        const stored = list.map((s) => [s.id.slice(0, 8), s.state]);
         lost.push(`${when}: session ${id} not offered: ${JSON.stringify(state)} expected ` +
           `${JSON.stringify({ text: want.text, typed: wantTyped, chunks: [...want.chunks.keys()] })}; ` +
           `stored: ${JSON.stringify(stored)}\n  the run before, up to the kill: ${JSON.stringify(lastRun)}`);
