@@ -1,5 +1,5 @@
 //! Per-request CPU cost of the two hot routes with the in-memory stores (event parsing, handler,
-//! response included), of presigning one GET as the redeem route does (`S3AudioStore`, and the
+//! response included), of presigning one GET as the redeem route does (`S3ObjectStore`, and the
 //! SDK's operation pipeline it replaced, for comparison), and — in the same run, as the floor — a
 //! bare SigV4 key derivation plus signature with HMAC-SHA256.
 //!
@@ -15,8 +15,8 @@ use hmac::{Hmac, Mac};
 use recovery_infra::gateway::Function;
 use recovery_shared::apigw::HttpApiEvent;
 use recovery_shared::memory::StoredObject;
-use recovery_shared::ports::{AudioStore, DownloadSpec};
-use recovery_shared::s3::S3AudioStore;
+use recovery_shared::ports::{DownloadSpec, ObjectStore};
+use recovery_shared::s3::S3ObjectStore;
 use recovery_shared::testing::{self, body_json};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -61,7 +61,7 @@ fn benches(c: &mut Criterion) {
         .unwrap()
         .hash();
     let key = format!("recovery/{}/session/{}", owner.as_str(), "o".repeat(22));
-    app.audio.put_object(
+    app.objects.put_object(
         &key,
         StoredObject {
             bytes: vec![0; 1024],
@@ -118,7 +118,7 @@ fn benches(c: &mut Criterion) {
         },
     );
 
-    // Presigning one GET as the redeem route does: `S3AudioStore::presign_download`, with static
+    // Presigning one GET as the redeem route does: `S3ObjectStore::presign_download`, with static
     // credentials (no network, no credential chain). Its first call resolves the endpoint; the
     // warm-up absorbs it.
     let credentials = Credentials::new("AKIDEXAMPLE", "secret", None, None, "bench");
@@ -129,13 +129,13 @@ fn benches(c: &mut Criterion) {
             .credentials_provider(credentials.clone())
             .build(),
     );
-    let store = S3AudioStore::new(
+    let store = S3ObjectStore::new(
         s3.clone(),
         "audio",
         Some(SharedCredentialsProvider::new(credentials)),
     );
     let disposition = "attachment; filename=\"take.wav\"";
-    c.bench_function("presign one GET (S3AudioStore, aws-sigv4)", |b| {
+    c.bench_function("presign one GET (S3ObjectStore, aws-sigv4)", |b| {
         b.to_async(&rt).iter(|| async {
             let presigned = store
                 .presign_download(DownloadSpec {

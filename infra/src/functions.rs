@@ -9,7 +9,7 @@ use std::convert::Infallible;
 
 use lambda_http::{Body, Response};
 use recovery_shared::App;
-use recovery_shared::ports::{AudioStore, TokenStore};
+use recovery_shared::ports::{ObjectStore, TokenStore};
 
 macro_rules! functions {
     ($($variant:ident => $krate:ident),+ $(,)?) => {
@@ -36,10 +36,10 @@ macro_rules! functions {
             }
 
             /// Runs this function's handler on `req`, as its Lambda would.
-            pub async fn invoke<T, A>(self, app: &App<T, A>, req: lambda_http::Request) -> Response<Body>
+            pub async fn invoke<T, O>(self, app: &App<T, O>, req: lambda_http::Request) -> Response<Body>
             where
                 T: TokenStore,
-                A: AudioStore,
+                O: ObjectStore,
             {
                 let result: Result<Response<Body>, Infallible> = match self {
                     $(Function::$variant => $krate::handle(app, req).await),+

@@ -17,7 +17,7 @@ use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Response};
 use recovery_shared::App;
 use recovery_shared::apigw::{HttpApiEvent, new_request_id};
-use recovery_shared::ports::{AudioStore, TokenStore};
+use recovery_shared::ports::{ObjectStore, TokenStore};
 use recovery_shared::problem::Problem;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
@@ -54,14 +54,14 @@ pub struct GatewayOptions {
 
 /// Builds the gateway for `template`'s routes. Fails if the template names a function this
 /// gateway cannot run, or a handler serves a different route than the template says.
-pub fn router<T, A>(
-    app: &Arc<App<T, A>>,
+pub fn router<T, O>(
+    app: &Arc<App<T, O>>,
     template: &Template,
     options: &GatewayOptions,
 ) -> anyhow::Result<Router>
 where
     T: TokenStore + 'static,
-    A: AudioStore + 'static,
+    O: ObjectStore + 'static,
 {
     let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
     for route in template.routes()? {
@@ -210,8 +210,8 @@ fn path_parameters(template: &str, path: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn invoke<T, A>(
-    app: &App<T, A>,
+async fn invoke<T, O>(
+    app: &App<T, O>,
     function: Function,
     route: &Route,
     jwt: Option<&JwtVerifier>,
@@ -219,7 +219,7 @@ async fn invoke<T, A>(
 ) -> AxumResponse
 where
     T: TokenStore,
-    A: AudioStore,
+    O: ObjectStore,
 {
     let request_id = new_request_id();
     let (parts, body) = req.into_parts();

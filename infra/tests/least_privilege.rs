@@ -29,7 +29,7 @@ async fn run(
         .calls
         .take()
         .into_iter()
-        .chain(app.audio.calls.take());
+        .chain(app.objects.calls.take());
     let actions = used.entry(function.logical_id()).or_default();
     for call in calls {
         let (_, action) = IAM_ACTIONS
@@ -63,7 +63,7 @@ async fn each_functions_policy_names_exactly_the_actions_its_code_calls() {
     )
     .await;
     let key = body_json(&upload)["key"].as_str().unwrap().to_owned();
-    app.audio.put_object(
+    app.objects.put_object(
         &key,
         StoredObject {
             bytes: vec![1, 2, 3],

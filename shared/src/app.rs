@@ -11,22 +11,22 @@ use crate::aws::{load_sdk_config, s3_client};
 use crate::config::Config;
 use crate::dynamodb::DynamoTokenStore;
 #[cfg(any(test, feature = "test-util"))]
-use crate::memory::{MemoryAudioStore, MemoryTokenStore};
-use crate::s3::S3AudioStore;
+use crate::memory::{MemoryObjectStore, MemoryTokenStore};
+use crate::s3::S3ObjectStore;
 
 #[derive(Debug)]
-pub struct App<T, A> {
+pub struct App<T, O> {
     pub config: Config,
     pub tokens: T,
-    pub audio: A,
+    pub objects: O,
     pub clock: Clock,
 }
 
 /// The production wiring.
-pub type AwsApp = App<DynamoTokenStore, S3AudioStore>;
+pub type AwsApp = App<DynamoTokenStore, S3ObjectStore>;
 /// The unit-test wiring (feature `test-util`).
 #[cfg(any(test, feature = "test-util"))]
-pub type MemoryApp = App<MemoryTokenStore, MemoryAudioStore>;
+pub type MemoryApp = App<MemoryTokenStore, MemoryObjectStore>;
 
 impl AwsApp {
     /// Reads the configuration from the environment and builds the SDK clients.
@@ -42,7 +42,7 @@ impl AwsApp {
             config.table_name.clone(),
         )
         .with_counter_flush(std::time::Duration::from_millis(config.counter_flush_ms));
-        let audio = S3AudioStore::new(
+        let objects = S3ObjectStore::new(
             s3_client(&sdk, config.s3_force_path_style),
             config.bucket_name.clone(),
             sdk.credentials_provider(),
@@ -50,7 +50,7 @@ impl AwsApp {
         Self {
             config,
             tokens,
-            audio,
+            objects,
             clock: Clock::System,
         }
     }
@@ -62,7 +62,7 @@ impl MemoryApp {
         Self {
             config,
             tokens: MemoryTokenStore::default(),
-            audio: MemoryAudioStore::default(),
+            objects: MemoryObjectStore::default(),
             clock,
         }
     }

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::domain::{AudioKey, Counter, Counters, OwnerHash, TokenHash, TokenRecord};
+use crate::domain::{Counter, Counters, ObjectKey, OwnerHash, TokenHash, TokenRecord};
 use crate::ports::{
-    AudioStore, DeleteOutcome, DownloadSpec, ObjectInfo, PresignedRequest, StoreError, StoreResult,
-    TokenStore, UploadSpec,
+    DeleteOutcome, DownloadSpec, ObjectInfo, ObjectStore, PresignedRequest, StoreError,
+    StoreResult, TokenStore, UploadSpec,
 };
 use crate::quota::QuotaCharge;
 
@@ -148,8 +148,8 @@ impl TokenStore for MemoryTokenStore {
         Ok(())
     }
 
-    async fn purge_audio(&self, audio_key: &str, now: i64) -> StoreResult<()> {
-        self.calls.push("purge_audio");
+    async fn purge_object(&self, audio_key: &str, now: i64) -> StoreResult<()> {
+        self.calls.push("purge_object");
         check(&self.down, "purge audio")?;
         let mut tables = lock(&self.tables);
         let entry = tables.audio.entry(audio_key.to_owned()).or_default();
@@ -203,14 +203,14 @@ pub struct StoredObject {
 }
 
 #[derive(Debug, Default)]
-pub struct MemoryAudioStore {
+pub struct MemoryObjectStore {
     objects: Mutex<HashMap<String, StoredObject>>,
     down: AtomicBool,
     credentials_expiry: Mutex<Option<i64>>,
     pub calls: CallLog,
 }
 
-impl MemoryAudioStore {
+impl MemoryObjectStore {
     pub fn set_unavailable(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
     }
@@ -229,7 +229,7 @@ impl MemoryAudioStore {
     }
 }
 
-impl AudioStore for MemoryAudioStore {
+impl ObjectStore for MemoryObjectStore {
     async fn presign_upload(&self, spec: UploadSpec<'_>) -> StoreResult<PresignedRequest> {
         self.calls.push("presign_upload");
         check(&self.down, "presign upload")?;
@@ -266,8 +266,8 @@ impl AudioStore for MemoryAudioStore {
         })
     }
 
-    async fn head_audio(&self, key: &AudioKey) -> StoreResult<Option<ObjectInfo>> {
-        self.calls.push("head_audio");
+    async fn head_object(&self, key: &ObjectKey) -> StoreResult<Option<ObjectInfo>> {
+        self.calls.push("head_object");
         check(&self.down, "head audio")?;
         Ok(lock(&self.objects).get(key.as_str()).map(|o| ObjectInfo {
             size_bytes: o.bytes.len() as u64,
@@ -276,8 +276,8 @@ impl AudioStore for MemoryAudioStore {
         }))
     }
 
-    async fn delete_audio(&self, key: &str) -> StoreResult<()> {
-        self.calls.push("delete_audio");
+    async fn delete_object(&self, key: &str) -> StoreResult<()> {
+        self.calls.push("delete_object");
         check(&self.down, "delete audio")?;
         lock(&self.objects).remove(key);
         Ok(())

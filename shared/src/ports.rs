@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::domain::{AudioKey, Counter, Counters, OwnerHash, TokenHash, TokenRecord};
+use crate::domain::{Counter, Counters, ObjectKey, OwnerHash, TokenHash, TokenRecord};
 use crate::quota::{QuotaCharge, QuotaKind};
 
 /// A storage dependency failed. The text goes to the log, never to the caller.
@@ -66,7 +66,7 @@ pub const IAM_ACTIONS: &[(&str, &[&str])] = &[
     ("get_token", &["dynamodb:GetItem"]),
     ("delete_token", &["dynamodb:DeleteItem"]),
     ("charge_quota", &["dynamodb:UpdateItem"]),
-    ("purge_audio", &["dynamodb:UpdateItem"]),
+    ("purge_object", &["dynamodb:UpdateItem"]),
     ("increment", &["dynamodb:UpdateItem"]),
     // The counter shards, in one BatchGetItem.
     ("counters", &["dynamodb:BatchGetItem"]),
@@ -74,8 +74,8 @@ pub const IAM_ACTIONS: &[(&str, &[&str])] = &[
     ("presign_download", &["s3:GetObject"]),
     // HeadObject is authorised by s3:GetObject; without s3:ListBucket on the bucket, S3 answers
     // a missing key with 403 instead of 404.
-    ("head_audio", &["s3:GetObject", "s3:ListBucket"]),
-    ("delete_audio", &["s3:DeleteObject"]),
+    ("head_object", &["s3:GetObject", "s3:ListBucket"]),
+    ("delete_object", &["s3:DeleteObject"]),
     // HeadBucket is authorised by s3:ListBucket.
     ("check_bucket", &["s3:ListBucket"]),
     // Reads the function's own credentials; no AWS call.
@@ -111,7 +111,7 @@ pub trait TokenStore: Send + Sync {
 
     /// Marks the audio purged and every token listed under it, so they answer 410 from now on
     /// and no new token can name it.
-    fn purge_audio(
+    fn purge_object(
         &self,
         audio_key: &str,
         now: i64,
@@ -146,7 +146,7 @@ pub struct ObjectInfo {
 /// Parameters of a presigned upload.
 #[derive(Debug, Clone)]
 pub struct UploadSpec<'a> {
-    pub key: &'a AudioKey,
+    pub key: &'a ObjectKey,
     pub content_type: &'a str,
     pub content_length: u64,
     pub filename: Option<&'a str>,
@@ -163,7 +163,7 @@ pub struct DownloadSpec<'a> {
 }
 
 /// Where audio lives (S3 in production).
-pub trait AudioStore: Send + Sync {
+pub trait ObjectStore: Send + Sync {
     fn presign_upload(
         &self,
         spec: UploadSpec<'_>,
@@ -174,12 +174,12 @@ pub trait AudioStore: Send + Sync {
         spec: DownloadSpec<'_>,
     ) -> impl Future<Output = StoreResult<PresignedRequest>> + Send;
 
-    fn head_audio(
+    fn head_object(
         &self,
-        key: &AudioKey,
+        key: &ObjectKey,
     ) -> impl Future<Output = StoreResult<Option<ObjectInfo>>> + Send;
 
-    fn delete_audio(&self, key: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    fn delete_object(&self, key: &str) -> impl Future<Output = StoreResult<()>> + Send;
 
     fn check_bucket(&self) -> impl Future<Output = StoreResult<()>> + Send;
 

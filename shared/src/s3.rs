@@ -1,4 +1,4 @@
-//! The S3 adapter of [`AudioStore`].
+//! The S3 adapter of [`ObjectStore`].
 
 use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -10,9 +10,9 @@ use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::presigning::{PresignedRequest as SdkPresigned, PresigningConfig};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
-use crate::domain::AudioKey;
+use crate::domain::ObjectKey;
 use crate::ports::{
-    AudioStore, DownloadSpec, ObjectInfo, PresignedRequest, StoreError, StoreResult, UploadSpec,
+    DownloadSpec, ObjectInfo, ObjectStore, PresignedRequest, StoreError, StoreResult, UploadSpec,
 };
 use crate::presign::{GetPresigner, ResponseOverrides};
 
@@ -26,7 +26,7 @@ const HEADER_SAFE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 #[derive(Debug, Clone)]
-pub struct S3AudioStore {
+pub struct S3ObjectStore {
     client: Client,
     bucket: String,
     credentials: Option<SharedCredentialsProvider>,
@@ -36,7 +36,7 @@ pub struct S3AudioStore {
     get_presigner: Arc<OnceLock<GetPresigner>>,
 }
 
-impl S3AudioStore {
+impl S3ObjectStore {
     /// `credentials` is the provider that signs URLs: presigned GETs are signed with what it
     /// provides, and it is asked for its expiry so that a URL is never reported to live longer
     /// than its signature does. Without one, presigned GETs fail.
@@ -91,7 +91,7 @@ pub(crate) fn to_port(p: &SdkPresigned) -> PresignedRequest {
     }
 }
 
-impl AudioStore for S3AudioStore {
+impl ObjectStore for S3ObjectStore {
     async fn presign_upload(&self, spec: UploadSpec<'_>) -> StoreResult<PresignedRequest> {
         let mut request = self
             .client
@@ -136,7 +136,7 @@ impl AudioStore for S3AudioStore {
         )
     }
 
-    async fn head_audio(&self, key: &AudioKey) -> StoreResult<Option<ObjectInfo>> {
+    async fn head_object(&self, key: &ObjectKey) -> StoreResult<Option<ObjectInfo>> {
         match self
             .client
             .head_object()
@@ -167,7 +167,7 @@ impl AudioStore for S3AudioStore {
         }
     }
 
-    async fn delete_audio(&self, key: &str) -> StoreResult<()> {
+    async fn delete_object(&self, key: &str) -> StoreResult<()> {
         self.client
             .delete_object()
             .bucket(&self.bucket)
@@ -215,14 +215,14 @@ mod tests {
 
     use aws_sdk_s3::config::{BehaviorVersion, Region};
 
-    fn store(credentials: Option<SharedCredentialsProvider>) -> S3AudioStore {
+    fn store(credentials: Option<SharedCredentialsProvider>) -> S3ObjectStore {
         let client = Client::from_conf(
             aws_sdk_s3::config::Builder::new()
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new("eu-west-1"))
                 .build(),
         );
-        S3AudioStore::new(client, "audio", credentials)
+        S3ObjectStore::new(client, "audio", credentials)
     }
 
     fn spec() -> DownloadSpec<'static> {

@@ -101,10 +101,10 @@ impl Stack {
     }
 
     /// Serves `app` through a gateway on a free port.
-    pub async fn serve<T, A>(app: App<T, A>, config: Config, sdk: aws_config::SdkConfig) -> Self
+    pub async fn serve<T, O>(app: App<T, O>, config: Config, sdk: aws_config::SdkConfig) -> Self
     where
         T: recovery_shared::ports::TokenStore + 'static,
-        A: recovery_shared::ports::AudioStore + 'static,
+        O: recovery_shared::ports::ObjectStore + 'static,
     {
         let template = Template::load(&repo_template_path()).unwrap();
         let options = GatewayOptions {

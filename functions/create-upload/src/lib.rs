@@ -9,9 +9,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use recovery_shared::app::rfc3339;
 use recovery_shared::domain::{
-    AudioKey, DomainError, Filename, ObjectId, SessionId, UploadContentType,
+    DomainError, Filename, ObjectId, ObjectKey, SessionId, UploadContentType,
 };
-use recovery_shared::ports::{AudioStore, StoreError, TokenStore, UploadSpec};
+use recovery_shared::ports::{ObjectStore, StoreError, TokenStore, UploadSpec};
 use recovery_shared::quota::{QuotaCharge, QuotaKind};
 use recovery_shared::{ApiError, App, http};
 use serde::{Deserialize, Serialize};
@@ -38,8 +38,8 @@ struct UploadResponse {
     expires_at: String,
 }
 
-pub async fn handle<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
+pub async fn handle<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::serve(req, env!("CARGO_PKG_NAME"), ROUTE, |req| {
@@ -48,8 +48,8 @@ pub async fn handle<T: TokenStore, A: AudioStore>(
     .await
 }
 
-async fn create_upload<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
+async fn create_upload<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let owner = http::owner(&req)?;
@@ -66,7 +66,7 @@ async fn create_upload<T: TokenStore, A: AudioStore>(
     let filename = body.filename.as_deref().map(Filename::parse).transpose()?;
 
     let object = ObjectId::generate().map_err(|e| anyhow::anyhow!("CSPRNG failed: {e}"))?;
-    let key = AudioKey::new(&app.config.audio_prefix, owner.hash(), session, &object);
+    let key = ObjectKey::new(&app.config.audio_prefix, owner.hash(), session, &object);
     let lifetime = app.config.presign_ttl_seconds;
     let now = app.clock.now();
     // The upload counts against the owner's day when it is handed out: a URL is the capability.
@@ -87,7 +87,7 @@ async fn create_upload<T: TokenStore, A: AudioStore>(
         Err(e) => return Err(e.into()),
     }
     let presigned = app
-        .audio
+        .objects
         .presign_upload(UploadSpec {
             key: &key,
             content_type: content_type.as_str(),
@@ -320,7 +320,7 @@ mod tests {
     #[tokio::test]
     async fn answers_503_when_the_bucket_is_unavailable() {
         let app = testing::app();
-        app.audio.set_unavailable(true);
+        app.objects.set_unavailable(true);
         let response = post(
             &app,
             &testing::client_secret(),

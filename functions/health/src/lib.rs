@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use recovery_shared::domain::Counters;
-use recovery_shared::ports::{AudioStore, TokenStore};
+use recovery_shared::ports::{ObjectStore, TokenStore};
 use recovery_shared::problem::Problem;
 use recovery_shared::{ApiError, App, VERSION, http};
 use serde::Serialize;
@@ -36,8 +36,8 @@ struct Lifetimes {
     max_audio_bytes: u64,
 }
 
-pub async fn handle<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
+pub async fn handle<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::serve(req, env!("CARGO_PKG_NAME"), ROUTE, |req| health(app, req)).await
@@ -53,12 +53,12 @@ fn status_of<T, E: std::fmt::Display>(result: &Result<T, E>, what: &str) -> &'st
     }
 }
 
-async fn health<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
+async fn health<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     // Reading the counters is the table check: one call answers both.
-    let (counters, bucket) = tokio::join!(app.tokens.counters(), app.audio.check_bucket());
+    let (counters, bucket) = tokio::join!(app.tokens.counters(), app.objects.check_bucket());
     let checks = Checks {
         table: status_of(&counters, "table"),
         bucket: status_of(&bucket, "bucket"),
@@ -140,7 +140,7 @@ mod tests {
     #[tokio::test]
     async fn names_the_failed_check_in_a_503() {
         let app = testing::app();
-        app.audio.set_unavailable(true);
+        app.objects.set_unavailable(true);
         let problem = assert_problem(&get(&app).await, 503);
         assert_eq!(
             problem["checks"],
@@ -148,7 +148,7 @@ mod tests {
         );
         assert_eq!(problem["detail"], "unavailable: bucket");
 
-        app.audio.set_unavailable(false);
+        app.objects.set_unavailable(false);
         app.tokens.set_unavailable(true);
         let problem = assert_problem(&get(&app).await, 503);
         assert_eq!(

@@ -6,9 +6,9 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use recovery_shared::app::rfc3339;
 use recovery_shared::domain::{
-    AudioKey, Counter, SessionDocument, Token, TokenRecord, is_session_document,
+    Counter, ObjectKey, SessionDocument, Token, TokenRecord, is_session_document,
 };
-use recovery_shared::ports::{AudioStore, StoreError, TokenStore};
+use recovery_shared::ports::{ObjectStore, StoreError, TokenStore};
 use recovery_shared::quota::{QuotaCharge, QuotaKind};
 use recovery_shared::{ApiError, App, http};
 use serde::Serialize;
@@ -29,8 +29,8 @@ struct IssueResponse {
     audio_url: String,
 }
 
-pub async fn handle<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
+pub async fn handle<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::serve(req, env!("CARGO_PKG_NAME"), ROUTE, |req| {
@@ -39,8 +39,8 @@ pub async fn handle<T: TokenStore, A: AudioStore>(
     .await
 }
 
-async fn issue_token<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
+async fn issue_token<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let owner = http::owner(&req)?;
@@ -53,7 +53,7 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
         session_key,
     } = Issue::parse(&req, &app.config, &owner.hash())?;
 
-    let object = app.audio.head_audio(&key).await?.ok_or_else(|| {
+    let object = app.objects.head_object(&key).await?.ok_or_else(|| {
         ApiError::NotFound("no audio has been uploaded under this key".to_owned())
     })?;
     let session = match &session_key {
@@ -99,11 +99,11 @@ async fn issue_token<T: TokenStore, A: AudioStore>(
 }
 
 /// The session document under `session_key`: it exists and is a session document.
-async fn session_document<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
-    session_key: &AudioKey,
+async fn session_document<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
+    session_key: &ObjectKey,
 ) -> Result<SessionDocument, ApiError> {
-    let document = app.audio.head_audio(session_key).await?.ok_or_else(|| {
+    let document = app.objects.head_object(session_key).await?.ok_or_else(|| {
         ApiError::NotFound(
             "no session document has been uploaded under this session_key".to_owned(),
         )
@@ -125,8 +125,8 @@ async fn session_document<T: TokenStore, A: AudioStore>(
 
 /// Stores `record` (under `token`'s hash, or a fresh token's if that one is taken) with the day's
 /// token quota charged, and returns the token stored.
-async fn store_token<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
+async fn store_token<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
     record: &mut TokenRecord,
     mut token: Token,
 ) -> Result<Token, ApiError> {

@@ -1,7 +1,7 @@
 //! The request body, checked whole before anything is looked up: the keys, the lifetime, the
 //! filename and metadata, and that both keys are the caller's and of one session.
 
-use recovery_shared::domain::{AudioKey, Filename, Metadata, OwnerHash, TtlSeconds};
+use recovery_shared::domain::{Filename, Metadata, ObjectKey, OwnerHash, TtlSeconds};
 use recovery_shared::metadata::{self, MetadataError};
 use recovery_shared::{ApiError, Config, http};
 use serde::Deserialize;
@@ -21,11 +21,11 @@ struct IssueRequest {
 /// A valid request of this caller's.
 #[derive(Debug)]
 pub(crate) struct Issue {
-    pub key: AudioKey,
+    pub key: ObjectKey,
     pub ttl: TtlSeconds,
     pub filename: Option<Filename>,
     pub metadata: Metadata,
-    pub session_key: Option<AudioKey>,
+    pub session_key: Option<ObjectKey>,
 }
 
 impl Issue {
@@ -35,7 +35,7 @@ impl Issue {
         owner: &OwnerHash,
     ) -> Result<Self, ApiError> {
         let body: IssueRequest = http::json_body(req)?;
-        let key = AudioKey::parse(&config.audio_prefix, &body.key)?;
+        let key = ObjectKey::parse(&config.audio_prefix, &body.key)?;
         let max_ttl = config.token_ttl_seconds;
         let ttl = TtlSeconds::parse(body.ttl_seconds.unwrap_or(max_ttl.into()), max_ttl)?;
         let filename = body.filename.as_deref().map(Filename::parse).transpose()?;
@@ -45,7 +45,7 @@ impl Issue {
             .session_key
             .as_deref()
             .map(|k| {
-                AudioKey::parse(&config.audio_prefix, k).map_err(|_| {
+                ObjectKey::parse(&config.audio_prefix, k).map_err(|_| {
                     ApiError::BadRequest(format!(
                         "session_key is not a recovery key (expected {}<owner>/<session_id>/<object_id>)",
                         config.audio_prefix

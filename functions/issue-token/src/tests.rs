@@ -15,7 +15,7 @@ fn key_of(secret: &str) -> String {
 }
 
 fn uploaded(app: &MemoryApp, key: &str) {
-    app.audio.put_object(
+    app.objects.put_object(
         key,
         StoredObject {
             bytes: vec![1; 321],
@@ -88,7 +88,7 @@ async fn the_default_lifetime_is_the_configured_maximum_and_a_filename_overrides
 }
 
 fn session_document(app: &MemoryApp, key: &str, content_type: &str) {
-    app.audio.put_object(
+    app.objects.put_object(
         key,
         StoredObject {
             bytes: vec![b'{'; 55],
@@ -262,7 +262,7 @@ async fn a_purged_audio_gets_no_new_token() {
     let secret = testing::client_secret();
     let key = key_of(&secret);
     uploaded(&app, &key);
-    app.tokens.purge_audio(&key, NOW).await.unwrap();
+    app.tokens.purge_object(&key, NOW).await.unwrap();
     assert_problem(&post(&app, &secret, json!({"key": key})).await, 404);
     assert!(app.tokens.records().is_empty());
 }

@@ -9,7 +9,7 @@ use recovery_shared::app::rfc3339;
 use recovery_shared::domain::{
     Counter, Filename, Metadata, SESSION_DOCUMENT_TYPE, Token, TokenRecord,
 };
-use recovery_shared::ports::{AudioStore, DownloadSpec, StoreError, TokenStore};
+use recovery_shared::ports::{DownloadSpec, ObjectStore, StoreError, TokenStore};
 use recovery_shared::{ApiError, App, download, http};
 use serde::Serialize;
 
@@ -31,8 +31,8 @@ struct AudioResponse {
     session_size: Option<u64>,
 }
 
-pub async fn handle<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
+pub async fn handle<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::serve(req, env!("CARGO_PKG_NAME"), ROUTE, |req| {
@@ -41,8 +41,8 @@ pub async fn handle<T: TokenStore, A: AudioStore>(
     .await
 }
 
-async fn redeem_token<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
+async fn redeem_token<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     // No caller identity here: the token is the capability, so a fresh browser can recover.
@@ -75,7 +75,7 @@ async fn redeem_token<T: TokenStore, A: AudioStore>(
     let lifetime = url_lifetime(app, &record, now).await?;
     let filename = download_name(&record);
     let presigned = app
-        .audio
+        .objects
         .presign_download(DownloadSpec {
             key: &record.audio_key,
             content_disposition: &filename.content_disposition(),
@@ -90,7 +90,7 @@ async fn redeem_token<T: TokenStore, A: AudioStore>(
         let session_url = match &record.session {
             None => None,
             Some(document) => Some(
-                app.audio
+                app.objects
                     .presign_download(DownloadSpec {
                         key: &document.key,
                         content_disposition: &session_filename(&record).content_disposition(),
@@ -128,13 +128,13 @@ async fn redeem_token<T: TokenStore, A: AudioStore>(
 
 /// A presigned URL lives for the configured lifetime, but never past the token's expiry nor past
 /// the signing credentials' expiry (a URL signed with expired credentials is refused by S3).
-async fn url_lifetime<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
+async fn url_lifetime<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
     record: &TokenRecord,
     now: i64,
 ) -> Result<i64, ApiError> {
     let mut lifetime = i64::from(app.config.presign_ttl_seconds).min(record.expires_at - now);
-    if let Some(credentials_expiry) = app.audio.signing_credentials_expiry().await? {
+    if let Some(credentials_expiry) = app.objects.signing_credentials_expiry().await? {
         lifetime = lifetime.min(credentials_expiry - now);
     }
     if lifetime < 1 {
@@ -302,11 +302,11 @@ mod tests {
         assert_eq!(body["url_expires_at"], "2026-01-01T00:02:00Z");
         assert!(body["url"].as_str().unwrap().contains("expires_in=120"));
 
-        app.audio.set_credentials_expiry(Some(NOW + 30));
+        app.objects.set_credentials_expiry(Some(NOW + 30));
         let body = body_json(&get(&app, token.as_str(), true).await);
         assert_eq!(body["url_expires_at"], "2026-01-01T00:00:30Z");
 
-        app.audio.set_credentials_expiry(Some(NOW));
+        app.objects.set_credentials_expiry(Some(NOW));
         assert_problem(&get(&app, token.as_str(), true).await, 503);
     }
 
@@ -323,7 +323,10 @@ mod tests {
         let app = testing::app();
         let a = stored_token(&app, 3600, None).await;
         let b = stored_token(&app, 3600, None).await;
-        app.tokens.purge_audio("recovery/o/s/x", NOW).await.unwrap();
+        app.tokens
+            .purge_object("recovery/o/s/x", NOW)
+            .await
+            .unwrap();
         for token in [a, b] {
             let problem = assert_problem(&get(&app, token.as_str(), false).await, 410);
             assert!(problem["detail"].as_str().unwrap().contains("deleted"));

@@ -5,13 +5,13 @@ use std::convert::Infallible;
 
 use lambda_http::{Body, Request, RequestExt, Response};
 use recovery_shared::domain::Token;
-use recovery_shared::ports::{AudioStore, DeleteOutcome, TokenStore};
+use recovery_shared::ports::{DeleteOutcome, ObjectStore, TokenStore};
 use recovery_shared::{ApiError, App, http};
 
 pub const ROUTE: &str = "DELETE /api/recovery/token/{token}";
 
-pub async fn handle<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
+pub async fn handle<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::serve(req, env!("CARGO_PKG_NAME"), ROUTE, |req| {
@@ -33,8 +33,8 @@ fn purge_requested(req: &Request) -> Result<bool, ApiError> {
     }
 }
 
-async fn revoke_token<T: TokenStore, A: AudioStore>(
-    app: &App<T, A>,
+async fn revoke_token<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let owner = http::owner(&req)?.hash();
@@ -59,12 +59,12 @@ async fn revoke_token<T: TokenStore, A: AudioStore>(
     if purge {
         // Every other token of the audio answers 410 from here on, before the objects go.
         app.tokens
-            .purge_audio(&record.audio_key, app.clock.now())
+            .purge_object(&record.audio_key, app.clock.now())
             .await?;
         if let Some(document) = &record.session {
-            app.audio.delete_audio(&document.key).await?;
+            app.objects.delete_object(&document.key).await?;
         }
-        app.audio.delete_audio(&record.audio_key).await?;
+        app.objects.delete_object(&record.audio_key).await?;
     }
     match app.tokens.delete_token(&hash, &owner).await? {
         DeleteOutcome::Deleted | DeleteOutcome::Missing => {}
@@ -92,7 +92,7 @@ mod tests {
 
     async fn issued(app: &MemoryApp, secret: &str) -> Token {
         let token = Token::generate().unwrap();
-        app.audio.put_object(
+        app.objects.put_object(
             KEY,
             StoredObject {
                 bytes: vec![0; 4],
@@ -144,7 +144,7 @@ mod tests {
             assert!(response.body().is_empty());
         }
         assert!(app.tokens.records().is_empty());
-        assert!(app.audio.contains(KEY));
+        assert!(app.objects.contains(KEY));
     }
 
     #[tokio::test]
@@ -159,7 +159,7 @@ mod tests {
             204
         );
         assert!(app.tokens.records().is_empty());
-        assert!(!app.audio.contains(KEY));
+        assert!(!app.objects.contains(KEY));
     }
 
     #[tokio::test]
@@ -168,7 +168,7 @@ mod tests {
         let secret = testing::client_secret();
         let token = issued(&app, &secret).await;
         let doc = "recovery/o/s/doc";
-        app.audio.put_object(
+        app.objects.put_object(
             doc,
             StoredObject {
                 bytes: vec![b'{'; 2],
@@ -192,8 +192,8 @@ mod tests {
                 .status(),
             204
         );
-        assert!(!app.audio.contains(doc));
-        assert!(!app.audio.contains(KEY));
+        assert!(!app.objects.contains(doc));
+        assert!(!app.objects.contains(KEY));
     }
 
     #[tokio::test]
@@ -209,7 +209,7 @@ mod tests {
         .await;
         assert_problem(&response, 403);
         assert_eq!(app.tokens.records().len(), 1);
-        assert!(app.audio.contains(KEY));
+        assert!(app.objects.contains(KEY));
     }
 
     #[tokio::test]
@@ -235,19 +235,19 @@ mod tests {
         let app = testing::app();
         let secret = testing::client_secret();
         let token = issued(&app, &secret).await;
-        app.audio.set_unavailable(true);
+        app.objects.set_unavailable(true);
         assert_problem(
             &delete(&app, &secret, token.as_str(), "purge=true").await,
             503,
         );
         assert_eq!(app.tokens.records().len(), 1);
-        app.audio.set_unavailable(false);
+        app.objects.set_unavailable(false);
         assert_eq!(
             delete(&app, &secret, token.as_str(), "purge=true")
                 .await
                 .status(),
             204
         );
-        assert!(!app.audio.contains(KEY));
+        assert!(!app.objects.contains(KEY));
     }
 }

@@ -43,13 +43,13 @@ impl ObjectId {
 
 /// `{prefix}{owner_hash}/{session_id}/{object_id}`: where one piece of audio lives in the bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct AudioKey {
+pub struct ObjectKey {
     key: String,
     owner: OwnerHash,
     session: SessionId,
 }
 
-impl AudioKey {
+impl ObjectKey {
     pub fn new(prefix: &str, owner: OwnerHash, session: SessionId, object: &ObjectId) -> Self {
         let key = format!(
             "{prefix}{}/{}/{}",
@@ -94,7 +94,7 @@ impl AudioKey {
     }
 }
 
-impl fmt::Display for AudioKey {
+impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.key)
     }
@@ -110,13 +110,13 @@ mod tests {
     fn an_audio_key_round_trips_through_parse() {
         let owner = Owner::from_client_secret(&"A".repeat(22)).unwrap().hash();
         let session = SessionId::parse("session-1").unwrap();
-        let key = AudioKey::new(
+        let key = ObjectKey::new(
             "recovery/",
             owner.clone(),
             session.clone(),
             &ObjectId::generate().unwrap(),
         );
-        let parsed = AudioKey::parse("recovery/", key.as_str()).unwrap();
+        let parsed = ObjectKey::parse("recovery/", key.as_str()).unwrap();
         assert_eq!(parsed, key);
         assert_eq!(parsed.owner(), &owner);
         assert_eq!(parsed.session(), &session);
@@ -127,7 +127,7 @@ mod tests {
         let owner = "a".repeat(64);
         let object = "b".repeat(22);
         let good = format!("recovery/{owner}/s1/{object}");
-        assert!(AudioKey::parse("recovery/", &good).is_ok());
+        assert!(ObjectKey::parse("recovery/", &good).is_ok());
         for bad in [
             format!("other/{owner}/s1/{object}"),
             format!("recovery/{owner}/../{object}"),
@@ -138,7 +138,7 @@ mod tests {
             format!("recovery/{owner}/s1/{}", "b".repeat(21)),
             String::new(),
         ] {
-            assert!(AudioKey::parse("recovery/", &bad).is_err(), "{bad}");
+            assert!(ObjectKey::parse("recovery/", &bad).is_err(), "{bad}");
         }
     }
 
@@ -151,7 +151,7 @@ mod tests {
         }
         let owner = "a".repeat(64);
         let object = "b".repeat(22);
-        let key = AudioKey::parse("recovery/", &format!("recovery/{owner}/s~1/{object}")).unwrap();
+        let key = ObjectKey::parse("recovery/", &format!("recovery/{owner}/s~1/{object}")).unwrap();
         assert_eq!(key.session().as_str(), "s~1");
     }
 }

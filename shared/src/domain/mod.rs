@@ -11,7 +11,7 @@ mod token;
 use sha2::{Digest, Sha256};
 
 pub use filename::Filename;
-pub use key::{AudioKey, ObjectId, SessionId};
+pub use key::{ObjectId, ObjectKey, SessionId};
 pub use media::{AudioContentType, SESSION_DOCUMENT_TYPE, UploadContentType, is_session_document};
 pub use owner::{Owner, OwnerHash};
 pub use record::{Counter, Counters, Metadata, SessionDocument, TokenRecord, TtlSeconds};

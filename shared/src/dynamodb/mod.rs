@@ -270,7 +270,7 @@ impl TokenStore for DynamoTokenStore {
         }
     }
 
-    async fn purge_audio(&self, audio_key: &str, now: i64) -> StoreResult<()> {
+    async fn purge_object(&self, audio_key: &str, now: i64) -> StoreResult<()> {
         // First the index: from here on no new token can name the audio. Its tokens come back
         // in the same call.
         let out = self

@@ -373,7 +373,7 @@ async fn an_unreachable_table_or_bucket_is_a_503_not_a_panic() {
             aws_sdk_dynamodb::Client::from_conf(dead),
             config.table_name.clone(),
         ),
-        audio: recovery_shared::s3::S3AudioStore::new(
+        objects: recovery_shared::s3::S3ObjectStore::new(
             recovery_shared::aws::s3_client(&stack.sdk, true),
             config.bucket_name.clone(),
             None,
@@ -477,7 +477,7 @@ async fn a_hung_table_is_a_503_within_the_sdk_timeouts_not_a_hang() {
             ),
             stack.config.table_name.clone(),
         ),
-        audio: recovery_shared::s3::S3AudioStore::new(
+        objects: recovery_shared::s3::S3ObjectStore::new(
             recovery_shared::aws::s3_client(&stack.sdk, true),
             stack.config.bucket_name.clone(),
             None,
