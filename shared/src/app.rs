@@ -9,9 +9,11 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::aws::{load_sdk_config, s3_client};
 use crate::config::Config;
+use crate::domain::Counter;
 use crate::dynamodb::DynamoTokenStore;
 #[cfg(any(test, feature = "test-util"))]
 use crate::memory::{MemoryObjectStore, MemoryTokenStore};
+use crate::ports::TokenStore;
 use crate::s3::S3ObjectStore;
 
 #[derive(Debug)]
@@ -41,7 +43,7 @@ impl AwsApp {
             aws_sdk_dynamodb::Client::new(&sdk),
             config.table_name.clone(),
         )
-        .with_counter_flush(std::time::Duration::from_millis(config.counter_flush_ms));
+        .with_counter_timeout(std::time::Duration::from_millis(config.counter_timeout_ms));
         let objects = S3ObjectStore::new(
             s3_client(&sdk, config.s3_force_path_style),
             config.bucket_name.clone(),
@@ -52,6 +54,16 @@ impl AwsApp {
             tokens,
             objects,
             clock: Clock::System,
+        }
+    }
+}
+
+impl<T: TokenStore, O> App<T, O> {
+    /// Counts one event, best effort: the request is not refused because a counter could not be
+    /// written (the store keeps the count for its next write; see `dynamodb/counters.rs`).
+    pub async fn count(&self, counter: Counter) {
+        if let Err(e) = self.tokens.increment(counter).await {
+            tracing::warn!(error = %e, counter = counter.name(), "counting failed");
         }
     }
 }

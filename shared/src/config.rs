@@ -27,8 +27,9 @@ pub struct Config {
     pub max_session_document_bytes: u64,
     /// Per owner and UTC day: uploads, uploaded bytes, tokens (`QUOTA_*_PER_DAY`).
     pub quota: QuotaLimits,
-    /// How often buffered counts are written (`COUNTER_FLUSH_MS`; 0 writes each at once).
-    pub counter_flush_ms: u64,
+    /// How long a request waits for its counter write (`COUNTER_TIMEOUT_MS`) before it answers
+    /// without it; the count is then kept for the instance's next write.
+    pub counter_timeout_ms: u64,
     /// Web origins allowed by CORS (`*` alone allows any).
     pub allowed_origins: Vec<String>,
     /// Path-style S3 addressing, for emulators without wildcard DNS (`S3_FORCE_PATH_STYLE`).
@@ -127,12 +128,12 @@ impl Config {
                 1..=u64::from(u32::MAX),
             ),
         };
-        let counter_flush_ms = number(
+        let counter_timeout_ms = number(
             &mut errors,
-            "COUNTER_FLUSH_MS",
-            get("COUNTER_FLUSH_MS"),
-            1_000,
-            0..=60_000,
+            "COUNTER_TIMEOUT_MS",
+            get("COUNTER_TIMEOUT_MS"),
+            250,
+            1..=2_000,
         );
 
         let allowed_origins: Vec<String> = get("ALLOWED_ORIGINS")
@@ -170,7 +171,7 @@ impl Config {
                 max_audio_bytes,
                 max_session_document_bytes,
                 quota,
-                counter_flush_ms,
+                counter_timeout_ms,
                 allowed_origins,
                 s3_force_path_style,
             })
@@ -278,7 +279,7 @@ mod tests {
                 tokens: 500
             }
         );
-        assert_eq!(config.counter_flush_ms, 1_000);
+        assert_eq!(config.counter_timeout_ms, 1_000);
         assert!(config.allowed_origins.is_empty());
     }
 

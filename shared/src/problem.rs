@@ -62,6 +62,15 @@ impl ApiError {
         }
     }
 
+    /// A failed store call as the caller's answer: a used-up quota is a 429 with the limit that
+    /// was reached, anything else as [`From<StoreError>`] maps it.
+    pub fn from_store(e: StoreError, limits: &QuotaLimits, now: i64) -> Self {
+        match e {
+            StoreError::QuotaExceeded(kind) => Self::quota_exceeded(kind, limits, now),
+            other => other.into(),
+        }
+    }
+
     /// Seconds the caller should wait before trying again, for a `Retry-After` header.
     pub fn retry_after(&self) -> Option<u64> {
         match self {

@@ -16,7 +16,6 @@ pub fn config() -> Config {
         ("TABLE_NAME".to_owned(), "tokens".to_owned()),
         ("BUCKET_NAME".to_owned(), "audio".to_owned()),
         ("MAX_AUDIO_BYTES".to_owned(), "1000000".to_owned()),
-        ("COUNTER_FLUSH_MS".to_owned(), "0".to_owned()),
     ]))
     .expect("test configuration is valid")
 }

@@ -18,7 +18,6 @@ mod request;
 use request::Issue;
 
 pub const ROUTE: &str = "POST /api/recovery/token";
-pub use recovery_shared::metadata::MAX_METADATA_BYTES;
 /// How many fresh tokens to try when a conditional write finds the hash taken.
 const TOKEN_ATTEMPTS: usize = 3;
 
@@ -80,10 +79,7 @@ async fn issue_token<T: TokenStore, O: ObjectStore>(
         purged_at: None,
     };
     let token = store_token(app, &mut record, token).await?;
-    if let Err(e) = app.tokens.increment(Counter::Issued).await {
-        // The token is stored and valid; a lost count is not worth failing the request for.
-        tracing::warn!(error = %e, "counting an issued token failed");
-    }
+    app.count(Counter::Issued).await;
     tracing::info!(
         ttl_seconds = ttl.get(),
         size = record.size_bytes,
@@ -157,10 +153,7 @@ async fn store_token<T: TokenStore, O: ObjectStore>(
                     "the audio under this key has been deleted".to_owned(),
                 ));
             }
-            Err(StoreError::QuotaExceeded(kind)) => {
-                return Err(ApiError::quota_exceeded(kind, &app.config.quota, now));
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(ApiError::from_store(e, &app.config.quota, now)),
         }
     }
 }

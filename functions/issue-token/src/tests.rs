@@ -4,6 +4,7 @@ use super::*;
 use recovery_shared::MemoryApp;
 use recovery_shared::domain::Owner;
 use recovery_shared::memory::StoredObject;
+use recovery_shared::metadata::MAX_METADATA_BYTES;
 use recovery_shared::testing::{self, NOW, assert_problem, body_json};
 use serde_json::json;
 

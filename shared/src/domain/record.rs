@@ -88,6 +88,15 @@ pub struct Counters {
 }
 
 impl Counters {
+    pub fn get(&self, counter: Counter) -> u64 {
+        match counter {
+            Counter::Issued => self.issued,
+            Counter::Redeemed => self.redeemed,
+            Counter::Expired => self.expired,
+            Counter::NotFound => self.not_found,
+        }
+    }
+
     pub fn get_mut(&mut self, counter: Counter) -> &mut u64 {
         match counter {
             Counter::Issued => &mut self.issued,

@@ -1,9 +1,16 @@
-//! The recovery counters: buffered per instance, written off the response path to one of
+//! The recovery counters: written within the request that counts them, to one of
 //! [`COUNTER_SHARDS`] items, summed on read.
+//!
+//! Lambda freezes an instance as soon as its response is sent and may never thaw it, so a count
+//! that waits for a background task or a later request can wait forever or die with the instance.
+//! Each count is therefore written before its request answers, bounded by a short timeout so that
+//! bookkeeping never holds a request up for long nor fails it. A write that fails (or is cut off by
+//! the timeout or the route's deadline) puts its counts back, and the instance's next write carries
+//! them: counts are at least once under faults, never silently dropped while the instance lives.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
@@ -19,23 +26,58 @@ pub const COUNTERS_KEY: &str = "#counters";
 /// Counter writes are spread over this many items (`#counters#00` …), so no item takes more than
 /// its share of them (see the README's capacity arithmetic).
 pub const COUNTER_SHARDS: u8 = 16;
-/// How long a background counter flush may take before its counts go back to the buffer.
-const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Counts waiting to be written, and when they were last written.
-#[derive(Debug, Default)]
+/// Counts not yet written (after a failed write), and how long one write may take.
+#[derive(Debug)]
 pub(super) struct CountBuffer {
-    /// Zero: every count is written at once, awaited (tests). Otherwise counts are added up in
-    /// memory and written by a background task at most once per interval.
-    pub(super) flush_every: Duration,
-    pub(super) pending: Mutex<(Counters, Option<Instant>)>,
+    pub(super) timeout: Duration,
+    pending: Mutex<Counters>,
 }
 
 impl CountBuffer {
-    fn lock(&self) -> std::sync::MutexGuard<'_, (Counters, Option<Instant>)> {
+    pub(super) fn new(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            pending: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counters> {
         self.pending
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Takes everything pending plus `counter`, to be written by one update.
+    fn take_with(&self, counter: Counter) -> Batch<'_> {
+        let mut pending = self.lock();
+        *pending.get_mut(counter) = pending.get(counter).saturating_add(1);
+        Batch {
+            buffer: self,
+            counts: Some(std::mem::take(&mut *pending)),
+        }
+    }
+}
+
+/// Counts taken out of the buffer for one write. Unless the write is confirmed, they go back
+/// when the batch is dropped: after a failure, a timeout, or the request's future being dropped
+/// at its deadline.
+struct Batch<'a> {
+    buffer: &'a CountBuffer,
+    counts: Option<Counters>,
+}
+
+impl Batch<'_> {
+    fn written(mut self) {
+        self.counts = None;
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        if let Some(counts) = self.counts.take() {
+            add_into(&mut self.buffer.lock(), counts);
+        }
     }
 }
 
@@ -50,8 +92,7 @@ async fn add_counts(client: &Client, table: &str, counts: Counters) -> StoreResu
     );
     let mut adds = Vec::new();
     for counter in Counter::ALL {
-        let mut counts = counts;
-        let value = *counts.get_mut(counter);
+        let value = counts.get(counter);
         if value > 0 {
             adds.push(format!("#{0} :{0}", counter.name()));
             update = update
@@ -71,53 +112,35 @@ async fn add_counts(client: &Client, table: &str, counts: Counters) -> StoreResu
 }
 
 fn add_into(total: &mut Counters, more: Counters) {
-    let mut more = more;
     for counter in Counter::ALL {
-        let add = *more.get_mut(counter);
         let slot = total.get_mut(counter);
-        *slot = slot.saturating_add(add);
+        *slot = slot.saturating_add(more.get(counter));
     }
 }
 
-/// Counts one event: at once when the buffer flushes every time, else into the buffer, with a
-/// background write when one is due.
+/// Counts one event, with whatever earlier writes left pending, in one bounded write before the
+/// request answers. A failed or late write is reported and its counts kept for the next one.
 pub(super) async fn record(
     client: &Client,
     table: &str,
-    buffer: &Arc<CountBuffer>,
+    buffer: &CountBuffer,
     counter: Counter,
 ) -> StoreResult<()> {
-    let mut one = Counters::default();
-    *one.get_mut(counter) = 1;
-    if buffer.flush_every.is_zero() {
-        return add_counts(client, table, one).await;
-    }
-    let batch = {
-        let mut pending = buffer.lock();
-        add_into(&mut pending.0, one);
-        let due = pending
-            .1
-            .is_none_or(|at| at.elapsed() >= buffer.flush_every);
-        due.then(|| {
-            pending.1 = Some(Instant::now());
-            std::mem::take(&mut pending.0)
-        })
+    let batch = buffer.take_with(counter);
+    let Some(counts) = batch.counts else {
+        return Ok(());
     };
-    if let Some(batch) = batch {
-        let (client, table, buffer) = (client.clone(), table.to_owned(), buffer.clone());
-        // Off the response path: the request does not wait for, nor fail with, this write.
-        tokio::spawn(async move {
-            let written = tokio::time::timeout(FLUSH_TIMEOUT, add_counts(&client, &table, batch))
-                .await
-                .map_err(|_| "timed out".to_owned())
-                .and_then(|r| r.map_err(|e| e.to_string()));
-            if let Err(error) = written {
-                tracing::warn!(%error, "writing counters failed; kept for the next flush");
-                add_into(&mut buffer.lock().0, batch);
-            }
-        });
+    match tokio::time::timeout(buffer.timeout, add_counts(client, table, counts)).await {
+        Ok(Ok(())) => {
+            batch.written();
+            Ok(())
+        }
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(StoreError::unavailable(
+            "DynamoDB UpdateItem (counter) timed out",
+            anyhow::anyhow!("no answer within {:?}; the counts are kept", buffer.timeout),
+        )),
     }
-    Ok(())
 }
 
 /// The sum of every shard (and of the single item of earlier versions).
@@ -167,4 +190,23 @@ pub(super) async fn read(client: &Client, table: &str) -> StoreResult<Counters> 
         ));
     }
     Ok(counters)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_of_a_write_that_did_not_finish_go_back_for_the_next_one() {
+        let buffer = CountBuffer::new(Duration::from_millis(1));
+        // GIVEN a write that took one count and was dropped unconfirmed (failed or cut off)
+        drop(buffer.take_with(Counter::Issued));
+        // WHEN the next count is taken
+        let next = buffer.take_with(Counter::Redeemed);
+        // THEN it carries the earlier count too, and a confirmed write leaves nothing behind
+        let counts = next.counts.unwrap_or_default();
+        assert_eq!((counts.issued, counts.redeemed), (1, 1));
+        next.written();
+        assert_eq!(*buffer.lock(), Counters::default());
+    }
 }

@@ -9,7 +9,7 @@ mod counters;
 mod item;
 mod quota;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
@@ -40,26 +40,28 @@ pub struct DynamoTokenStore {
 }
 
 impl DynamoTokenStore {
-    /// A store that writes each count at once; see [`DynamoTokenStore::with_counter_flush`].
+    /// A store whose counter writes may take up to [`DEFAULT_COUNTER_TIMEOUT`]; see
+    /// [`DynamoTokenStore::with_counter_timeout`].
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
-            counts: Arc::default(),
+            counts: Arc::new(CountBuffer::new(DEFAULT_COUNTER_TIMEOUT)),
         }
     }
 
-    /// Buffers counts and writes them in the background at most once per `every`, so counting
-    /// never delays nor fails a request. Counts not yet written when the process ends are lost.
+    /// Bounds the wait for each counter write (see `counters.rs`): a count is written before its
+    /// request answers, or kept for the instance's next write if it takes longer than `timeout`.
     #[must_use]
-    pub fn with_counter_flush(mut self, every: Duration) -> Self {
-        self.counts = Arc::new(CountBuffer {
-            flush_every: every,
-            pending: Mutex::default(),
-        });
+    pub fn with_counter_timeout(mut self, timeout: Duration) -> Self {
+        self.counts = Arc::new(CountBuffer::new(timeout));
         self
     }
 }
+
+/// A DynamoDB write in the same region takes a few milliseconds; a tenth of a second past that is
+/// an outage, and the request goes on without its count.
+pub const DEFAULT_COUNTER_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// The item key of the audio index of `audio_key`.
 fn audio_index_key(audio_key: &str) -> String {
