@@ -1,8 +1,17 @@
 import type { ComponentPropsWithoutRef, ReactNode } from 'react';
 import type { OpenRecoveryOptions, RecoveryStore, SessionSummary, StatusEvent } from './index.js';
 
-/** What the save indicator shows (`conflict` and `remote-update` are news, not states). */
-export type IndicatorState = 'pending' | 'saving' | 'saved' | 'error' | 'quota';
+/**
+ * The save state (`conflict` and `remote-update` are news, not states): `idle` until the store
+ * reports the first edit (nothing handed over, so nothing saved either).
+ */
+export type IndicatorState = 'idle' | 'pending' | 'saving' | 'saved' | 'error' | 'quota';
+
+/**
+ * What `AutoSaveIndicator` shows (its `data-state`): the save state, or `waiting` while idle with
+ * sessions on offer for recovery (its `waiting` prop).
+ */
+export type IndicatorDisplayState = IndicatorState | 'waiting';
 
 /**
  * The page's recovery store for `options.dbName`: opened on the first call, the same promise
@@ -52,14 +61,24 @@ export function useSaveStatus(): SaveStatusSnapshot;
 /** Just the indicator's state: a component using it renders only when the state changes. */
 export function useSaveState(): IndicatorState;
 
-export const DEFAULT_LABELS: Readonly<Record<IndicatorState, string>>;
+/** `idle`: "Nothing to save yet"; `waiting`: "Earlier work waiting to be restored"; `saved`: "All changes saved"… */
+export const DEFAULT_LABELS: Readonly<Record<IndicatorDisplayState, string>>;
 
 export interface AutoSaveIndicatorProps extends Omit<ComponentPropsWithoutRef<'span'>, 'children'> {
   /** Shown instead of the provider's status. */
   status?: IndicatorState;
   message?: string | null;
-  /** Words for a state; default `DEFAULT_LABELS` and the store's message. */
-  label?: (status: IndicatorState, message: string | null) => ReactNode;
+  /**
+   * Sessions are on offer for recovery (a count, or `true`): the idle indicator then says earlier
+   * work is waiting to be restored (`data-state="waiting"`) instead of "Nothing to save yet", and a
+   * saved one adds it after "All changes saved" (`data-waiting="true"`).
+   */
+  waiting?: number | boolean;
+  /**
+   * Words for what is shown; default `DEFAULT_LABELS` and the store's message. `waiting`: the
+   * `waiting` prop applies (the state is `waiting`, or `saved` with work on offer).
+   */
+  label?: (status: IndicatorDisplayState, message: string | null, waiting: boolean) => ReactNode;
 }
 
 export function AutoSaveIndicator(props: AutoSaveIndicatorProps): ReactNode;
@@ -85,8 +104,9 @@ export function RecoveryBanner(props: RecoveryBannerProps): ReactNode;
 
 export interface RecoveryModalProps<S extends RecoverableSession = RecoverableSession>
   extends Omit<ComponentPropsWithoutRef<'dialog'>, 'children' | 'open' | 'onClose' | 'title'> {
+  /** Shown while `open` and `sessions` is not empty. */
   open: boolean;
-  /** Escape, the close button. */
+  /** Escape, the close button, and the last session gone from `sessions` while open. */
   onClose: () => void;
   sessions: readonly S[];
   onRestore: (id: string) => unknown;

@@ -1,5 +1,5 @@
 // React bindings: one recovery store per page behind a provider, hooks with stable references,
-// and three unstyled, accessible components. Written without JSX so the package ships as is.
+// and three accessible components (unstyled; `react.css` styles them). Written without JSX so the package ships as is.
 import {
   createContext,
   createElement as h,
@@ -66,7 +66,8 @@ function release(key, entry) {
 const INDICATOR_STATES = new Set(['pending', 'saving', 'saved', 'error', 'quota']);
 /** Shown as soon as the store says so; the others once they have held for `settleMs`. */
 const URGENT = new Set(['pending', 'error', 'quota']);
-const INITIAL_STATUS = Object.freeze({ status: 'saved', message: null, event: null });
+/** Before the store has said anything: nothing was handed to it, so nothing is saved either. */
+const INITIAL_STATUS = Object.freeze({ status: 'idle', message: null, event: null });
 
 /**
  * The store's status events as an external store for `useSyncExternalStore`. `status` is what
@@ -117,7 +118,7 @@ function createStatusSource(settleMs) {
   };
 }
 
-const noStatus = { get: () => INITIAL_STATUS, getState: () => 'saved', getMessage: () => null, subscribe: () => () => {} };
+const noStatus = { get: () => INITIAL_STATUS, getState: () => 'idle', getMessage: () => null, subscribe: () => () => {} };
 
 // ---- provider and hooks ---------------------------------------------------------------------
 
@@ -205,6 +206,8 @@ export function useSaveState() {
 const cx = (...names) => names.filter(Boolean).join(' ');
 
 export const DEFAULT_LABELS = Object.freeze({
+  idle: 'Nothing to save yet',
+  waiting: 'Earlier work waiting to be restored',
   pending: 'Unsaved changes…',
   saving: 'Saving…',
   saved: 'All changes saved',
@@ -212,11 +215,15 @@ export const DEFAULT_LABELS = Object.freeze({
   quota: 'Storage full',
 });
 
+const WAITING_SUFFIX = '; earlier work waiting to be restored';
+
 /**
- * The save indicator: `role="status"`, polite live region, `data-state` = the status. Takes the
- * provider's status unless `status` is given; `label` turns it into words.
+ * The save indicator: `role="status"`, polite live region, `data-state` = the status (`idle`
+ * until the first edit). Takes the provider's status unless `status` is given; `label` turns it
+ * into words. `waiting` (sessions on offer for recovery): the idle indicator says earlier work is
+ * waiting (`data-state="waiting"`), a saved one says so after "saved" (`data-waiting`).
  */
-export function AutoSaveIndicator({ status, message, label, className, ...rest }) {
+export function AutoSaveIndicator({ status, message, label, waiting, className, ...rest }) {
   const context = useContext(RecoveryContext);
   const source = context?.status ?? noStatus;
   // Two primitives, so that an event that changes neither (another `pending` while typing)
@@ -225,14 +232,21 @@ export function AutoSaveIndicator({ status, message, label, className, ...rest }
   const liveMessage = useSyncExternalStore(source.subscribe, source.getMessage, source.getMessage);
   const state = status ?? liveStatus;
   const said = status === undefined ? liveMessage : (message ?? null);
-  const text = label ? label(state, said) : DEFAULT_LABELS[state] + (said && state !== 'saved' ? `: ${said}` : '');
+  const waits = Boolean(waiting) && (state === 'idle' || state === 'saved');
+  const shown = waits && state === 'idle' ? 'waiting' : state;
+  const text = label
+    ? label(shown, said, waits)
+    : (DEFAULT_LABELS[shown] ?? state) +
+      (said && state !== 'saved' && state !== 'idle' ? `: ${said}` : '') +
+      (waits && state === 'saved' ? WAITING_SUFFIX : '');
   return h(
     'span',
     {
       role: 'status',
       'aria-live': 'polite',
       'data-testid': 'autosave-indicator',
-      'data-state': state,
+      'data-state': shown,
+      'data-waiting': waits ? 'true' : undefined,
       title: typeof text === 'string' ? text : undefined,
       className: cx('cbr-indicator', className),
       ...rest,
@@ -325,7 +339,8 @@ function RecoveryItem({ session, onRestore, onDismiss, meta }) {
 /**
  * The list of sessions to restore or dismiss, in a modal `<dialog>`: the rest of the page is
  * inert while it is open (focus stays inside), Escape and the close button call `onClose`, and
- * focus goes back where it was when it closes.
+ * focus goes back where it was when it closes. With nothing left to list (the last session
+ * restored or dismissed) it closes and calls `onClose`: an empty modal would keep the page inert.
  */
 export function RecoveryModal({
   open,
@@ -346,6 +361,12 @@ export function RecoveryModal({
   onCloseRef.current = onClose;
   const titleId = useId();
   const descriptionId = useId();
+  const empty = sessions.length === 0;
+  const shown = open && !empty;
+
+  useEffect(() => {
+    if (open && empty) onCloseRef.current();
+  }, [open, empty]);
 
   useEffect(() => {
     const dialog = ref.current;
@@ -361,16 +382,16 @@ export function RecoveryModal({
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    if (open && !dialog.open) {
+    if (shown && !dialog.open) {
       returnTo.current = document.activeElement;
       dialog.showModal();
-    } else if (!open && dialog.open) {
+    } else if (!shown && dialog.open) {
       dialog.close();
       const back = returnTo.current;
       returnTo.current = null;
       if (back instanceof HTMLElement && back.isConnected) back.focus();
     }
-  }, [open]);
+  }, [shown]);
 
   return h(
     'dialog',

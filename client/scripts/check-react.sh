@@ -4,7 +4,13 @@
 #   2. tsc --noEmit (strict, skipLibCheck off) on the example app, which type-checks the
 #      package's .d.ts as an app sees them, and the example's Vite build (dist/, base /react/);
 #   3. the npm tarball (scripts/pack.sh) installed into a scratch Vite + React + Zustand app,
-#      type-checked and built, as a new user would with no Rust toolchain.
+#      type-checked (with `noUncheckedSideEffectImports` and no `vite/client` types: the package's
+#      `react.css` import must type-check on its own) and built, as a new user would with no Rust
+#      toolchain;
+#   4. in that app's build, the three components on a page styled by Tailwind v4 (its preflight)
+#      with a dark theme, in Debian's Chromium (playwright-core): text contrast >= 4.5:1, the modal
+#      centred, the buttons painted, the modal closing once empty (test-js/tarball-app/
+#      host-css.check.mjs); it writes docs/screenshots/react-host-css-dark{,-modal}.png.
 # npm talks to the npm registry only, and prefers its cache. Without a network (make test's
 # namespace), install first, online: `npm ci` in client/examples/react and in
 # client/test-js/tarball-app (that fills the cache the scratch app installs from).
@@ -12,6 +18,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_cmd npm npm
+require_cmd chromium chromium
 example="$CLIENT_DIR/examples/react"
 
 say "no 'any' in the public types of /react and /zustand"
@@ -33,6 +40,13 @@ cp -r "$CLIENT_DIR/test-js/tarball-app/." "$scratch/"
 (cd "$scratch" && npm ci --no-audit --no-fund --prefer-offline &&
     npm install --no-audit --no-fund --prefer-offline --no-save "$tarball")
 [[ ! -L "$scratch/node_modules/@chatterbox/recovery-client" ]] || die "the package was linked, not installed from the tarball"
+# The app's tsconfig is the strict one a new Vite app starts from, minus `vite/client`: the CSS
+# import must type-check through the package's own types.
+node -e '
+  const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).compilerOptions;
+  if (c.noUncheckedSideEffectImports !== true || (c.types ?? []).includes("vite/client")) {
+    console.error("test-js/tarball-app/tsconfig.json: want noUncheckedSideEffectImports and no vite/client types"); process.exit(1);
+  }' "$scratch/tsconfig.json"
 (cd "$scratch" && npx --no-install tsc --noEmit -p tsconfig.json && npx --no-install vite build --logLevel warn)
 ls "$scratch"/dist/assets/*.wasm >/dev/null 2>&1 || die "the scratch app's build has no .wasm asset"
 # The READMEs' snippet (the example's and the project's) is cut from that app: every code line
@@ -50,4 +64,7 @@ for readme in "$example/README.md" "$CLIENT_DIR/../README.md"; do
   ' "$readme" "$CLIENT_DIR/test-js/tarball-app/src/main.tsx"
 done
 say "tarball app built: $(cd "$scratch/dist/assets" && ls | tr '\n' ' ')"
+
+say "the components under a host's CSS (Tailwind v4 preflight, dark theme) in Chromium"
+(cd "$scratch" && node host-css.check.mjs "$ROOT_DIR/docs/screenshots")
 say "React + Zustand checks passed"

@@ -5,7 +5,7 @@ import {
   RecoveryModal,
   useRecovery,
   useSaveState,
-  type IndicatorState,
+  type IndicatorDisplayState,
 } from '@chatterbox/recovery-client/react';
 import type { OpenedRecoveryStore } from '@chatterbox/recovery-client';
 import type { RecoverySummary } from '@chatterbox/recovery-client/zustand';
@@ -17,14 +17,18 @@ import { ServerCopy } from './ServerCopy';
 import { useStudio, type Params } from './studio';
 import { Takes, voiceName } from './Takes';
 
-function labelOf(state: IndicatorState, message: string | null): string {
+function labelOf(state: IndicatorDisplayState, message: string | null, waiting: boolean): string {
   switch (state) {
+    case 'idle':
+      return 'Nothing to save yet'; // nothing typed: nothing saved either
+    case 'waiting':
+      return 'Earlier work waiting to be restored';
     case 'pending':
       return 'Unsaved changes…';
     case 'saving':
       return 'Saving…';
     case 'saved':
-      return 'All changes saved';
+      return waiting ? 'All changes saved; earlier work waiting to be restored' : 'All changes saved';
     case 'error':
       return `Not saved: ${message ?? 'storage error'}`;
     case 'quota':
@@ -33,15 +37,18 @@ function labelOf(state: IndicatorState, message: string | null): string {
 }
 
 function Indicator() {
-  // Primitives: pending at once, saving and saved once they hold (the provider's settleMs), so
-  // typing renders this once per burst and never shows "saved" early.
+  // Primitives: idle until the first edit, pending at once, saving and saved once they hold (the
+  // provider's settleMs), so typing renders this once per burst and never shows "saved" early.
   const status = useSaveState();
   const message = useStudio((s) => s.recovery.message);
   const storageFull = useStudio((s) => s.storageFull);
+  // Crashed sessions on offer: the indicator does not call the page saved without saying so.
+  const waiting = useStudio((s) => s.recovery.crashedSessions.length);
   const state = storageFull ? 'quota' : status;
-  const label = labelOf(state, storageFull ?? message);
-  useEffect(() => emit('indicator', { state, label }), [state, label]);
-  return <AutoSaveIndicator status={state} label={() => label} />;
+  const shown: IndicatorDisplayState = state === 'idle' && waiting > 0 ? 'waiting' : state;
+  const label = labelOf(shown, storageFull ?? message, waiting > 0);
+  useEffect(() => emit('indicator', { state: shown, label }), [shown, label]);
+  return <AutoSaveIndicator status={state} waiting={waiting} label={() => label} />;
 }
 
 function age(ms: number): string {

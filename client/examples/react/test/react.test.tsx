@@ -137,7 +137,9 @@ describe('components', () => {
     const el = q('autosave-indicator');
     expect(el?.getAttribute('role')).toBe('status');
     expect(el?.getAttribute('aria-live')).toBe('polite');
-    expect(el?.getAttribute('data-state')).toBe('saved');
+    // Nothing handed to the store yet: nothing to call saved.
+    expect(el?.getAttribute('data-state')).toBe('idle');
+    expect(el?.textContent).toBe('Nothing to save yet');
     await act(async () => fake.emit({ status: 'pending', sessionIds: ['a'] }));
     expect(el?.getAttribute('data-state')).toBe('pending');
     expect(el?.textContent).toBe('Unsaved changes…');
@@ -172,6 +174,32 @@ describe('components', () => {
     expect(renders - start).toBe(2);
     await act(async () => fake.emit({ status: 'quota', message: 'full' }));
     expect(el()).toBe('quota'); // at once
+  });
+
+  it('AutoSaveIndicator says so while earlier work waits to be restored, and claims no more than it knows', async () => {
+    const fake = new FakeStore();
+    const show = (waiting: number) =>
+      render(<RecoveryProvider store={fake.asStore} settleMs={0}><AutoSaveIndicator waiting={waiting} /></RecoveryProvider>);
+    const el = () => q('autosave-indicator');
+    await show(2);
+    expect(el()?.getAttribute('data-state')).toBe('waiting');
+    expect(el()?.textContent).toBe('Earlier work waiting to be restored');
+    await act(async () => fake.emit({ status: 'pending', sessionIds: ['a'] }));
+    expect(el()?.getAttribute('data-state')).toBe('pending');
+    expect(el()?.hasAttribute('data-waiting')).toBe(false);
+    await act(async () => fake.emit({ status: 'saved', sessionIds: ['a'] }));
+    expect(el()?.getAttribute('data-state')).toBe('saved');
+    expect(el()?.getAttribute('data-waiting')).toBe('true');
+    expect(el()?.textContent).toBe('All changes saved; earlier work waiting to be restored');
+    await show(0); // the last one restored or dismissed
+    expect(el()?.getAttribute('data-state')).toBe('saved');
+    expect(el()?.hasAttribute('data-waiting')).toBe(false);
+    expect(el()?.textContent).toBe('All changes saved');
+    // Without a provider, and with `status` given: idle means idle.
+    await render(<AutoSaveIndicator />);
+    expect(el()?.getAttribute('data-state')).toBe('idle');
+    await render(<AutoSaveIndicator status="idle" waiting label={(state, _message, waiting) => `${state} ${waiting}`} />);
+    expect(el()?.textContent).toBe('waiting true');
   });
 
   const sessions: RecoverableSession[] = [
@@ -247,6 +275,42 @@ describe('components', () => {
     await act(async () => (items[0]?.querySelector('[data-testid="recovery-restore"]') as HTMLButtonElement).click());
     await act(async () => (container.querySelector('[data-testid="recovery-dismiss"]') as HTMLButtonElement).click());
     expect(done).toEqual(['restore a', 'dismiss b']);
+    expect(dialog.open).toBe(false);
+  });
+
+  it('RecoveryModal closes by itself, and says so, once nothing is left in it', async () => {
+    let closes = 0;
+    let setLeft: (next: RecoverableSession[]) => void = () => {};
+    function Harness() {
+      const [open, setOpen] = useState(true);
+      const [left, set] = useState(sessions);
+      setLeft = set;
+      const take = async (id: string) => set((l) => l.filter((s) => s.id !== id));
+      // No effect of its own closing it: the component does.
+      return (
+        <RecoveryModal
+          open={open}
+          onClose={() => {
+            closes += 1;
+            setOpen(false);
+          }}
+          sessions={left}
+          onRestore={take}
+          onDismiss={take}
+        />
+      );
+    }
+    await render(<Harness />);
+    const dialog = q('recovery-modal') as HTMLDialogElement;
+    expect(dialog.open).toBe(true);
+    await act(async () => (container.querySelector('[data-testid="recovery-restore"]') as HTMLButtonElement).click());
+    expect(dialog.open).toBe(true); // one left
+    expect(closes).toBe(0);
+    await act(async () => (container.querySelector('[data-testid="recovery-dismiss"]') as HTMLButtonElement).click());
+    expect(dialog.open).toBe(false);
+    expect(closes).toBe(1);
+    // Sessions coming back later do not reopen it: the app's `open` was set to false.
+    await act(async () => setLeft(sessions));
     expect(dialog.open).toBe(false);
   });
 });
