@@ -5,11 +5,14 @@
 
 use std::path::Path;
 
+mod conditions;
 mod shapes;
 
 use anyhow::{Context as _, bail};
 use serde_yaml_ng::Value;
 
+use conditions::Evaluator;
+pub use conditions::Settings;
 pub use shapes::Resource;
 use shapes::{
     ApiProperties, BucketProperties, Document, FunctionMetadata, FunctionProperties,
@@ -24,8 +27,8 @@ pub struct Route {
     pub path: String,
     /// The logical id of the function in the template.
     pub function: String,
-    /// Whether the route is behind the stack's JWT authorizer when it has one: its
-    /// `AuthorizationType` is anything but `NONE` (`!If [UseJwtAuthorizer, JWT, NONE]`).
+    /// Whether the route is behind the JWT authorizer: its `AuthorizationType`, with its `!If`
+    /// evaluated for the settings the routes were read under, is anything but `NONE`.
     pub authorizer: bool,
 }
 
@@ -129,6 +132,41 @@ impl Template {
         self.doc.conditions.get(name)
     }
 
+    fn evaluator<'a>(&'a self, settings: &'a Settings) -> Evaluator<'a> {
+        Evaluator {
+            doc: &self.doc,
+            settings,
+        }
+    }
+
+    /// Whether the named condition holds in a stack deployed with `settings`.
+    pub fn condition_holds(&self, name: &str, settings: &Settings) -> anyhow::Result<bool> {
+        self.evaluator(settings).condition(name)
+    }
+
+    /// Whether a stack deployed with `settings` has the resource: it exists and its
+    /// `Condition`, if any, holds.
+    pub fn has_resource(&self, name: &str, settings: &Settings) -> anyhow::Result<bool> {
+        match self.resource(name) {
+            None => Ok(false),
+            Some(Resource {
+                condition: Some(c), ..
+            }) => self.condition_holds(c, settings),
+            Some(_) => Ok(true),
+        }
+    }
+
+    /// `value` (a property, an output...) as a stack deployed with `settings` sees it: each
+    /// `!If` replaced by its branch, `AWS::NoValue` left out (`None` when it is the whole value).
+    pub fn resolve(&self, value: &Value, settings: &Settings) -> anyhow::Result<Option<Value>> {
+        self.evaluator(settings).resolve(value)
+    }
+
+    /// The `Rules` that would stop a deploy with `settings`, by name.
+    pub fn broken_rules(&self, settings: &Settings) -> anyhow::Result<Vec<String>> {
+        self.evaluator(settings).broken_rules()
+    }
+
     fn only_resource<'a>(&'a self, kind: &'a str) -> anyhow::Result<(&'a str, &'a Resource)> {
         let mut found = self.resources_of_type(kind);
         let first = found
@@ -140,9 +178,18 @@ impl Template {
         Ok(first)
     }
 
-    /// Every route of the HTTP API (`AWS::ApiGatewayV2::Route`), followed through its
-    /// integration to the function that serves it; sorted.
+    /// Every route of the HTTP API, its `authorizer` as in a stack deployed with a JWT issuer
+    /// and every other parameter at its default: what the local gateway's JWT mode stands in for
+    /// (the gateway ignores the flag without JWT mode).
     pub fn routes(&self) -> anyhow::Result<Vec<Route>> {
+        self.routes_under(&jwt_mode())
+    }
+
+    /// Every route of the HTTP API (`AWS::ApiGatewayV2::Route`), followed through its
+    /// integration to the function that serves it, its `authorizer` as in a stack deployed with
+    /// `settings`; sorted.
+    pub fn routes_under(&self, settings: &Settings) -> anyhow::Result<Vec<Route>> {
+        let evaluator = self.evaluator(settings);
         let mut routes = Vec::new();
         for (name, resource) in self.resources_of_type("AWS::ApiGatewayV2::Route") {
             let props: RouteProperties = resource.properties(&format!("route {name}"))?;
@@ -162,9 +209,20 @@ impl Template {
                 .with_context(|| {
                     format!("route {name}: integration {integration} must have IntegrationUri !GetAtt Function.Arn")
                 })?;
-            let authorizer = props
-                .authorization_type
-                .is_some_and(|t| t.as_str() != Some("NONE"));
+            let kind = match &props.authorization_type {
+                Some(kind) => evaluator
+                    .resolve(kind)
+                    .with_context(|| format!("route {name}: AuthorizationType"))?,
+                None => None,
+            };
+            let authorizer = match kind {
+                // API Gateway's default is NONE.
+                None => false,
+                Some(Value::String(kind)) => kind != "NONE",
+                Some(other) => {
+                    bail!("route {name}: AuthorizationType {other:?} is not understood")
+                }
+            };
             routes.push(Route {
                 method: method.to_ascii_uppercase(),
                 path: path.to_owned(),
@@ -315,6 +373,14 @@ impl Template {
             })
             .collect()
     }
+}
+
+/// The settings the local gateway's JWT mode stands in for: a stack with a JWT authorizer and
+/// every other parameter at its default (so `RequireAuth` off: health stays open).
+fn jwt_mode() -> Settings {
+    Settings::defaults()
+        .with("JwtIssuer", "https://issuer.local")
+        .with("JwtAudience", "local")
 }
 
 /// The string argument of an intrinsic function written in short form (`!Sub ...`, `!GetAtt ...`).

@@ -17,6 +17,35 @@ pub(super) struct Document {
     pub(super) resources: BTreeMap<String, Resource>,
     #[serde(rename = "Conditions", default)]
     pub(super) conditions: BTreeMap<String, Value>,
+    #[serde(rename = "Parameters", default)]
+    pub(super) parameters: BTreeMap<String, Parameter>,
+    #[serde(rename = "Rules", default)]
+    pub(super) rules: BTreeMap<String, Rule>,
+}
+
+/// A parameter: its type and default, what conditions read of it.
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct Parameter {
+    #[serde(rename = "Type")]
+    pub(super) kind: String,
+    #[serde(rename = "Default", default)]
+    pub(super) default: Option<Value>,
+}
+
+/// A rule of `Rules`: checked by CloudFormation before a stack is created or updated.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct Rule {
+    #[serde(default)]
+    pub(super) rule_condition: Option<Value>,
+    #[serde(default)]
+    pub(super) assertions: Vec<Assertion>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct Assertion {
+    pub(super) assert: Value,
 }
 
 /// A resource: its type, and its properties read by type on demand.

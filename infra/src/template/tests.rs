@@ -73,41 +73,325 @@ struct AuthorizerProperties {
     identity_source: Vec<String>,
 }
 
+/// A stack with a JWT issuer (and an audience, which the rules ask for).
+fn with_issuer() -> Settings {
+    Settings::defaults()
+        .with(
+            "JwtIssuer",
+            "https://cognito-idp.us-east-1.amazonaws.com/pool",
+        )
+        .with("JwtAudience", "web")
+}
+
+/// Each route's `AuthorizationType` and `AuthorizerId` in a stack deployed with `settings`.
+fn route_auth(template: &Template, settings: &Settings) -> Vec<(String, String, Option<Value>)> {
+    template
+        .routes_under(settings)
+        .unwrap()
+        .iter()
+        .map(|route| {
+            let name = route.function.replace("Function", "Route");
+            let props = &resource(template, &name).properties;
+            let kind = template
+                .resolve(props.get("AuthorizationType").unwrap(), settings)
+                .unwrap()
+                .and_then(|k| k.as_str().map(str::to_owned))
+                .unwrap();
+            let id = props
+                .get("AuthorizerId")
+                .and_then(|id| template.resolve(id, settings).unwrap());
+            (route.key(), kind, id)
+        })
+        .collect()
+}
+
+fn is_ref_to(value: Option<&Value>, name: &str) -> bool {
+    value.and_then(|v| tagged_str(v, "Ref")) == Some(name)
+}
+
 #[test]
-fn every_route_but_health_is_behind_the_optional_jwt_authorizer() {
+fn the_jwt_authorizer_is_an_api_gateway_jwt_authorizer_on_the_authorization_header() {
     let template = template();
-    let condition = template.condition("UseJwtAuthorizer");
-    // Only with an issuer: `!Not [!Equals [!Ref JwtIssuer, ""]]`.
-    assert!(
-        format!("{condition:?}").contains("JwtIssuer"),
-        "{condition:?}"
-    );
     let authorizer = resource(&template, "JwtAuthorizer");
     assert_eq!(authorizer.condition.as_deref(), Some("UseJwtAuthorizer"));
     let props: AuthorizerProperties = authorizer.properties("JwtAuthorizer").unwrap();
     assert_eq!(props.authorizer_type, "JWT");
     assert_eq!(props.identity_source, ["$request.header.Authorization"]);
-    for route in template.routes().unwrap() {
-        let name = route.function.replace("Function", "Route");
-        let props = &resource(&template, &name).properties;
-        let kind = props.get("AuthorizationType").unwrap();
-        if route.path == "/api/recovery/health" {
-            assert_eq!(kind.as_str(), Some("NONE"), "{name}");
-            assert!(props.get("AuthorizerId").is_none(), "{name}");
+    assert!(
+        !template
+            .has_resource("JwtAuthorizer", &Settings::defaults())
+            .unwrap()
+    );
+    assert!(
+        template
+            .has_resource("JwtAuthorizer", &with_issuer())
+            .unwrap()
+    );
+}
+
+#[test]
+fn without_an_issuer_no_route_has_an_authorizer() {
+    let template = template();
+    for (key, kind, id) in route_auth(&template, &Settings::defaults()) {
+        assert_eq!((kind.as_str(), &id), ("NONE", &None), "{key}");
+    }
+}
+
+#[test]
+fn with_an_issuer_every_route_but_health_needs_a_token() {
+    let template = template();
+    for (key, kind, id) in route_auth(&template, &with_issuer()) {
+        if key == "GET /api/recovery/health" {
+            assert_eq!((kind.as_str(), &id), ("NONE", &None), "{key}");
         } else {
-            let choice = tagged(kind, "If").and_then(Value::as_sequence).unwrap();
-            assert_eq!(choice[0].as_str(), Some("UseJwtAuthorizer"), "{name}");
-            assert_eq!(
-                (choice[1].as_str(), choice[2].as_str()),
-                (Some("JWT"), Some("NONE"))
-            );
-            let id = format!("{:?}", props.get("AuthorizerId").unwrap());
-            assert!(
-                id.contains("JwtAuthorizer") && id.contains("AWS::NoValue"),
-                "{name}: {id}"
-            );
+            assert_eq!(kind, "JWT", "{key}");
+            assert!(is_ref_to(id.as_ref(), "JwtAuthorizer"), "{key}: {id:?}");
         }
     }
+}
+
+#[test]
+fn require_auth_puts_the_jwt_authorizer_on_every_route_health_included() {
+    let template = template();
+    let settings = with_issuer().with("RequireAuth", "true");
+    let routes = route_auth(&template, &settings);
+    assert_eq!(routes.len(), 5);
+    for (key, kind, id) in routes {
+        assert_eq!(kind, "JWT", "{key}");
+        assert!(is_ref_to(id.as_ref(), "JwtAuthorizer"), "{key}: {id:?}");
+    }
+    assert!(
+        template
+            .routes_under(&settings)
+            .unwrap()
+            .iter()
+            .all(|r| r.authorizer)
+    );
+}
+
+#[test]
+fn the_local_jwt_mode_stands_for_an_issuer_without_require_auth() {
+    // The gateway's JWT mode checks tokens on the routes flagged here: health stays open, as in a
+    // stack deployed with JwtIssuer and RequireAuth at its default.
+    let open: Vec<String> = template()
+        .routes()
+        .unwrap()
+        .iter()
+        .filter(|r| !r.authorizer)
+        .map(Route::key)
+        .collect();
+    assert_eq!(open, ["GET /api/recovery/health"]);
+}
+
+#[test]
+fn require_auth_without_an_issuer_and_an_audience_fails_before_deploying() {
+    let template = template();
+    let require = Settings::defaults().with("RequireAuth", "true");
+    assert_eq!(
+        template.broken_rules(&require).unwrap(),
+        ["RequireAuthNeedsAnIssuer"]
+    );
+    let no_audience = require.with("JwtIssuer", "https://issuer.example");
+    assert_eq!(
+        template.broken_rules(&no_audience).unwrap(),
+        ["JwtAuthorizerNeedsAnAudience"]
+    );
+    let complete = no_audience.with("JwtAudience", "web,app");
+    assert!(template.broken_rules(&complete).unwrap().is_empty());
+    assert!(
+        template
+            .broken_rules(&Settings::defaults())
+            .unwrap()
+            .is_empty()
+    );
+    // An empty entry in the list is no audience either.
+    let blank = complete.with("JwtAudience", "web,");
+    assert_eq!(
+        template.broken_rules(&blank).unwrap(),
+        ["JwtAuthorizerNeedsAnAudience"]
+    );
+}
+
+const EDGE: [&str; 3] = ["EdgeOriginSecret", "EdgeWebAcl", "EdgeDistribution"];
+
+fn edge_in(region: &str) -> Settings {
+    Settings::defaults()
+        .with("EdgeProtection", "true")
+        .with("AWS::Region", region)
+}
+
+fn api_url(template: &Template, settings: &Settings) -> String {
+    let text = std::fs::read_to_string(repo_template_path()).unwrap();
+    let raw: Value = serde_yaml_ng::from_str(&text).unwrap();
+    let url = template
+        .resolve(&raw["Outputs"]["ApiUrl"]["Value"], settings)
+        .unwrap()
+        .unwrap();
+    tagged_str(&url, "Sub").unwrap().to_owned()
+}
+
+#[test]
+fn without_the_edge_switch_the_stack_has_no_edge_and_serves_the_api_directly() {
+    let template = template();
+    let settings = Settings::defaults().with("AWS::Region", "eu-west-1");
+    for name in EDGE {
+        assert!(resource(&template, name).condition.is_some(), "{name}");
+        assert!(!template.has_resource(name, &settings).unwrap(), "{name}");
+    }
+    assert!(template.broken_rules(&settings).unwrap().is_empty());
+    assert!(api_url(&template, &settings).contains("${HttpApi}.execute-api"));
+}
+
+#[test]
+fn in_us_east_1_the_edge_brings_its_own_web_acl_with_a_per_ip_rate_rule() {
+    let template = template();
+    let settings = edge_in("us-east-1");
+    assert!(template.broken_rules(&settings).unwrap().is_empty());
+    for name in EDGE {
+        assert!(template.has_resource(name, &settings).unwrap(), "{name}");
+    }
+    let acl = &resource(&template, "EdgeWebAcl").properties;
+    // CloudFront takes only web ACLs of scope CLOUDFRONT.
+    assert_eq!(acl["Scope"].as_str(), Some("CLOUDFRONT"));
+    assert!(acl["DefaultAction"].get("Allow").is_some());
+    let rules = acl["Rules"].as_sequence().unwrap();
+    assert_eq!(rules.len(), 1);
+    let rate = &rules[0]["Statement"]["RateBasedStatement"];
+    assert_eq!(rate["AggregateKeyType"].as_str(), Some("IP"));
+    assert!(is_ref_to(rate.get("Limit"), "EdgeRateLimit"));
+    let block = &rules[0]["Action"]["Block"]["CustomResponse"];
+    assert_eq!(block["ResponseCode"].as_u64(), Some(429));
+    let body = block["CustomResponseBodyKey"].as_str().unwrap();
+    let problem: serde_json::Value = serde_json::from_str(
+        acl["CustomResponseBodies"][body]["Content"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(problem["status"], 429);
+
+    let distribution = &resource(&template, "EdgeDistribution").properties["DistributionConfig"];
+    let acl_id = template
+        .resolve(&distribution["WebACLId"], &settings)
+        .unwrap()
+        .unwrap();
+    assert_eq!(tagged_str(&acl_id, "GetAtt"), Some("EdgeWebAcl.Arn"));
+    assert!(api_url(&template, &settings).starts_with("https://${EdgeDistribution.DomainName}/"));
+}
+
+#[test]
+fn outside_us_east_1_the_edge_needs_an_existing_web_acl() {
+    let template = template();
+    let settings = edge_in("eu-west-1");
+    assert_eq!(
+        template.broken_rules(&settings).unwrap(),
+        ["EdgeOutsideUsEast1NeedsAWebAcl"]
+    );
+    let arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/0000";
+    let settings = settings.with("EdgeWebAclArn", arn);
+    assert!(template.broken_rules(&settings).unwrap().is_empty());
+    assert!(!template.has_resource("EdgeWebAcl", &settings).unwrap());
+    assert!(
+        template
+            .has_resource("EdgeDistribution", &settings)
+            .unwrap()
+    );
+    let distribution = &resource(&template, "EdgeDistribution").properties["DistributionConfig"];
+    let acl_id = template
+        .resolve(&distribution["WebACLId"], &settings)
+        .unwrap();
+    assert!(is_ref_to(acl_id.as_ref(), "EdgeWebAclArn"), "{acl_id:?}");
+}
+
+#[test]
+fn the_edge_forwards_every_route_uncached_with_the_origin_secret() {
+    let template = template();
+    let config = &resource(&template, "EdgeDistribution").properties["DistributionConfig"];
+    let origins = config["Origins"].as_sequence().unwrap();
+    assert_eq!(origins.len(), 1);
+    let origin = &origins[0];
+    let domain = tagged_str(&origin["DomainName"], "Sub").unwrap();
+    assert!(domain.starts_with("${HttpApi}.execute-api."), "{domain}");
+    assert_eq!(
+        origin["CustomOriginConfig"]["OriginProtocolPolicy"].as_str(),
+        Some("https-only")
+    );
+    // The header the functions check, valued from the stack's generated secret.
+    let headers = origin["OriginCustomHeaders"].as_sequence().unwrap();
+    let verify = headers
+        .iter()
+        .find(|h| h["HeaderName"].as_str() == Some("X-Origin-Verify"))
+        .unwrap();
+    let value = tagged_str(&verify["HeaderValue"], "Sub").unwrap();
+    assert!(
+        value.starts_with("{{resolve:secretsmanager:${EdgeOriginSecret}"),
+        "{value}"
+    );
+    assert_eq!(
+        resource(&template, "EdgeOriginSecret").condition.as_deref(),
+        Some("UseEdge")
+    );
+
+    let behavior = &config["DefaultCacheBehavior"];
+    assert_eq!(
+        behavior["TargetOriginId"].as_str(),
+        origin["Id"].as_str(),
+        "the default behavior goes to the API"
+    );
+    assert!(config.get("CacheBehaviors").is_none());
+    assert_eq!(
+        behavior["ViewerProtocolPolicy"].as_str(),
+        Some("https-only")
+    );
+    let methods = strings(behavior["AllowedMethods"].clone()).unwrap();
+    for route in template.routes().unwrap() {
+        assert!(methods.contains(&route.method), "{}", route.key());
+    }
+    assert!(methods.iter().any(|m| m == "OPTIONS"), "CORS preflights");
+    // Managed policies (CloudFront Developer Guide): CachingDisabled, and
+    // AllViewerExceptHostHeader, which forwards Authorization and X-Recovery-Client.
+    assert_eq!(
+        behavior["CachePolicyId"].as_str(),
+        Some("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
+    );
+    assert_eq!(
+        behavior["OriginRequestPolicyId"].as_str(),
+        Some("b689b0a8-53d0-40ab-baf2-68738e2966ac")
+    );
+}
+
+#[test]
+fn conditions_take_parameter_defaults_and_refuse_what_they_do_not_understand() {
+    let template = template();
+    assert!(
+        !template
+            .condition_holds("UseEdge", &Settings::defaults())
+            .unwrap()
+    );
+    assert!(
+        template
+            .condition_holds("UseEdge", &edge_in("us-east-1"))
+            .unwrap()
+    );
+    assert!(
+        template
+            .condition_holds("UseJwtAuthorizer", &with_issuer())
+            .unwrap()
+    );
+    let odd = Template::parse(
+        "Conditions:\n  Odd: !Select [0, [true]]\n  Regional: !Equals [!Ref AWS::Region, x]\nResources: {}\n",
+    )
+    .unwrap();
+    assert!(odd.condition_holds("Odd", &Settings::defaults()).is_err());
+    // A pseudo parameter has no default: a test must say which region it means.
+    assert!(
+        odd.condition_holds("Regional", &Settings::defaults())
+            .is_err()
+    );
+    assert!(
+        odd.condition_holds("Regional", &Settings::defaults().with("AWS::Region", "x"))
+            .unwrap()
+    );
 }
 
 #[test]
