@@ -2,7 +2,7 @@
 // the modal listing what a crashed or killed tab left, restore and dismiss.
 import { readEditor, sessionInput, writeEditor } from './editor.js';
 import { showGenerateButton } from './generate.js';
-import { saveNow } from './saving.js';
+import { saveNow, setWaiting } from './saving.js';
 import { addChunk, chunkList, dropTake, renderTake, takeFrom } from './takes.js';
 import { $, emit, errorText, excerpt, plural, state, takes, ui, voiceName } from './ui.js';
 
@@ -27,6 +27,7 @@ export function renderRecovery() {
   root.classList.remove('recovery-hinted');
   const sessions = [...offered.values()];
   const count = sessions.length;
+  setWaiting(count);
   if (!count) {
     ui.banner.hidden = true;
     if (ui.modal.open) ui.modal.close();

@@ -1,6 +1,8 @@
 // Saving and the auto-save indicator. The indicator follows the store's status events, which
 // are honest by contract: `pending` at once for every edit not yet committed, `saved` only once
-// everything handed to `autosave` is committed. `demo:committed` (kind `session`) is announced
+// everything handed to `autosave` is committed. Before the first edit it is `idle` ("Nothing to
+// save yet"), or `waiting` while crashed sessions are on offer; a `saved` indicator says so too
+// while they are (both with `data-waiting`). `demo:committed` (kind `session`) is announced
 // on `saved`, for the latest snapshot of each session: everything given up to then is in
 // IndexedDB.
 import { markEvicted } from './takes.js';
@@ -11,12 +13,34 @@ const latest = new Map();
 /** Snapshots edited before the store was open, handed over once it is. */
 const early = new Map();
 let storageFull = false;
+/** The save state and its words, as last set; what is shown also depends on `waiting`. */
+let current = { status: ui.indicator.dataset.state, label: ui.indicator.querySelector('.label').textContent };
+/** Crashed sessions on offer for recovery. */
+let waiting = 0;
+
+function showIndicator() {
+  const { status, label } = current;
+  const waits = waiting > 0 && (status === 'idle' || status === 'saved');
+  const shown = waits && status === 'idle' ? 'waiting' : status;
+  const words = shown === 'waiting' ? 'Earlier work waiting to be restored'
+    : waits ? `${label}; earlier work waiting to be restored` : label;
+  ui.indicator.dataset.state = shown;
+  if (waits) ui.indicator.dataset.waiting = 'true';
+  else delete ui.indicator.dataset.waiting;
+  ui.indicator.querySelector('.label').textContent = words;
+  ui.indicator.title = words;
+  emit('indicator', { state: shown, label: words });
+}
 
 export function setIndicator(status, label) {
-  ui.indicator.dataset.state = status;
-  ui.indicator.querySelector('.label').textContent = label;
-  ui.indicator.title = label;
-  emit('indicator', { state: status, label });
+  current = { status, label };
+  showIndicator();
+}
+
+/** How many crashed sessions are on offer (the recovery banner's count). */
+export function setWaiting(count) {
+  waiting = count;
+  showIndicator();
 }
 
 const SAVED = 'All changes saved';

@@ -71,7 +71,7 @@ export interface AutoSaveIndicatorProps extends Omit<ComponentPropsWithoutRef<'s
   /**
    * Sessions are on offer for recovery (a count, or `true`): the idle indicator then says earlier
    * work is waiting to be restored (`data-state="waiting"`) instead of "Nothing to save yet", and a
-   * saved one adds it after "All changes saved" (`data-waiting="true"`).
+   * saved one adds it after "All changes saved"; both carry `data-waiting="true"`.
    */
   waiting?: number | boolean;
   /**

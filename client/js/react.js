@@ -221,7 +221,7 @@ const WAITING_SUFFIX = '; earlier work waiting to be restored';
  * The save indicator: `role="status"`, polite live region, `data-state` = the status (`idle`
  * until the first edit). Takes the provider's status unless `status` is given; `label` turns it
  * into words. `waiting` (sessions on offer for recovery): the idle indicator says earlier work is
- * waiting (`data-state="waiting"`), a saved one says so after "saved" (`data-waiting`).
+ * waiting (`data-state="waiting"`), a saved one says so after "saved"; both `data-waiting`.
  */
 export function AutoSaveIndicator({ status, message, label, waiting, className, ...rest }) {
   const context = useContext(RecoveryContext);

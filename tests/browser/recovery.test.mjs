@@ -93,7 +93,7 @@ test('dismiss removes the session for good, server copy included', async () => {
   await browser.kill();
 });
 
-test('restoring one of two crashed sessions leaves the other offered', async () => {
+test('restoring one of two crashed sessions leaves the other offered, and the indicator says so until none is left', async () => {
   const profile = newProfile('two');
   let { browser, log, page } = await start(profile, FAST);
   const a = await typeAndSave(page, log, 'First draft.');
@@ -104,12 +104,50 @@ test('restoring one of two crashed sessions leaves the other offered', async () 
   let ready;
   ({ browser, log, page, ready } = await start(profile, FAST));
   assert.deepEqual(new Set(ready.crashed), new Set([a, b]));
+  // Nothing typed on this page, and crashed work on offer: the indicator says that, not "saved".
+  assert.deepEqual(await indicator(page), { state: 'waiting', waiting: 'true', text: 'Earlier work waiting to be restored' });
   await restoreFromModal(page, log, a);
   assert.equal(await page.value(tid('tts-text')), 'First draft.');
   assert.ok(await page.isVisible(tid('recovery-banner')), 'the other one is still offered');
   assert.equal(await page.count(tid('recovery-item')), 1);
+  // The restored session is claimed (saved again by this tab); the other one still waits, and the
+  // indicator still says so, saved or not.
+  const settled = await settledIndicator(page);
+  assert.ok(settled.state === 'waiting' || (settled.state === 'saved' && settled.waiting === 'true'), JSON.stringify(settled));
+  assert.match(settled.text, /earlier work waiting to be restored/i);
+  // The last one dismissed: the modal closes by itself (nothing left in it), and nothing waits.
+  await page.click(`${tid('recovery-item')}[data-session-id="${b}"] ${tid('recovery-dismiss')}`);
+  await log.waitFor('dismissed', (d) => d.id === b);
+  await page.waitForFunction(() => !document.querySelector('[data-testid="recovery-modal"]').open);
+  assert.ok(!(await page.isVisible(tid('recovery-banner'))));
+  const after = await settledIndicator(page);
+  assert.ok(['idle', 'saved'].includes(after.state) && after.waiting === null, JSON.stringify(after));
+  assert.doesNotMatch(after.text, /waiting/i);
+  console.log(`[${BROWSER}] indicator: one restored, one offered: ${settled.state} "${settled.text}"; none left: ${after.state} "${after.text}"`);
   await browser.kill();
 });
+
+/** The indicator's `data-state`, `data-waiting` and words. */
+function indicator(page) {
+  return page.evaluate(() => {
+    const el = document.querySelector('[data-testid="autosave-indicator"]');
+    return { state: el.dataset.state, waiting: el.dataset.waiting ?? null, text: el.textContent.trim() };
+  });
+}
+
+/** The indicator once no write is pending or in flight (React's settles after 250 ms). */
+async function settledIndicator(page) {
+  await page.waitForFunction(() => {
+    const { state } = document.querySelector('[data-testid="autosave-indicator"]').dataset;
+    return state !== 'pending' && state !== 'saving';
+  });
+  await new Promise((r) => setTimeout(r, 400));
+  await page.waitForFunction(() => {
+    const { state } = document.querySelector('[data-testid="autosave-indicator"]').dataset;
+    return state !== 'pending' && state !== 'saving';
+  });
+  return indicator(page);
+}
 
 test('storage full: TTS goes on, every part plays, and the indicator says quota', async () => {
   // The origin gets little storage, for real, so that the browser's own quota manager fails

@@ -110,6 +110,12 @@ test(`writer: typing in bursts, killed ${KILL_AFTER_MS} ms after the last keystr
 test(`the indicator goes pending on a keystroke and saved only once the text is committed (${BROWSER})`, async () => {
   const profile = newProfile('indicator');
   const { browser, log, page } = await start(profile);
+  // A fresh page, nothing typed: nothing is saved either, and the indicator does not say it is.
+  const before = await page.evaluate(() => {
+    const el = document.querySelector('[data-testid="autosave-indicator"]');
+    return { state: el.dataset.state, text: el.textContent.trim() };
+  });
+  assert.deepEqual(before, { state: 'idle', text: 'Nothing to save yet' }, 'the indicator before anything was typed');
   // Every change of the indicator, with the editor's text at that moment and, for `saved`, what
   // the store holds for the session (read at once, before anything else is typed).
   await page.evaluate(() => {

@@ -184,6 +184,7 @@ describe('components', () => {
     await show(2);
     expect(el()?.getAttribute('data-state')).toBe('waiting');
     expect(el()?.textContent).toBe('Earlier work waiting to be restored');
+    expect(el()?.getAttribute('data-waiting')).toBe('true');
     await act(async () => fake.emit({ status: 'pending', sessionIds: ['a'] }));
     expect(el()?.getAttribute('data-state')).toBe('pending');
     expect(el()?.hasAttribute('data-waiting')).toBe(false);
