@@ -19,7 +19,9 @@
 //! without a CORS preflight, which the gateway refuses), bodies up to [`MAX_BODY_BYTES`] (413),
 //! input up to 4096 characters and speech up to [`engine::MAX_AUDIO_SECONDS`] seconds (400), and
 //! [`MAX_CONCURRENT`] syntheses with their streams at once (more: 503 with `Retry-After`), so at
-//! most a few tens of MB are ever held.
+//! most a few tens of MB are ever held. The body is read first, within [`BODY_TIMEOUT`] (else
+//! 408, and the connection is closed), and only a whole, valid request takes one of those places:
+//! clients that stall or trickle their bodies cannot keep the endpoint busy.
 //!
 //! One concern per module: [`request`] (the body and the delivery knobs), [`wav`] (the codec),
 //! [`engine`] (espeak-ng, or [`synthetic`], the generated voice) and [`stream`] (the pieces).
@@ -30,7 +32,11 @@ pub mod stream;
 pub mod synthetic;
 pub mod wav;
 
+#[cfg(test)]
+mod slow_client_tests;
+
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -56,11 +62,37 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_CONCURRENT: usize = 8;
 /// What a busy endpoint asks the client to wait, in seconds.
 const RETRY_AFTER_SECONDS: u32 = 1;
+/// How long a request's whole body may take to arrive, once its headers have. A speech request
+/// is at most [`MAX_BODY_BYTES`], sent at once by a page or a script on this machine: it arrives
+/// in milliseconds, and 10 s leaves a loaded machine (or a paused debugger) a wide margin. It is
+/// a deadline for the whole body, not a pause between bytes, so a body trickled in a byte at a
+/// time is cut off too. The server itself has no read timeout: without this, a client that stops
+/// mid-body would hold its connection for as long as it liked.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The endpoint's bounds that tests turn down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Syntheses, with the streams that send them, at once.
+    pub concurrency: usize,
+    /// How long a request's whole body may take to arrive.
+    pub body_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            concurrency: MAX_CONCURRENT,
+            body_timeout: BODY_TIMEOUT,
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 struct Endpoint {
     engine: Engine,
     permits: Arc<Semaphore>,
+    limits: Limits,
 }
 
 /// The endpoint, using espeak-ng when it runs here.
@@ -74,9 +106,22 @@ pub fn router_with(engine: Engine) -> Router {
 
 /// The endpoint with `concurrency` syntheses (and their streams) at once.
 pub fn router_limited(engine: Engine, concurrency: usize) -> Router {
+    router_with_limits(
+        engine,
+        Limits {
+            concurrency,
+            ..Limits::default()
+        },
+    )
+}
+
+/// The endpoint with the given bounds (the others: [`MAX_BODY_BYTES`], the input and the
+/// speech's length, are fixed).
+pub fn router_with_limits(engine: Engine, limits: Limits) -> Router {
     let endpoint = Endpoint {
         engine,
-        permits: Arc::new(Semaphore::new(concurrency)),
+        permits: Arc::new(Semaphore::new(limits.concurrency)),
+        limits,
     };
     Router::new().route(ROUTE, post(speak)).with_state(endpoint)
 }
@@ -105,26 +150,36 @@ async fn speak(
             &request_id,
         );
     }
-    // Held until the last piece is sent or the client goes away.
-    let Ok(permit) = Arc::clone(&endpoint.permits).try_acquire_owned() else {
-        let mut response = problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "the speech endpoint is busy ({MAX_CONCURRENT} requests at most at once); retry shortly"
-            ),
-            &request_id,
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
-        return response;
-    };
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-            &request_id,
-        );
+    // The whole body first, within its deadline, and no slot taken while it comes: a client that
+    // stalls or trickles holds only its own connection, and only until the deadline.
+    let body_timeout = endpoint.limits.body_timeout;
+    let body = match tokio::time::timeout(body_timeout, axum::body::to_bytes(body, MAX_BODY_BYTES))
+        .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            return problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+                &request_id,
+            );
+        }
+        Err(_elapsed) => {
+            tracing::info!(route = ROUTE, request_id, "speech request body timed out");
+            let mut response = problem(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the body did not arrive within {} ms; send the whole request at once",
+                    body_timeout.as_millis()
+                ),
+                &request_id,
+            );
+            // The rest of the body may still come: the connection cannot carry another request.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
     };
     let delivery = match Delivery::from_request(&query, &parts.headers) {
         Ok(d) => d,
@@ -136,6 +191,22 @@ async fn speak(
     {
         Ok(s) => s,
         Err(detail) => return problem(StatusCode::BAD_REQUEST, detail, &request_id),
+    };
+    // A whole, valid request takes a slot, held until the last piece is sent or the client goes
+    // away.
+    let Ok(permit) = Arc::clone(&endpoint.permits).try_acquire_owned() else {
+        let mut response = problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the speech endpoint is busy ({} requests at most at once); retry shortly",
+                endpoint.limits.concurrency
+            ),
+            &request_id,
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        return response;
     };
     let wav = match tokio::task::spawn_blocking(move || synthesize(engine, &speech)).await {
         Ok(Ok(wav)) => wav,
