@@ -1,6 +1,7 @@
 //! Each function's IAM policy in template.yaml names exactly the actions its code performs: the
 //! handlers run through their paths on recording fakes, and the storage calls they make are
-//! mapped to IAM actions by the adapters' table.
+//! mapped to IAM actions by the adapters' table. Inside the table, each `UpdateItem` grant is
+//! limited to the partition keys the function's calls write (`dynamodb:LeadingKeys`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,26 +11,48 @@ use recovery_infra::gateway::Function;
 use recovery_infra::template::{Template, repo_template_path};
 use recovery_shared::MemoryApp;
 use recovery_shared::apigw::HttpApiEvent;
+use recovery_shared::domain::OwnerHash;
+use recovery_shared::dynamodb::{COUNTER_SHARDS, COUNTERS_KEY};
 use recovery_shared::memory::StoredObject;
 use recovery_shared::ports::IAM_ACTIONS;
+use recovery_shared::quota::QuotaCharge;
 use recovery_shared::testing::{self, body_json};
 use serde_json::json;
 
 type Used = BTreeMap<&'static str, BTreeSet<String>>;
 
+/// What one walk through every route's outcomes did, by function's logical id.
+struct Walk {
+    /// The IAM actions of the storage calls made.
+    actions: Used,
+    /// The port methods called (`put_token`, `increment`...).
+    methods: BTreeMap<&'static str, BTreeSet<&'static str>>,
+    app: MemoryApp,
+    /// The uploaded audio's key, `recovery/{owner_hash}/...`.
+    key: String,
+    /// The hash of the issued token: the partition key of its record.
+    token_hash: String,
+}
+
 async fn run(
     app: &MemoryApp,
     used: &mut Used,
+    methods: &mut BTreeMap<&'static str, BTreeSet<&'static str>>,
     function: Function,
     event: HttpApiEvent,
 ) -> Response<Body> {
     let response = function.invoke(app, event.into_request().unwrap()).await;
-    let calls = app
+    let calls: Vec<&'static str> = app
         .tokens
         .calls
         .take()
         .into_iter()
-        .chain(app.objects.calls.take());
+        .chain(app.objects.calls.take())
+        .collect();
+    methods
+        .entry(function.logical_id())
+        .or_default()
+        .extend(calls.iter().copied());
     let actions = used.entry(function.logical_id()).or_default();
     for call in calls {
         let (_, action) = IAM_ACTIONS
@@ -41,15 +64,15 @@ async fn run(
     response
 }
 
-#[tokio::test]
 #[allow(
     clippy::too_many_lines,
     reason = "one walk through every route's outcomes, recording the calls each makes"
 )]
-async fn each_functions_policy_names_exactly_the_actions_its_code_calls() {
+async fn walk() -> Walk {
     let app = testing::app();
     let secret = testing::client_secret();
     let mut used = Used::new();
+    let mut methods = BTreeMap::new();
     let path = |p: &str| format!("/api/recovery/{p}");
 
     // Upload, then the browser's PUT (which S3 authorises with the presigned URL).
@@ -57,6 +80,7 @@ async fn each_functions_policy_names_exactly_the_actions_its_code_calls() {
     let upload = run(
         &app,
         &mut used,
+        &mut methods,
         Function::CreateUpload,
         testing::event("POST", &uploads, &uploads, &secret)
             .json(&json!({"session_id": "s", "content_type": "audio/wav", "content_length": 3})),
@@ -77,16 +101,19 @@ async fn each_functions_policy_names_exactly_the_actions_its_code_calls() {
     let issued = run(
         &app,
         &mut used,
+        &mut methods,
         Function::IssueToken,
         testing::event("POST", &token_path, &token_path, &secret)
             .json(&json!({"key": key, "ttl_seconds": 60})),
     )
     .await;
     let token = body_json(&issued)["token"].as_str().unwrap().to_owned();
+    let token_hash = app.tokens.records()[0].token_hash.as_str().to_owned();
     let missing = format!("{}x", &key[..key.len() - 1]);
     run(
         &app,
         &mut used,
+        &mut methods,
         Function::IssueToken,
         testing::event("POST", &token_path, &token_path, &secret).json(&json!({"key": missing})),
     )
@@ -102,6 +129,7 @@ async fn each_functions_policy_names_exactly_the_actions_its_code_calls() {
         run(
             &app,
             &mut used,
+            &mut methods,
             Function::RedeemToken,
             HttpApiEvent::new("GET", audio_route, &path(&format!("audio/{t}")))
                 .path_parameter("token", t)
@@ -113,6 +141,7 @@ async fn each_functions_policy_names_exactly_the_actions_its_code_calls() {
     let expired = run(
         &app,
         &mut used,
+        &mut methods,
         Function::RedeemToken,
         HttpApiEvent::new("GET", audio_route, &path(&format!("audio/{token}")))
             .path_parameter("token", &token),
@@ -126,6 +155,7 @@ async fn each_functions_policy_names_exactly_the_actions_its_code_calls() {
         let revoked = run(
             &app,
             &mut used,
+            &mut methods,
             Function::RevokeToken,
             testing::event(
                 "DELETE",
@@ -144,11 +174,24 @@ async fn each_functions_policy_names_exactly_the_actions_its_code_calls() {
     run(
         &app,
         &mut used,
+        &mut methods,
         Function::Health,
         HttpApiEvent::new("GET", &health, &health),
     )
     .await;
 
+    Walk {
+        actions: used,
+        methods,
+        app,
+        key,
+        token_hash,
+    }
+}
+
+#[tokio::test]
+async fn each_functions_policy_names_exactly_the_actions_its_code_calls() {
+    let used = walk().await.actions;
     let template = Template::load(&repo_template_path()).unwrap();
     let granted: Used = template
         .function_policies()
@@ -204,4 +247,180 @@ fn listing_is_granted_only_under_the_audio_prefix_to_the_role_that_heads_audio()
             .collect::<Vec<_>>()),
         Some(vec!["recovery/*"])
     );
+}
+
+impl Walk {
+    /// The owner's quota item for today (shared/src/quota.rs).
+    fn quota_key(&self) -> String {
+        let owner = self.key.split('/').nth(1).unwrap().to_owned();
+        QuotaCharge {
+            owner: OwnerHash::from_stored(owner),
+            day: self.app.clock.now().div_euclid(86_400),
+            amounts: Vec::new(),
+        }
+        .item_key()
+    }
+
+    /// The audio's token index (`audio_index_key` in shared/src/dynamodb/mod.rs).
+    fn audio_index_key(&self) -> String {
+        format!("audio#{}", self.key)
+    }
+}
+
+/// The partition keys a port method's DynamoDB adapter writes with `UpdateItem`, alone or in a
+/// transaction (shared/src/dynamodb/), for the walk's owner, audio and token; `None` for a
+/// method that updates nothing.
+fn update_item_keys(method: &str, walk: &Walk) -> Option<Vec<String>> {
+    match method {
+        // The token itself is a Put; the Updates are the audio's index and the owner's quota.
+        "put_token" => Some(vec![walk.audio_index_key(), walk.quota_key()]),
+        "charge_quota" => Some(vec![walk.quota_key()]),
+        // Any of the shards: each write picks one at random (counters.rs).
+        "increment" => Some(
+            (0..COUNTER_SHARDS)
+                .map(|i| format!("{COUNTERS_KEY}#{i:02}"))
+                .collect(),
+        ),
+        // The index of each purged object (the audio here), then each token they list.
+        "mark_purged" => Some(vec![walk.audio_index_key()]),
+        "purge_tokens" => Some(vec![walk.token_hash.clone()]),
+        // Both in one call, before the port split them.
+        "purge_object" => Some(vec![walk.audio_index_key(), walk.token_hash.clone()]),
+        _ => None,
+    }
+}
+
+/// IAM's `StringLike`: `*` any run of characters, `?` exactly one, case-sensitive.
+fn like(pattern: &str, value: &str) -> bool {
+    match (pattern.chars().next(), value.chars().next()) {
+        (None, None) => true,
+        (Some('*'), _) => {
+            like(&pattern[1..], value)
+                || value
+                    .chars()
+                    .next()
+                    .is_some_and(|c| like(pattern, &value[c.len_utf8()..]))
+        }
+        (Some(p), Some(v)) if p == '?' || p == v => {
+            like(&pattern[p.len_utf8()..], &value[v.len_utf8()..])
+        }
+        _ => false,
+    }
+}
+
+/// For each statement of the function's policy that allows dynamodb:UpdateItem, the
+/// `dynamodb:LeadingKeys` patterns it is limited to, or `None` when it covers the whole table.
+fn update_item_grants(function: &str) -> Vec<Option<Vec<String>>> {
+    statements(function)
+        .into_iter()
+        .filter(|s| {
+            s["Effect"].as_str() == Some("Allow")
+                && s["Action"].as_sequence().is_some_and(|a| {
+                    a.iter()
+                        .any(|a| a.as_str() == Some("dynamodb:UpdateItem"))
+                })
+        })
+        .map(|s| {
+            let condition = s.get("Condition")?;
+            // ForAllValues: every key the request names must match. (ForAnyValue would let a
+            // request through on one matching key; a plain StringLike is not meant for the
+            // multivalued LeadingKeys, per the DynamoDB Developer Guide.)
+            let operators: Vec<_> = condition.as_mapping().unwrap().keys().collect();
+            assert_eq!(
+                operators.len(),
+                1,
+                "{function}: one condition operator, not {operators:?}"
+            );
+            let keys = &condition["ForAllValues:StringLike"];
+            assert_eq!(
+                keys.as_mapping().map(serde_yaml_ng::Mapping::len),
+                Some(1),
+                "{function}: the condition must be ForAllValues:StringLike on dynamodb:LeadingKeys only"
+            );
+            Some(
+                keys["dynamodb:LeadingKeys"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_update_item_grant_is_limited_to_the_keys_its_code_writes() {
+    let walk = walk().await;
+    // A method that updates items and is missing above would go unchecked.
+    for (method, actions) in IAM_ACTIONS {
+        if actions.contains(&"dynamodb:UpdateItem") {
+            assert!(
+                update_item_keys(method, &walk).is_some(),
+                "{method}: which keys does it update?"
+            );
+        }
+    }
+    let mut conditioned = Vec::new();
+    for function in Function::ALL {
+        let id = function.logical_id();
+        let written: BTreeSet<String> = walk.methods[id]
+            .iter()
+            .filter_map(|m| update_item_keys(m, &walk))
+            .flatten()
+            .collect();
+        let grants = update_item_grants(id);
+        if written.is_empty() {
+            assert!(grants.is_empty(), "{id} updates nothing");
+            continue;
+        }
+        assert_eq!(grants.len(), 1, "{id}: one UpdateItem statement");
+        if let Some(patterns) = &grants[0] {
+            for key in &written {
+                assert!(
+                    patterns.iter().any(|p| like(p, key)),
+                    "{id} writes {key}, which none of {patterns:?} grants"
+                );
+            }
+            for pattern in patterns {
+                assert!(
+                    written.iter().any(|k| like(pattern, k)),
+                    "{id}: {pattern} grants keys its code never writes"
+                );
+            }
+            // The point of the condition: a token record stays out of reach.
+            assert!(
+                !patterns.iter().any(|p| like(p, &walk.token_hash)),
+                "{id}: {patterns:?} lets it update token records"
+            );
+            conditioned.push(id);
+        } else {
+            // The whole table only where the code updates token records, keyed by any hash:
+            // there a condition would keep nothing out that matters.
+            assert!(
+                written.contains(&walk.token_hash),
+                "{id} updates only {written:?}, yet its grant covers the whole table"
+            );
+        }
+    }
+    assert_eq!(
+        conditioned,
+        [
+            "CreateUploadFunction",
+            "IssueTokenFunction",
+            "RedeemTokenFunction"
+        ]
+    );
+}
+
+#[test]
+fn string_like_matches_as_iam_does() {
+    assert!(like("quota#*", "quota#ab#20000"));
+    assert!(like("quota#*", "quota#"));
+    assert!(!like("quota#*", "Quota#ab"));
+    assert!(like("#counters#??", "#counters#07"));
+    assert!(!like("#counters#??", "#counters#7"));
+    assert!(!like("#counters#??", "#counters#007"));
+    assert!(like("audio#recovery/*", "audio#recovery/o/s/x"));
+    assert!(!like("audio#recovery/*", &"a".repeat(64)));
 }

@@ -261,6 +261,16 @@ fn in_us_east_1_the_edge_brings_its_own_web_acl_with_a_per_ip_rate_rule() {
     assert!(is_ref_to(rate.get("Limit"), "EdgeRateLimit"));
     let block = &rules[0]["Action"]["Block"]["CustomResponse"];
     assert_eq!(block["ResponseCode"].as_u64(), Some(429));
+    // Every 429 of the API says when to come back (shared/DESIGN.md): here, once the window
+    // the rule counts over has passed.
+    let headers = block["ResponseHeaders"].as_sequence().unwrap();
+    let retry = headers
+        .iter()
+        .find(|h| h["Name"].as_str() == Some("Retry-After"))
+        .unwrap();
+    let window = rate["EvaluationWindowSec"].as_u64().unwrap();
+    let after: u64 = retry["Value"].as_str().unwrap().parse().unwrap();
+    assert!(after >= window, "Retry-After {after} < {window}");
     let body = block["CustomResponseBodyKey"].as_str().unwrap();
     let problem: serde_json::Value = serde_json::from_str(
         acl["CustomResponseBodies"][body]["Content"]
