@@ -173,10 +173,10 @@ try {
     if (!host.preflight) fail(`${theme.name}: Tailwind's preflight is not applied (<body> keeps the browser's margin)`);
     if (host.dark !== theme.name.startsWith('dark')) fail(`${theme.name}: the page's background is ${host.body}`);
 
-    if (theme.shots) await page.screenshot({ path: join(shots, 'react-host-css-dark.png') });
+    if (theme.shots && shots) await page.screenshot({ path: join(shots, 'react-host-css-dark.png') });
     await page.click('[data-testid="recovery-open"]');
     await page.waitForFunction(() => document.querySelector('dialog.cbr-modal')?.open);
-    if (theme.shots) await page.screenshot({ path: join(shots, 'react-host-css-dark-modal.png') });
+    if (theme.shots && shots) await page.screenshot({ path: join(shots, 'react-host-css-dark-modal.png') });
     const seen = await page.evaluate(measure);
 
     const worst = {};
