@@ -261,9 +261,9 @@ impl Walk {
         .item_key()
     }
 
-    /// The audio's token index (`audio_index_key` in shared/src/dynamodb/mod.rs).
+    /// The audio's token index, as the adapter names it.
     fn audio_index_key(&self) -> String {
-        format!("audio#{}", self.key)
+        recovery_shared::dynamodb::object_index_key(&self.key)
     }
 }
 
@@ -284,8 +284,6 @@ fn update_item_keys(method: &str, walk: &Walk) -> Option<Vec<String>> {
         // The index of each purged object (the audio here), then each token they list.
         "mark_purged" => Some(vec![walk.audio_index_key()]),
         "purge_tokens" => Some(vec![walk.token_hash.clone()]),
-        // Both in one call, before the port split them.
-        "purge_object" => Some(vec![walk.audio_index_key(), walk.token_hash.clone()]),
         _ => None,
     }
 }

@@ -279,7 +279,7 @@ mod tests {
                 tokens: 500
             }
         );
-        assert_eq!(config.counter_timeout_ms, 1_000);
+        assert_eq!(config.counter_timeout_ms, 250);
         assert!(config.allowed_origins.is_empty());
     }
 

@@ -110,10 +110,10 @@ impl TokenStore for MemoryTokenStore {
         if tables.records.contains_key(&record.token_hash) {
             return Err(StoreError::AlreadyExists);
         }
-        if tables
-            .audio
-            .get(&record.audio_key)
-            .is_some_and(|(_, purged)| *purged)
+        let keys = record.object_keys();
+        if keys
+            .iter()
+            .any(|key| tables.audio.get(*key).is_some_and(|(_, purged)| *purged))
         {
             return Err(StoreError::Purged);
         }
@@ -121,12 +121,14 @@ impl TokenStore for MemoryTokenStore {
             tables.check_quota(charge)?;
             tables.apply_quota(charge);
         }
-        tables
-            .audio
-            .entry(record.audio_key.clone())
-            .or_default()
-            .0
-            .push(record.token_hash.clone());
+        for key in keys {
+            tables
+                .audio
+                .entry(key.to_owned())
+                .or_default()
+                .0
+                .push(record.token_hash.clone());
+        }
         tables
             .records
             .insert(record.token_hash.clone(), record.clone());
@@ -148,15 +150,27 @@ impl TokenStore for MemoryTokenStore {
         Ok(())
     }
 
-    async fn purge_object(&self, audio_key: &str, now: i64) -> StoreResult<()> {
-        self.calls.push("purge_object");
-        check(&self.down, "purge audio")?;
+    async fn mark_purged(&self, object_keys: &[&str], _now: i64) -> StoreResult<Vec<TokenHash>> {
+        self.calls.push("mark_purged");
+        check(&self.down, "mark objects purged")?;
         let mut tables = lock(&self.tables);
-        let entry = tables.audio.entry(audio_key.to_owned()).or_default();
-        entry.1 = true;
-        let hashes = entry.0.clone();
+        let mut hashes = Vec::new();
+        for key in object_keys {
+            let entry = tables.audio.entry((*key).to_owned()).or_default();
+            entry.1 = true;
+            hashes.extend(entry.0.iter().cloned());
+        }
+        hashes.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        hashes.dedup();
+        Ok(hashes)
+    }
+
+    async fn purge_tokens(&self, hashes: &[TokenHash], now: i64) -> StoreResult<()> {
+        self.calls.push("purge_tokens");
+        check(&self.down, "purge tokens")?;
+        let mut tables = lock(&self.tables);
         for hash in hashes {
-            if let Some(record) = tables.records.get_mut(&hash) {
+            if let Some(record) = tables.records.get_mut(hash) {
                 record.purged_at.get_or_insert(now);
             }
         }

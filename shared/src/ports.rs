@@ -66,7 +66,8 @@ pub const IAM_ACTIONS: &[(&str, &[&str])] = &[
     ("get_token", &["dynamodb:GetItem"]),
     ("delete_token", &["dynamodb:DeleteItem"]),
     ("charge_quota", &["dynamodb:UpdateItem"]),
-    ("purge_object", &["dynamodb:UpdateItem"]),
+    ("mark_purged", &["dynamodb:UpdateItem"]),
+    ("purge_tokens", &["dynamodb:UpdateItem"]),
     ("increment", &["dynamodb:UpdateItem"]),
     // The counter shards, in one BatchGetItem.
     ("counters", &["dynamodb:BatchGetItem"]),
@@ -84,9 +85,9 @@ pub const IAM_ACTIONS: &[(&str, &[&str])] = &[
 
 /// Where token records live (DynamoDB in production).
 pub trait TokenStore: Send + Sync {
-    /// Stores a new record and lists it under its audio, charging `quota` in the same atomic
+    /// Stores a new record and lists it under its audio and its session document, charging `quota` in the same atomic
     /// write. Fails with [`StoreError::AlreadyExists`] if the hash is taken,
-    /// [`StoreError::Purged`] if the audio has been purged and [`StoreError::QuotaExceeded`] if
+    /// [`StoreError::Purged`] if either has been purged and [`StoreError::QuotaExceeded`] if
     /// the charge does not fit; then nothing is written.
     fn put_token(
         &self,
@@ -109,11 +110,19 @@ pub trait TokenStore: Send + Sync {
     /// Charges an owner's daily quota, all amounts or none ([`StoreError::QuotaExceeded`]).
     fn charge_quota(&self, charge: &QuotaCharge) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Marks the audio purged and every token listed under it, so they answer 410 from now on
-    /// and no new token can name it.
-    fn purge_object(
+    /// Marks the objects purged, so that no new token can name them, and returns the hashes of
+    /// every token listed under any of them (each once).
+    fn mark_purged(
         &self,
-        audio_key: &str,
+        object_keys: &[&str],
+        now: i64,
+    ) -> impl Future<Output = StoreResult<Vec<TokenHash>>> + Send;
+
+    /// Marks these tokens purged, so they answer 410 from now on; a token already revoked stays
+    /// gone. Safe to repeat.
+    fn purge_tokens(
+        &self,
+        hashes: &[TokenHash],
         now: i64,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 

@@ -6,7 +6,7 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use recovery_shared::app::rfc3339;
 use recovery_shared::domain::{
-    Counter, ObjectKey, SessionDocument, Token, TokenRecord, is_session_document,
+    AudioContentType, Counter, ObjectKey, SessionDocument, Token, TokenRecord, is_session_document,
 };
 use recovery_shared::ports::{ObjectStore, StoreError, TokenStore};
 use recovery_shared::quota::{QuotaCharge, QuotaKind};
@@ -55,6 +55,13 @@ async fn issue_token<T: TokenStore, O: ObjectStore>(
     let object = app.objects.head_object(&key).await?.ok_or_else(|| {
         ApiError::NotFound("no audio has been uploaded under this key".to_owned())
     })?;
+    // A token's audio is audio: a session document (or anything else) under `key` would be
+    // offered for download as audio, and would escape a purge of the session's audio.
+    let content_type = object
+        .content_type
+        .as_deref()
+        .and_then(|t| AudioContentType::parse(t).ok())
+        .ok_or_else(|| ApiError::BadRequest("key does not name an audio object".to_owned()))?;
     let session = match &session_key {
         None => None,
         Some(session_key) => Some(session_document(app, session_key).await?),
@@ -69,9 +76,7 @@ async fn issue_token<T: TokenStore, O: ObjectStore>(
         session_id: key.session().as_str().to_owned(),
         created_at: now,
         expires_at: now + i64::from(ttl.get()),
-        content_type: object
-            .content_type
-            .unwrap_or_else(|| "application/octet-stream".to_owned()),
+        content_type: content_type.as_str().to_owned(),
         size_bytes: object.size_bytes,
         filename: filename.map(|f| f.as_str().to_owned()).or(object.filename),
         metadata,

@@ -263,7 +263,7 @@ async fn a_purged_audio_gets_no_new_token() {
     let secret = testing::client_secret();
     let key = key_of(&secret);
     uploaded(&app, &key);
-    app.tokens.purge_object(&key, NOW).await.unwrap();
+    app.tokens.mark_purged(&[&key], NOW).await.unwrap();
     assert_problem(&post(&app, &secret, json!({"key": key})).await, 404);
     assert!(app.tokens.records().is_empty());
 }
@@ -293,5 +293,26 @@ async fn answers_503_and_stores_nothing_when_the_table_is_down() {
     app.tokens.set_unavailable(true);
     assert_problem(&post(&app, &secret, json!({"key": key})).await, 503);
     app.tokens.set_unavailable(false);
+    assert!(app.tokens.records().is_empty());
+}
+
+#[tokio::test]
+async fn a_key_that_names_a_session_document_gets_no_audio_token() {
+    // GIVEN a session document uploaded under the caller's key
+    let app = testing::app();
+    let secret = testing::client_secret();
+    let key = key_of(&secret);
+    app.objects.put_object(
+        &key,
+        StoredObject {
+            bytes: vec![b'{'; 2],
+            content_type: recovery_shared::domain::SESSION_DOCUMENT_TYPE.into(),
+            filename: None,
+        },
+    );
+    // WHEN a token is asked for it as audio
+    let problem = assert_problem(&post(&app, &secret, json!({"key": key})).await, 400);
+    // THEN the answer says so and nothing is stored
+    assert!(problem["detail"].as_str().unwrap().contains("audio"));
     assert!(app.tokens.records().is_empty());
 }

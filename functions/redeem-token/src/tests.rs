@@ -147,10 +147,12 @@ async fn every_token_of_purged_audio_answers_410() {
     let app = testing::app();
     let a = stored_token(&app, 3600, None).await;
     let b = stored_token(&app, 3600, None).await;
-    app.tokens
-        .purge_object("recovery/o/s/x", NOW)
+    let tokens = app
+        .tokens
+        .mark_purged(&["recovery/o/s/x"], NOW)
         .await
         .unwrap();
+    app.tokens.purge_tokens(&tokens, NOW).await.unwrap();
     for token in [a, b] {
         let problem = assert_problem(&get(&app, token.as_str(), false).await, 410);
         assert!(problem["detail"].as_str().unwrap().contains("deleted"));

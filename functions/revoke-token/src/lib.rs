@@ -55,16 +55,19 @@ async fn revoke_token<T: TokenStore, O: ObjectStore>(
             "this token belongs to another client".to_owned(),
         ));
     }
-    // The audio goes first: if that fails the token still exists and a retry can finish the job.
+    // The token itself goes last: if anything before fails, it still exists and a retry (the
+    // route is idempotent) finishes the job.
     if purge {
-        // Every other token of the audio answers 410 from here on, before the objects go.
-        app.tokens
-            .purge_object(&record.audio_key, app.clock.now())
-            .await?;
-        if let Some(document) = &record.session {
-            app.objects.delete_object(&document.key).await?;
+        let now = app.clock.now();
+        let keys = record.object_keys();
+        // No new token can name the objects from here on; then the objects go, before the slow
+        // part, so that however many tokens there are, a retry never finds them still stored.
+        let tokens = app.tokens.mark_purged(&keys, now).await?;
+        for key in &keys {
+            app.objects.delete_object(key).await?;
         }
-        app.objects.delete_object(&record.audio_key).await?;
+        // Every token of the audio or the session document answers 410 from here on.
+        app.tokens.purge_tokens(&tokens, now).await?;
     }
     match app.tokens.delete_token(&hash, &owner).await? {
         DeleteOutcome::Deleted | DeleteOutcome::Missing => {}

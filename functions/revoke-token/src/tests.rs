@@ -116,6 +116,55 @@ async fn purge_deletes_the_session_document_too() {
 }
 
 #[tokio::test]
+async fn purge_reaches_every_token_that_names_the_session_document_as_well_as_the_audio() {
+    // GIVEN two backups of one session: different audio, the same session document
+    let app = testing::app();
+    let secret = testing::client_secret();
+    let first = issued(&app, &secret).await;
+    let doc = recovery_shared::domain::SessionDocument {
+        key: "recovery/o/s/doc".into(),
+        size_bytes: 2,
+    };
+    let mut record = app.tokens.records()[0].clone();
+    app.tokens
+        .delete_token(&record.token_hash, &record.owner_hash)
+        .await
+        .unwrap();
+    record.session = Some(doc.clone());
+    app.tokens.put_token(&record, None).await.unwrap();
+    let second = Token::generate().unwrap();
+    let other = TokenRecord {
+        token_hash: second.hash(),
+        audio_key: "recovery/o/s/other-audio".into(),
+        session: Some(doc),
+        ..record
+    };
+    app.tokens.put_token(&other, None).await.unwrap();
+    // WHEN the first is revoked with purge
+    assert_eq!(
+        delete(&app, &secret, first.as_str(), "purge=true")
+            .await
+            .status(),
+        204
+    );
+    // THEN the second, whose document is gone, is purged too, and no token can name it again
+    let left = app.tokens.get_token(&second.hash()).await.unwrap().unwrap();
+    assert_eq!(left.purged_at, Some(NOW));
+    assert!(matches!(
+        app.tokens.put_token(&other, None).await,
+        Err(recovery_shared::ports::StoreError::AlreadyExists)
+    ));
+    let again = TokenRecord {
+        token_hash: Token::generate().unwrap().hash(),
+        ..other
+    };
+    assert!(matches!(
+        app.tokens.put_token(&again, None).await,
+        Err(recovery_shared::ports::StoreError::Purged)
+    ));
+}
+
+#[tokio::test]
 async fn another_client_gets_403_and_nothing_changes() {
     let app = testing::app();
     let token = issued(&app, &testing::client_secret()).await;

@@ -42,6 +42,16 @@ pub struct TokenRecord {
     pub purged_at: Option<i64>,
 }
 
+impl TokenRecord {
+    /// Every object the token names: its audio, and its session document if it has one. A token
+    /// is listed under each, and a purge of either reaches it.
+    pub fn object_keys(&self) -> Vec<&str> {
+        let mut keys = vec![self.audio_key.as_str()];
+        keys.extend(self.session.as_ref().map(|d| d.key.as_str()));
+        keys
+    }
+}
+
 /// A session document a token refers to: its key and size when the token was issued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionDocument {

@@ -63,10 +63,15 @@ impl DynamoTokenStore {
 /// an outage, and the request goes on without its count.
 pub const DEFAULT_COUNTER_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// The item key of the audio index of `audio_key`.
-fn audio_index_key(audio_key: &str) -> String {
-    format!("audio#{audio_key}")
+/// The item key of the token index of the object under `key` (audio or session document; the
+/// prefix is from when only audio was indexed, and stays so that indexes already written count).
+pub fn object_index_key(key: &str) -> String {
+    format!("audio#{key}")
 }
+
+/// How many token updates a purge keeps in flight: 1,000 tokens in a few dozen round trips, well
+/// inside the route's deadline, without a burst that a table's partition would throttle.
+const PURGE_CONCURRENCY: usize = 32;
 
 fn is_validation<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     e.as_service_error()
@@ -105,28 +110,31 @@ impl TokenStore for DynamoTokenStore {
             .condition_expression("attribute_not_exists(token_hash)")
             .build()
             .map_err(build)?;
-        // The audio's index lists the token, unless the audio was purged meanwhile.
-        let index = Update::builder()
-            .table_name(&self.table)
-            .key("token_hash", s(audio_index_key(&record.audio_key)))
-            .update_expression("ADD #tokens :token SET #exp = :exp")
-            .condition_expression("attribute_not_exists(purged_at)")
-            .expression_attribute_names("#tokens", "tokens")
-            .expression_attribute_names("#exp", "expires_at")
-            .expression_attribute_values(
-                ":token",
-                AttributeValue::Ss(vec![record.token_hash.as_str().to_owned()]),
-            )
-            .expression_attribute_values(
-                ":exp",
-                n(&(record.created_at + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600)),
-            )
-            .build()
-            .map_err(build)?;
-        let mut items = vec![
-            TransactWriteItem::builder().put(put).build(),
-            TransactWriteItem::builder().update(index).build(),
-        ];
+        // Each object's index (the audio's, the session document's) lists the token, unless the
+        // object was purged meanwhile.
+        let keys = record.object_keys();
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
+        for key in &keys {
+            let index = Update::builder()
+                .table_name(&self.table)
+                .key("token_hash", s(object_index_key(key)))
+                .update_expression("ADD #tokens :token SET #exp = :exp")
+                .condition_expression("attribute_not_exists(purged_at)")
+                .expression_attribute_names("#tokens", "tokens")
+                .expression_attribute_names("#exp", "expires_at")
+                .expression_attribute_values(
+                    ":token",
+                    AttributeValue::Ss(vec![record.token_hash.as_str().to_owned()]),
+                )
+                .expression_attribute_values(
+                    ":exp",
+                    n(&(record.created_at + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600)),
+                )
+                .build()
+                .map_err(build)?;
+            items.push(TransactWriteItem::builder().update(index).build());
+        }
+        let quota_item = items.len();
         if let Some(charge) = quota {
             let q = quota_update(charge)?;
             let update = Update::builder()
@@ -165,15 +173,15 @@ impl TokenStore for DynamoTokenStore {
                     if failed(0) {
                         return Err(StoreError::AlreadyExists);
                     }
-                    if failed(1) {
+                    if (1..quota_item).any(failed) {
                         return Err(StoreError::Purged);
                     }
                     if let Some(charge) = quota
-                        && failed(2)
+                        && failed(quota_item)
                     {
                         let old = cancelled
                             .cancellation_reasons()
-                            .get(2)
+                            .get(quota_item)
                             .and_then(|r| r.item());
                         return Err(StoreError::QuotaExceeded(exceeded(charge, old)));
                     }
@@ -272,53 +280,68 @@ impl TokenStore for DynamoTokenStore {
         }
     }
 
-    async fn purge_object(&self, audio_key: &str, now: i64) -> StoreResult<()> {
-        // First the index: from here on no new token can name the audio. Its tokens come back
-        // in the same call.
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("token_hash", s(audio_index_key(audio_key)))
-            .update_expression("SET purged_at = if_not_exists(purged_at, :now), #exp = :exp")
-            .expression_attribute_names("#exp", "expires_at")
-            .expression_attribute_values(":now", n(&now))
-            .expression_attribute_values(
-                ":exp",
-                n(&(now + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600)),
-            )
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await
-            .map_err(|e| failure("DynamoDB UpdateItem (purge index) failed", e))?;
-        let hashes = out
-            .attributes
-            .as_ref()
-            .and_then(|a| a.get("tokens"))
-            .and_then(|v| v.as_ss().ok())
-            .cloned()
-            .unwrap_or_default();
-        for hash in hashes {
-            let result = self
+    async fn mark_purged(&self, object_keys: &[&str], now: i64) -> StoreResult<Vec<TokenHash>> {
+        let mut hashes = Vec::new();
+        for key in object_keys {
+            // From here on no new token can name the object; its tokens come back in the same call.
+            let out = self
                 .client
                 .update_item()
                 .table_name(&self.table)
-                .key("token_hash", s(hash))
-                .update_expression("SET purged_at = if_not_exists(purged_at, :now)")
-                // A token already revoked (or expired and swept) stays gone.
-                .condition_expression("attribute_exists(token_hash)")
+                .key("token_hash", s(object_index_key(key)))
+                .update_expression("SET purged_at = if_not_exists(purged_at, :now), #exp = :exp")
+                .expression_attribute_names("#exp", "expires_at")
                 .expression_attribute_values(":now", n(&now))
+                .expression_attribute_values(
+                    ":exp",
+                    n(&(now + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600)),
+                )
+                .return_values(ReturnValue::AllNew)
                 .send()
-                .await;
-            match result {
-                Ok(_) => {}
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(UpdateItemError::is_conditional_check_failed_exception) => {}
-                Err(e) => return Err(failure("DynamoDB UpdateItem (purge token) failed", e)),
-            }
+                .await
+                .map_err(|e| failure("DynamoDB UpdateItem (purge index) failed", e))?;
+            let listed = out
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get("tokens"))
+                .and_then(|v| v.as_ss().ok())
+                .into_iter()
+                .flatten();
+            hashes.extend(listed.map(|h| TokenHash::from_stored(h.clone())));
         }
-        Ok(())
+        hashes.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        hashes.dedup();
+        Ok(hashes)
+    }
+
+    async fn purge_tokens(&self, hashes: &[TokenHash], now: i64) -> StoreResult<()> {
+        use futures_util::TryStreamExt as _;
+        futures_util::stream::iter(hashes.iter().map(Ok))
+            .try_for_each_concurrent(PURGE_CONCURRENCY, |hash| async move {
+                let result = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("token_hash", s(hash.as_str()))
+                    .update_expression("SET purged_at = if_not_exists(purged_at, :now)")
+                    // A token already revoked (or expired and swept) stays gone.
+                    .condition_expression("attribute_exists(token_hash)")
+                    .expression_attribute_values(":now", n(&now))
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => Ok(()),
+                    Err(e)
+                        if e.as_service_error().is_some_and(
+                            UpdateItemError::is_conditional_check_failed_exception,
+                        ) =>
+                    {
+                        Ok(())
+                    }
+                    Err(e) => Err(failure("DynamoDB UpdateItem (purge token) failed", e)),
+                }
+            })
+            .await
     }
 
     async fn increment(&self, counter: Counter) -> StoreResult<()> {

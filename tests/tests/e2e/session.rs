@@ -137,3 +137,89 @@ async fn a_session_key_must_be_the_callers_in_the_same_session_existing_and_a_do
     }
     assert_eq!(stack.table_items().await, before);
 }
+
+#[tokio::test]
+async fn a_purge_reaches_a_thousand_tokens_of_the_audio_and_the_document_within_the_deadline() {
+    use futures_util::{StreamExt as _, TryStreamExt as _};
+    use recovery_shared::domain::{Owner, SessionDocument, Token, TokenRecord};
+    use recovery_shared::dynamodb::DynamoTokenStore;
+    use recovery_shared::ports::TokenStore;
+
+    // GIVEN one backup through the API, 998 more tokens of its audio and document (an index
+    // holds about a thousand in a day), and one token of other audio with the same document
+    let stack = Stack::start().await;
+    let secret = client_secret();
+    let session = "many";
+    let audio = stack
+        .upload_as(&secret, session, "audio/wav", &[5; 64])
+        .await;
+    let other_audio = stack
+        .upload_as(&secret, session, "audio/wav", &[6; 64])
+        .await;
+    let doc = stack
+        .upload_as(&secret, session, SESSION_TYPE, &document(session))
+        .await;
+    let issued = stack
+        .issue_token(&secret, &json!({"key": audio, "session_key": doc}))
+        .await;
+    let first = issued.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let store = DynamoTokenStore::new(stack.dynamodb.clone(), &stack.config.table_name);
+    let now = recovery_shared::s3::now_epoch_seconds();
+    let record = |audio_key: &str| TokenRecord {
+        token_hash: Token::generate().unwrap().hash(),
+        audio_key: audio_key.to_owned(),
+        owner_hash: Owner::from_client_secret(&secret).unwrap().hash(),
+        session_id: session.to_owned(),
+        created_at: now,
+        expires_at: now + 3600,
+        content_type: "audio/wav".to_owned(),
+        size_bytes: 64,
+        filename: None,
+        metadata: recovery_shared::domain::Metadata::new(),
+        session: Some(SessionDocument {
+            key: doc.clone(),
+            size_bytes: 10,
+        }),
+        purged_at: None,
+    };
+    let mut records: Vec<TokenRecord> = (0..998).map(|_| record(&audio)).collect();
+    let via_document = Token::generate().unwrap();
+    records.push(TokenRecord {
+        token_hash: via_document.hash(),
+        ..record(&other_audio)
+    });
+    futures_util::stream::iter(
+        records
+            .iter()
+            .map(Ok::<_, recovery_shared::ports::StoreError>),
+    )
+    .try_for_each_concurrent(16, |r| store.put_token(r, None))
+    .await
+    .unwrap();
+
+    // WHEN the first is revoked with purge
+    let started = std::time::Instant::now();
+    let revoked = stack.revoke(&secret, &first, true).await;
+    let took = started.elapsed();
+    // THEN it succeeded within the route's deadline (a 503 problem otherwise), the audio and the
+    // document are gone, and every one of the 999 other tokens is refused as deleted
+    assert_eq!(revoked.status(), 204, "{:?}", revoked.text().await);
+    eprintln!("purge of 1,000 tokens on DynamoDB Local took {took:?}");
+    assert!(!stack.object_exists(&audio).await);
+    assert!(!stack.object_exists(&doc).await);
+    let unpurged = futures_util::stream::iter(&records)
+        .map(|r| store.get_token(&r.token_hash))
+        .buffer_unordered(16)
+        .filter(|r| std::future::ready(!matches!(r, Ok(Some(t)) if t.purged_at.is_some())))
+        .count()
+        .await;
+    assert_eq!(unpurged, 0, "tokens left answering 200");
+    let gone = problem(stack.redeem(via_document.as_str(), true).await, 410).await;
+    assert!(
+        gone["detail"].as_str().unwrap().contains("deleted"),
+        "{gone}"
+    );
+}
