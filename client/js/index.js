@@ -9,13 +9,81 @@ let ready;
 /** The store's database when `dbName` is not given (as in the wasm's `OpenOptions`). */
 const DEFAULT_DB = 'chatterbox-recovery';
 
+const PACKAGE = '@chatterbox/recovery-client';
+const WASM_FILE = 'chatterbox_recovery_client_bg.wasm';
+/** Every WebAssembly binary starts with "\0asm". */
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+/** What to add when no URL gave the wasm; the error names it. */
+const FIX =
+  `in Vite, add \`optimizeDeps: { exclude: ['${PACKAGE}'] }\` to vite.config; ` +
+  `with any bundler, pass the file's URL: \`openRecoveryStore({ wasmUrl })\` with ` +
+  `\`import wasmUrl from '${PACKAGE}/wasm?url'\` (Vite) or ` +
+  `\`const wasmUrl = new URL('${PACKAGE}/wasm', import.meta.url)\` (webpack 5)`;
+
 /**
- * Loads and instantiates the wasm module, once. By default it is fetched
- * next to the glue (`new URL(..., import.meta.url)`), which bundlers such as
- * Vite and webpack 5 understand; pass `wasmUrl` to serve it from elsewhere.
+ * Where the wasm may be, in order. First next to the glue (`new URL(..., import.meta.url)`: Vite's
+ * build, webpack 5, a plain `<script type="module">` page and Vite 8's dev server all rewrite or
+ * honour it). Then, when this module runs from Vite's dependency cache (`vite` dev with Vite 5 to
+ * 7 pre-bundles the package into node_modules/.vite/deps/ and leaves that URL pointing into the
+ * cache, where the dev server answers with index.html), the package's own folder beside the cache,
+ * which the dev server serves as a static file.
+ */
+function wasmCandidates() {
+  // A string literal, so that bundlers find the file (and copy it).
+  const here = new URL('../pkg/chatterbox_recovery_client_bg.wasm', import.meta.url);
+  const at = import.meta.url.lastIndexOf('/.vite/deps/');
+  return at < 0 ? [here] : [here, new URL(`${import.meta.url.slice(0, at)}/${PACKAGE}/pkg/${WASM_FILE}`)];
+}
+
+/**
+ * Fetches the wasm and checks that the bytes are WebAssembly before they are instantiated: a dev
+ * server that does not know the file answers with its HTML page, and the compiler's own message
+ * ("expected magic word 00 61 73 6d") does not say what to do. Resolves with the bytes, or with an
+ * Error that says what came instead. (Read whole, not streamed into the compiler: at ~140 KB the
+ * compile a stream would overlap is a few milliseconds.)
+ */
+async function fetchWasm(url) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    return new Error(`${url}: ${error instanceof Error ? error.message : error}`);
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (response.ok && WASM_MAGIC.every((b, i) => bytes[i] === b)) return bytes;
+  const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  const type = response.headers.get('content-type') ?? 'no content type';
+  const html = /html/i.test(type) || /^\s*</.test(new TextDecoder().decode(bytes.subarray(0, 16)));
+  return new Error(
+    `${url} is not WebAssembly (HTTP ${response.status}, ${type}, starts with ${head || 'nothing'}` +
+      `${html ? ': an HTML page, so the server does not know the file' : ''})`,
+  );
+}
+
+async function loadWasm(wasmUrl) {
+  const errors = [];
+  for (const url of wasmUrl === undefined ? wasmCandidates() : [wasmUrl]) {
+    const result = await fetchWasm(url);
+    if (!(result instanceof Error)) return init({ module_or_path: result });
+    errors.push(result.message);
+  }
+  throw new Error(`${PACKAGE}: could not load its WebAssembly. ${errors.join('; ')}. To fix it, ${FIX}.`);
+}
+
+/**
+ * Loads and instantiates the wasm module, once. By default it is fetched next to the glue
+ * (`new URL(..., import.meta.url)`), which Vite (build and dev) and webpack 5 understand; pass
+ * `wasmUrl` to serve it from elsewhere. Rejects with an Error that names the line to add when the
+ * URL does not give WebAssembly (and lets a later call try again).
  */
 export function initRecovery(wasmUrl) {
-  ready ??= init(wasmUrl === undefined ? undefined : { module_or_path: wasmUrl }).then(() => undefined);
+  ready ??= loadWasm(wasmUrl).then(
+    () => undefined,
+    (error) => {
+      ready = undefined;
+      throw error;
+    },
+  );
   return ready;
 }
 

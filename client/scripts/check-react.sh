@@ -10,7 +10,11 @@
 #   4. in that app's build, the three components on a page styled by Tailwind v4 (its preflight)
 #      with a dark theme, in Debian's Chromium (playwright-core): text contrast >= 4.5:1, the modal
 #      centred, the buttons painted, the modal closing once empty (test-js/tarball-app/
-#      host-css.check.mjs); it writes docs/screenshots/react-host-css-dark{,-modal}.png.
+#      host-css.check.mjs); it writes docs/screenshots/react-host-css-dark{,-modal}.png;
+#   5. that app under `vite` dev (pre-bundling on, nothing configured for the package), with the
+#      app's Vite 8 and with Vite 7 (whose pre-bundling broke the wasm's URL), in Chromium: an
+#      edit autosaves, the indicator reaches data-state="saved" (test-js/tarball-app/
+#      vite-dev.check.mjs; a dev server on a free loopback port, stopped after).
 # npm talks to the npm registry only, and prefers its cache. Without a network (make test's
 # namespace), install first, online: `npm ci` in client/examples/react and in
 # client/test-js/tarball-app (that fills the cache the scratch app installs from).
@@ -67,4 +71,7 @@ say "tarball app built: $(cd "$scratch/dist/assets" && ls | tr '\n' ' ')"
 
 say "the components under a host's CSS (Tailwind v4 preflight, dark theme) in Chromium"
 (cd "$scratch" && node host-css.check.mjs "$ROOT_DIR/docs/screenshots")
+
+say "the tarball app under vite dev (Vite 8, then Vite 7) in Chromium: an edit reaches 'saved'"
+(cd "$scratch" && node vite-dev.check.mjs vite && node vite-dev.check.mjs vite7)
 say "React + Zustand checks passed"
