@@ -1,33 +1,24 @@
 //! The local API gateway: serves exactly the routes of `template.yaml` by building the API Gateway
 //! HTTP API (v2) event for each request and calling the same handler code the Lambda functions
 //! run, in-process. Everything else is the demo page directory.
+//!
+//! Three concerns, one module each: the API's emulation (`api.rs`: routes, v2 events, the JWT
+//! authorizer's place), the static files and their cache rules (`static_files.rs`), and CORS as
+//! the template configures it (`cors.rs`). This file puts them together.
 
-use std::collections::BTreeMap;
+mod api;
+mod cors;
+mod static_files;
+
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::{Context as _, bail};
 use axum::Router;
-use axum::body::Body as AxumBody;
-use axum::extract::Request as AxumRequest;
-use axum::response::{IntoResponse, Redirect, Response as AxumResponse};
-use axum::routing::{MethodFilter, MethodRouter, any, get, on};
-use http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use lambda_http::{Body, Response};
 use recovery_shared::App;
-use recovery_shared::apigw::{HttpApiEvent, new_request_id};
 use recovery_shared::ports::{ObjectStore, TokenStore};
-use recovery_shared::problem::Problem;
-use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::services::{ServeDir, ServeFile};
-use tower_http::set_header::SetResponseHeader;
 
 use crate::jwt::JwtVerifier;
-use crate::template::{Route, Template};
-
-/// API Gateway's payload limit for HTTP APIs.
-const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+use crate::template::Template;
 
 pub use crate::functions::Function;
 
@@ -63,270 +54,15 @@ where
     T: TokenStore + 'static,
     O: ObjectStore + 'static,
 {
-    let mut by_path: BTreeMap<String, MethodRouter> = BTreeMap::new();
-    for route in template.routes()? {
-        let function = Function::from_logical_id(&route.function).with_context(|| {
-            format!(
-                "template route {} is served by {}, which the local gateway does not know",
-                route.key(),
-                route.function
-            )
-        })?;
-        if function.route() != route.key() {
-            bail!(
-                "template route {} is served by {}, whose handler serves {}",
-                route.key(),
-                route.function,
-                function.route()
-            );
-        }
-        let method = Method::from_bytes(route.method.as_bytes())
-            .with_context(|| format!("bad method in {}", route.key()))?;
-        let filter = MethodFilter::try_from(method)
-            .map_err(|e| anyhow::anyhow!("method of {} unsupported: {e}", route.key()))?;
-        let app = Arc::clone(app);
-        let route = Arc::new(route);
-        let path = route.path.clone();
-        let jwt = options.jwt.clone().filter(|_| route.authorizer);
-        let handler = move |req: AxumRequest| {
-            let app = Arc::clone(&app);
-            let route = Arc::clone(&route);
-            let jwt = jwt.clone();
-            async move { invoke(&app, function, &route, jwt.as_deref(), req).await }
-        };
-        let entry = by_path.remove(&path).unwrap_or_default();
-        by_path.insert(path, entry.merge(on(filter, handler)));
-    }
-
-    let mut router = Router::new();
-    for (path, methods) in by_path {
-        router = router.route(&path, methods);
-    }
-    router = router.route("/api/{*rest}", any(unknown_route));
+    let mut router = api::routes(app, template, options)?;
     if options.dev_speech {
         router = router.merge(crate::speech::router());
     }
-    if let Some(dir) = &options.client_dir {
-        router = router
-            .nest_service("/client/js", revalidated(ServeDir::new(dir.join("js"))))
-            .nest_service("/client/pkg", revalidated(ServeDir::new(dir.join("pkg"))));
-    }
-    if let Some(dir) = &options.react_dir {
-        let app = ServeDir::new(dir)
-            .append_index_html_on_directories(true)
-            .fallback(ServeFile::new(dir.join("index.html")));
-        // Vite names every file in `assets/` by its content's hash: a browser keeps them.
-        let assets = SetResponseHeader::overriding(
-            ServeDir::new(dir.join("assets")),
-            header::CACHE_CONTROL,
-            when_found(HeaderValue::from_static(
-                "public, max-age=31536000, immutable",
-            )),
-        );
-        router = router
-            .route("/react", get(|| async { Redirect::permanent("/react/") }))
-            .nest_service("/react/assets", assets)
-            .nest_service("/react/", revalidated(app));
-    }
-    if let Some(dir) = &options.demo_dir {
-        router = router.fallback_service(revalidated(
-            ServeDir::new(dir).append_index_html_on_directories(true),
-        ));
-    }
-    if let Some(cors) = cors_layer(template, &options.allowed_origins)? {
+    router = static_files::serve(router, options);
+    if let Some(cors) = cors::layer(template, &options.allowed_origins)? {
         router = router.layer(cors);
     }
     Ok(router)
-}
-
-/// `Cache-Control` for a file served as found (never for a 404 or an error).
-fn when_found<B>(value: HeaderValue) -> impl Fn(&http::Response<B>) -> Option<HeaderValue> + Clone {
-    move |response| response.status().is_success().then(|| value.clone())
-}
-
-/// Static files whose names stay the same when they change (the demo, the client package, the
-/// React example's `index.html`): `no-cache`, so a browser revalidates them on every load and
-/// never runs a stale page or package after an edit or a rebuild. Left to the browser's
-/// heuristics, a file's freshness would follow its modification time.
-fn revalidated<S, B>(
-    files: S,
-) -> SetResponseHeader<S, impl Fn(&http::Response<B>) -> Option<HeaderValue> + Clone> {
-    SetResponseHeader::overriding(
-        files,
-        header::CACHE_CONTROL,
-        when_found(HeaderValue::from_static("no-cache")),
-    )
-}
-
-/// The API's CORS as the template configures it, with the origins of this run.
-fn cors_layer(template: &Template, origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
-    if origins.is_empty() {
-        return Ok(None);
-    }
-    let cors = template.api_cors()?;
-    let allow_origin = if origins.iter().any(|o| o == "*") {
-        AllowOrigin::any()
-    } else {
-        AllowOrigin::list(
-            origins
-                .iter()
-                .map(|o| HeaderValue::from_str(o))
-                .collect::<Result<Vec<_>, _>>()
-                .context("an allowed origin is not a header value")?,
-        )
-    };
-    let methods = cors
-        .allow_methods
-        .iter()
-        .map(|m| Method::from_bytes(m.as_bytes()))
-        .collect::<Result<Vec<_>, _>>()
-        .context("a CORS method in the template is invalid")?;
-    let headers = cors
-        .allow_headers
-        .iter()
-        .map(|h| HeaderName::from_bytes(h.as_bytes()))
-        .collect::<Result<Vec<_>, _>>()
-        .context("a CORS header in the template is invalid")?;
-    Ok(Some(
-        CorsLayer::new()
-            .allow_origin(allow_origin)
-            .allow_methods(methods)
-            .allow_headers(headers)
-            .max_age(Duration::from_secs(cors.max_age)),
-    ))
-}
-
-/// Path parameters the way API Gateway extracts them: each `{name}` segment of the template
-/// takes the matching segment of the path, percent-decoded.
-fn path_parameters(template: &str, path: &str) -> Vec<(String, String)> {
-    template
-        .split('/')
-        .zip(path.split('/'))
-        .filter_map(|(t, p)| {
-            let name = t.strip_prefix('{')?.strip_suffix('}')?;
-            let value = percent_encoding::percent_decode_str(p).decode_utf8_lossy();
-            Some((name.to_owned(), value.into_owned()))
-        })
-        .collect()
-}
-
-async fn invoke<T, O>(
-    app: &App<T, O>,
-    function: Function,
-    route: &Route,
-    jwt: Option<&JwtVerifier>,
-    req: AxumRequest,
-) -> AxumResponse
-where
-    T: TokenStore,
-    O: ObjectStore,
-{
-    let request_id = new_request_id();
-    let (parts, body) = req.into_parts();
-    // The authorizer runs before the function, as in API Gateway.
-    let claims = match jwt {
-        None => None,
-        Some(verifier) => {
-            let authorization = parts
-                .headers
-                .get(http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok());
-            match verifier.verify(authorization) {
-                Ok(claims) => Some(claims),
-                Err(why) => {
-                    tracing::info!(route = %route.key(), status = 401, request_id, reason = %why, "gateway");
-                    return unauthorized(&request_id);
-                }
-            }
-        }
-    };
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await else {
-        return problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the request body is too large",
-            &request_id,
-        );
-    };
-
-    let mut event = HttpApiEvent::new(parts.method.as_str(), &route.path, parts.uri.path())
-        .query(parts.uri.query().unwrap_or_default())
-        .request_id(&request_id);
-    for (name, value) in path_parameters(&route.path, parts.uri.path()) {
-        event = event.path_parameter(&name, &value);
-    }
-    for (name, value) in &parts.headers {
-        if let Ok(value) = value.to_str() {
-            event = event.header(name.as_str(), value);
-        }
-    }
-    if let Some(host) = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-    {
-        event = event.domain_name(host);
-    }
-    // API Gateway adds these; the handlers build absolute URLs from them.
-    event = event.header("x-forwarded-proto", "http");
-    if !bytes.is_empty() {
-        event = event.body(bytes.to_vec());
-    }
-    if let Some(claims) = claims {
-        event = event.jwt_claims(claims);
-    }
-    let Ok(request) = event.into_request() else {
-        return problem(
-            StatusCode::BAD_REQUEST,
-            "the request could not be read",
-            &request_id,
-        );
-    };
-
-    let response = function.invoke(app, request).await;
-    // The route template, not the path: paths carry tokens.
-    tracing::info!(route = %route.key(), status = response.status().as_u16(), request_id, "gateway");
-    let mut response = into_axum(response);
-    if let Ok(id) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("apigw-requestid", id);
-    }
-    response
-}
-
-fn into_axum(response: Response<Body>) -> AxumResponse {
-    let (parts, body) = response.into_parts();
-    let body = match body {
-        Body::Text(text) => AxumBody::from(text),
-        Body::Binary(bytes) => AxumBody::from(bytes),
-        // `Body` is non-exhaustive: anything else is no body, as `Empty` is.
-        _ => AxumBody::empty(),
-    };
-    AxumResponse::from_parts(parts, body)
-}
-
-fn problem(status: StatusCode, detail: &str, request_id: &str) -> AxumResponse {
-    into_axum(Problem::new(status, "gateway", detail.to_owned(), request_id).into_response())
-}
-
-/// API Gateway's own answer when its JWT authorizer refuses a request.
-fn unauthorized(request_id: &str) -> AxumResponse {
-    let mut response = (
-        StatusCode::UNAUTHORIZED,
-        [(http::header::CONTENT_TYPE, "application/json")],
-        r#"{"message":"Unauthorized"}"#,
-    )
-        .into_response();
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("apigw-requestid", id);
-    }
-    response
-}
-
-async fn unknown_route(req: AxumRequest) -> impl IntoResponse {
-    problem(
-        StatusCode::NOT_FOUND,
-        &format!("no route {} {}", req.method(), req.uri().path()),
-        &new_request_id(),
-    )
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
 
+use recovery_shared::Config;
+
 use crate::template::{BucketSpec, TableSpec, Template};
 
 /// What to create, and for which web origins.
@@ -26,6 +28,20 @@ pub struct Target<'a> {
     pub bucket: &'a str,
     pub allowed_origins: &'a [String],
     pub s3_force_path_style: bool,
+}
+
+impl<'a> Target<'a> {
+    /// The table, bucket, origins and S3 addressing a configuration names: what the functions
+    /// configured so will expect to find. The one place provisioning reads the configuration
+    /// (the `provision` binary and the end-to-end harness both start here).
+    pub fn from_config(config: &'a Config) -> Self {
+        Self {
+            table: &config.table_name,
+            bucket: &config.bucket_name,
+            allowed_origins: &config.allowed_origins,
+            s3_force_path_style: config.s3_force_path_style,
+        }
+    }
 }
 
 pub async fn provision(

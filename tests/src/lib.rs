@@ -83,18 +83,9 @@ impl Stack {
         let config = Config::from_vars(&vars).expect("test configuration");
         let template = Template::load(&repo_template_path()).unwrap();
         let sdk = recovery_shared::aws::load_sdk_config().await;
-        provision(
-            &sdk,
-            &template,
-            &Target {
-                table: &config.table_name,
-                bucket: &config.bucket_name,
-                allowed_origins: &config.allowed_origins,
-                s3_force_path_style: true,
-            },
-        )
-        .await
-        .expect("provisioning the emulators");
+        provision(&sdk, &template, &Target::from_config(&config))
+            .await
+            .expect("provisioning the emulators");
         let mut app = AwsApp::with_config(config.clone()).await;
         app.clock = clock;
         Self::serve(app, config, sdk).await

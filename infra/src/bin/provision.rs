@@ -12,17 +12,7 @@ async fn main() -> anyhow::Result<()> {
     let template = Template::load(&path_from_env("TEMPLATE_PATH", "template.yaml"))?;
     let config = Config::from_env()?;
     let sdk = recovery_shared::aws::load_sdk_config().await;
-    provision(
-        &sdk,
-        &template,
-        &Target {
-            table: &config.table_name,
-            bucket: &config.bucket_name,
-            allowed_origins: &config.allowed_origins,
-            s3_force_path_style: config.s3_force_path_style,
-        },
-    )
-    .await?;
+    provision(&sdk, &template, &Target::from_config(&config)).await?;
     tracing::info!(table = %config.table_name, bucket = %config.bucket_name, "provisioned");
     Ok(())
 }
