@@ -11,8 +11,11 @@ import type {
 
 export { createRecoveryStorage, type RecoveryStateStorage } from './storage.js';
 
-/** What the save indicator shows (`conflict` and `remote-update` are news, not states). */
-export type IndicatorState = 'pending' | 'saving' | 'saved' | 'error' | 'quota';
+/**
+ * What the save indicator shows: `idle` until the first edit (nothing to save yet; the slice starts
+ * there), then the store's statuses (`conflict` and `remote-update` are news, not states).
+ */
+export type IndicatorState = 'idle' | 'pending' | 'saving' | 'saved' | 'error' | 'quota';
 
 /** A session summary whose `params` are the app's. */
 export type RecoverySummary<P> = Omit<SessionSummary, 'params'> & { params: P };

@@ -5,7 +5,10 @@
 // `(set, get, api)`, so the package needs Zustand only as a peer.
 export { createRecoveryStorage } from './storage.js';
 
-/** The indicator's states; `conflict` and `remote-update` are news, not states. */
+/**
+ * The states the store's events set; `conflict` and `remote-update` are news, not states. (`idle`,
+ * nothing handed over yet, is where the slice starts: no event says it.)
+ */
 const INDICATOR_STATES = new Set(['pending', 'saving', 'saved', 'error', 'quota']);
 
 const sameParams = (a, b) => {
@@ -154,7 +157,8 @@ export const recovery = (config, options) => (set, get, api) => {
 
 const INITIAL_SLICE_STATE = {
   hydrated: false,
-  status: 'saved',
+  // Nothing typed yet: not "saved" (nothing was), as the React indicator's `idle`.
+  status: 'idle',
   message: null,
   error: null,
   crashedSessions: [],

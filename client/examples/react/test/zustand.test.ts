@@ -157,6 +157,17 @@ describe('recovery middleware', () => {
 });
 
 describe('recovery slice', () => {
+  it('starts idle, not saved, until the first edit, and stays idle once open with nothing typed', async () => {
+    const fake = new FakeStore();
+    const useEditor = editorStore(fake);
+    expect(useEditor.getState().recovery.status).toBe('idle');
+    await hydrated(useEditor);
+    expect(useEditor.getState().recovery.status).toBe('idle');
+    useEditor.getState().setText('first words');
+    fake.emit({ status: 'pending', sessionIds: ['s1'] });
+    expect(useEditor.getState().recovery.status).toBe('pending');
+  });
+
   it('follows the store: the indicator states, not conflict news, and stops listening on request', async () => {
     const fake = new FakeStore();
     const useEditor = editorStore(fake);
