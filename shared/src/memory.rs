@@ -251,8 +251,8 @@ impl ObjectStore for MemoryObjectStore {
             ("content-type".to_owned(), spec.content_type.to_owned()),
             ("content-length".to_owned(), spec.content_length.to_string()),
         ];
-        if let Some(name) = spec.filename {
-            headers.push(("x-amz-meta-filename".to_owned(), name.to_owned()));
+        if let Some(value) = spec.filename.and_then(crate::s3::filename_metadata) {
+            headers.push(("x-amz-meta-filename".to_owned(), value));
         }
         Ok(PresignedRequest {
             method: "PUT".to_owned(),

@@ -8,7 +8,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::presigning::{PresignedRequest as SdkPresigned, PresigningConfig};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str};
 
 use crate::domain::ObjectKey;
 use crate::ports::{
@@ -18,12 +18,48 @@ use crate::presign::{GetPresigner, ResponseOverrides};
 
 /// Object metadata key for the name given at upload (sent as `x-amz-meta-filename`).
 const FILENAME_META: &str = "filename";
-/// Metadata travels as an HTTP header, so the name is percent-encoded (RFC 3986 unreserved kept).
+/// S3 caps user-defined metadata at 2 KB, counted as the UTF-8 bytes of every key and value
+/// (Amazon S3 User Guide, "Working with object metadata": user-defined metadata). LocalStack does
+/// not enforce it, so the bound is kept here by construction.
+pub const USER_METADATA_LIMIT: usize = 2_048;
+/// Marks a base64url value. Earlier versions percent-encoded the name, which a `%` always shows
+/// and this prefix never starts with; such objects are read as before.
+const BASE64_MARK: &str = "b64:";
+/// Values travel as HTTP headers, so the name was percent-encoded (RFC 3986 unreserved kept).
 const HEADER_SAFE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
+
+/// The metadata value of an upload's name: base64url of its UTF-8 bytes, four characters for
+/// every three bytes. Percent-encoding took up to twelve for one character, so 255 emoji made a
+/// 3,061-byte header that S3 refuses; a [`Filename`](crate::domain::Filename) (at most 255
+/// characters, 1,020 bytes) now takes at most 1,364. `None` (the name is then not stored) if
+/// a name ever would not fit the limit.
+pub(crate) fn filename_metadata(name: &str) -> Option<String> {
+    use base64::Engine as _;
+    let value = format!(
+        "{BASE64_MARK}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(name)
+    );
+    (FILENAME_META.len() + value.len() <= USER_METADATA_LIMIT).then_some(value)
+}
+
+/// The name a metadata value carries, in either encoding; `None` if it is not a valid one.
+fn filename_from_metadata(value: &str) -> Option<String> {
+    use base64::Engine as _;
+    match value.strip_prefix(BASE64_MARK) {
+        Some(encoded) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(encoded)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok()),
+        None => percent_decode_str(value)
+            .decode_utf8()
+            .ok()
+            .map(std::borrow::Cow::into_owned),
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct S3ObjectStore {
@@ -101,12 +137,9 @@ impl ObjectStore for S3ObjectStore {
             .content_type(spec.content_type)
             // Signed, so the browser cannot upload more (or other) than it asked for.
             .content_length(i64::try_from(spec.content_length).unwrap_or(i64::MAX));
-        if let Some(name) = spec.filename {
-            // Header values must be ASCII; the name is percent-encoded and decoded on HEAD.
-            request = request.metadata(
-                FILENAME_META,
-                utf8_percent_encode(name, HEADER_SAFE).to_string(),
-            );
+        if let Some(value) = spec.filename.and_then(filename_metadata) {
+            // Header values must be ASCII; the name is encoded and decoded on HEAD.
+            request = request.metadata(FILENAME_META, value);
         }
         let presigned = request
             .presigned(presigning(spec.expires_in)?)
@@ -154,8 +187,7 @@ impl ObjectStore for S3ObjectStore {
                 filename: out
                     .metadata()
                     .and_then(|m| m.get(FILENAME_META))
-                    .and_then(|v| percent_decode_str(v).decode_utf8().ok())
-                    .map(std::borrow::Cow::into_owned),
+                    .and_then(|v| filename_from_metadata(v)),
             })),
             Err(e)
                 if e.as_service_error()
@@ -262,6 +294,57 @@ mod tests {
         ] {
             assert!(url.contains(param), "{param} in {url}");
         }
+    }
+
+    #[test]
+    fn the_longest_name_in_the_widest_characters_fits_s3s_metadata_limit() {
+        // 255 four-byte characters: the most a Filename can hold.
+        let name = "\u{1F600}".repeat(255);
+        crate::domain::Filename::parse(&name).unwrap();
+        let value = filename_metadata(&name).unwrap();
+        assert!(FILENAME_META.len() + value.len() <= USER_METADATA_LIMIT);
+        assert_eq!(value.len(), 1_364);
+        assert_eq!(
+            filename_from_metadata(&value).as_deref(),
+            Some(name.as_str())
+        );
+        // What the earlier percent-encoding made of it: over the limit.
+        let old = percent_encoding::utf8_percent_encode(&name, HEADER_SAFE).to_string();
+        assert!(FILENAME_META.len() + old.len() > USER_METADATA_LIMIT);
+    }
+
+    #[test]
+    fn names_stored_by_earlier_versions_still_read() {
+        assert_eq!(
+            filename_from_metadata("take%201%20%E2%80%94%20%E5%A3%B0.wav").as_deref(),
+            Some("take 1 — 声.wav")
+        );
+        assert_eq!(filename_from_metadata("b64:!!").as_deref(), None);
+    }
+
+    #[tokio::test]
+    async fn a_presigned_upload_signs_the_encoded_name_into_the_metadata_header() {
+        let key = crate::domain::ObjectKey::parse(
+            "recovery/",
+            &format!("recovery/{}/s1/{}", "a".repeat(64), "b".repeat(22)),
+        )
+        .unwrap();
+        let presigned = store(None)
+            .presign_upload(UploadSpec {
+                key: &key,
+                content_type: "audio/wav",
+                content_length: 10,
+                filename: Some("声.wav"),
+                expires_in: Duration::from_secs(60),
+            })
+            .await
+            .unwrap();
+        let header = presigned
+            .headers
+            .iter()
+            .find(|(k, _)| k == "x-amz-meta-filename")
+            .map(|(_, v)| v.clone());
+        assert_eq!(header.as_deref(), filename_metadata("声.wav").as_deref());
     }
 
     #[tokio::test]

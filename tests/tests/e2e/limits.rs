@@ -217,3 +217,47 @@ async fn health_reports_every_issued_token_at_once_while_the_instance_is_idle() 
         .unwrap();
     assert_eq!(health["counters"]["issued"], 5, "{health}");
 }
+
+#[tokio::test]
+async fn the_longest_names_in_wide_characters_stay_within_s3s_metadata_limit_and_come_back_whole() {
+    // S3 refuses more than 2 KB of user metadata; LocalStack does not, so the size is checked on
+    // the signed headers themselves.
+    let stack = Stack::start().await;
+    let secret = client_secret();
+    for name in ["\u{1F600}".repeat(255), "声".repeat(251) + ".wav"] {
+        let response = stack
+            .create_upload(
+                &secret,
+                &json!({"session_id": "s", "content_type": "audio/wav", "content_length": 10, "filename": name}),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let upload: Value = response.json().await.unwrap();
+        let metadata: usize = upload["headers"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("x-amz-meta-")?, v.as_str()?)))
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        assert!(
+            (1..=2_048).contains(&metadata),
+            "{metadata} bytes of metadata"
+        );
+        assert_eq!(
+            stack.put_presigned(&upload, vec![1; 10]).await.status(),
+            200
+        );
+        let issued = stack
+            .issue_token(&secret, &json!({"key": upload["key"]}))
+            .await;
+        let token = issued.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let body: Value = stack.redeem(&token, true).await.json().await.unwrap();
+        // The name given at upload, read back from the object's metadata (none at token time).
+        let expected = recovery_shared::download::download_name(Some(&name), "", "audio/wav");
+        assert_eq!(body["filename"], expected.as_str());
+    }
+}
