@@ -7,6 +7,12 @@ run:
 test:
 	bash scripts/test.sh
 
+# The fast inner loop: fmt, clippy, unit tests, the React layer's tsc and vitest; no emulators,
+# browsers or installs (scripts/check.sh).
+.PHONY: check
+check:
+	bash scripts/check.sh
+
 # What CI checks besides the tests.
 lint:
 	cargo fmt --all --check
@@ -24,12 +30,12 @@ deploy-check:
 	  cargo lambda build --release --arm64 --locked $$(bash scripts/functions.sh | sed "s/^/-p /") && \
 	  ls -l target/lambda/*/bootstrap'
 
-# Size, init time, RSS and per-request CPU of the functions (the README's table).
+# Size, init time, RSS and per-request CPU of the functions, into docs/figures/functions.md.
 measure:
 	PATH="$$(bash scripts/deploy-tools.sh):$$PATH" bash scripts/measure-functions.sh
 
 # The browser client's package (client/pkg/), its npm tarball (client/dist/*.tgz: installs
-# without Rust), and its measurements.
+# without Rust), and its measurements (into docs/figures/client.md).
 client:
 	bash client/scripts/build.sh
 	bash client/scripts/pack.sh

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Starts and stops the local AWS emulators. Source it, then:
+#   start_emulators STATE_DIR        both, side by side, on $S3_PORT and $DYNAMODB_PORT: what
+#                                    `make run`, the test suite and `make measure` call
+#   free_port                        prints a free loopback port
 #   start_s3 PORT STATE_DIR          LocalStack (host mode, S3 only, presigned URLs checked)
 #   start_dynamodb PORT STATE_DIR    DynamoDB Local (in memory, no telemetry, run in STATE_DIR/dynamodb)
 #   stop_emulators STATE_DIR         stops whatever the two started
@@ -73,6 +76,33 @@ start_dynamodb() { # PORT STATE_DIR
     echo $! >"$state/dynamodb.pid"
   fi
   wait_for_http "http://127.0.0.1:$port" 60 "DynamoDB Local" "$state/dynamodb.log"
+}
+
+# With LOCAL_AWS=docker, LocalStack's container serves both on $S3_PORT: DYNAMODB_PORT and
+# AWS_ENDPOINT_URL_DYNAMODB are set to it (source scripts/local-env.sh after this, or before: both
+# hold). Otherwise LocalStack (S3) and DynamoDB Local start at once, each waited for.
+start_emulators() { # STATE_DIR
+  local state=$1 s3_starting
+  if [ "${LOCAL_AWS:-host}" = docker ]; then
+    export DYNAMODB_PORT="$S3_PORT" AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$S3_PORT"
+    echo "==> starting LocalStack's container (S3 and DynamoDB) on 127.0.0.1:$S3_PORT"
+    start_localstack_container "$S3_PORT" "$state"
+    return
+  fi
+  echo "==> starting LocalStack (S3) on 127.0.0.1:$S3_PORT and DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT"
+  start_s3 "$S3_PORT" "$state" &
+  s3_starting=$!
+  # Whichever fails, the other is waited for first, so that its pid file is written for the
+  # caller's stop_emulators.
+  if ! start_dynamodb "$DYNAMODB_PORT" "$state"; then
+    wait "$s3_starting" || true
+    return 1
+  fi
+  wait "$s3_starting"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 stop_emulators() { # STATE_DIR

@@ -57,19 +57,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ "${LOCAL_AWS:-host}" = docker ]; then
-  echo "==> starting LocalStack's container (S3 and DynamoDB) on 127.0.0.1:$S3_PORT"
-  export DYNAMODB_PORT="$S3_PORT" AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$S3_PORT"
-  start_localstack_container "$S3_PORT" "$state"
-else
+if [ "${LOCAL_AWS:-host}" != docker ]; then
   if can_isolate_dynamodb; then export ISOLATE_DYNAMODB=1; else
     echo "note: socat/unshare unavailable, DynamoDB Local will listen on every interface" >&2
   fi
-  echo "==> starting LocalStack (S3) on 127.0.0.1:$S3_PORT"
-  start_s3 "$S3_PORT" "$state"
-  echo "==> starting DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT"
-  start_dynamodb "$DYNAMODB_PORT" "$state"
 fi
+start_emulators "$state"
 echo "==> provisioning $TABLE_NAME and $BUCKET_NAME from template.yaml"
 target/debug/provision
 echo "==> serving the API and demo on http://127.0.0.1:$GATEWAY_PORT (Ctrl-C stops everything)"

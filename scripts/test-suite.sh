@@ -4,7 +4,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# shellcheck source=../localstack/emulators.sh
+source localstack/emulators.sh
 if [ "${RECOVERY_TEST_NETNS:-0}" = 1 ]; then
   ip link set lo up
   # Nothing can be downloaded in here; scripts/test.sh fetched everything.
@@ -21,8 +22,6 @@ client_test_origin="http://127.0.0.1:8765"
 # The emulators' working directories, logs and pids: under .state/, like make run's, never tracked.
 mkdir -p "$root/.state"
 state="$(mktemp -d "$root/.state/test.XXXXXX")"
-# shellcheck source=../localstack/emulators.sh
-source localstack/emulators.sh
 gateway_pid=""
 cleanup() {
   [ -z "$gateway_pid" ] || kill -TERM "$gateway_pid" 2>/dev/null || true
@@ -30,11 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "==> starting LocalStack (S3) on 127.0.0.1:$S3_PORT and DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT"
-start_s3 "$S3_PORT" "$state" &
-s3_starting=$!
-start_dynamodb "$DYNAMODB_PORT" "$state"
-wait "$s3_starting"
+start_emulators "$state"
 
 # shellcheck source=local-env.sh
 source scripts/local-env.sh

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The React + Zustand layer's fast checks, without a browser: strict tsc (--noEmit) of the example
+# app and its tests (which type-checks the package's .d.ts as an app sees them), and vitest (the
+# Zustand middleware and slice with real Zustand). `react-unit.sh [typecheck] [vitest]`: both
+# when no step is named. `make check` (scripts/check.sh) and check-react.sh run it.
+# Installs nothing: without the example's node_modules it says what to run.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+example="$CLIENT_DIR/examples/react"
+steps=("$@")
+[[ ${#steps[@]} -gt 0 ]] || steps=(typecheck vitest)
+
+command -v npm >/dev/null 2>&1 || die "npm not found: run 'make test' once (it installs everything)"
+[[ -x "$example/node_modules/.bin/vitest" && -x "$example/node_modules/.bin/tsc" ]] ||
+    die "the React example's npm packages are missing: run (cd client/examples/react && npm ci), or 'make test' once"
+# The example imports the package, whose types (client/js/*.d.ts) point into client/pkg/.
+[[ -f "$PKG_DIR/${WASM_NAME}.js" ]] ||
+    die "client/pkg/ is missing: run 'make client' (or 'make test' once)"
+
+cd "$example"
+for step in "${steps[@]}"; do
+    case $step in
+        typecheck) say "tsc --noEmit (strict): the React example and its tests"; npm run --silent typecheck ;;
+        vitest) say "vitest: middleware and slice"; npx --no-install vitest run ;;
+        *) die "unknown step '$step' (typecheck, vitest)" ;;
+    esac
+done
