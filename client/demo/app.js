@@ -21,30 +21,53 @@ function onEdit() {
   showGenerateButton();
 }
 
+/** The speech endpoint the user typed in the TTS endpoint field, kept on this browser. */
+const ENDPOINT_KEY = 'chatterbox-demo:tts-endpoint';
+
 /**
- * The speech endpoint from `?tts=`: only one on this page's own origin, so a link cannot send
- * what the user types to another server. `?tts_any=1` (development) allows any http(s) URL.
+ * The speech endpoint at start. A link's `?tts=` is taken only on this page's own origin, so a
+ * crafted link cannot send what the user types to another server; another server is used only
+ * when the user typed it in the TTS endpoint field (kept in localStorage), never from the URL.
+ * Else this origin's dev endpoint.
  */
-function endpointFromQuery() {
+function endpointAtStart() {
   const fallback = new URL('/v1/audio/speech', location.href).href;
   const asked = query.get('tts');
-  if (!asked) return fallback;
-  let url;
+  if (asked) {
+    let url = null;
+    try {
+      url = new URL(asked, location.href);
+    } catch {
+      // not a URL: ignored below like any other
+    }
+    if (url && url.origin === location.origin) return url.href;
+    ui.status.textContent =
+      `Ignored ?tts=${asked}: a link may only name this page's origin. ` +
+      'To use another server, type its URL in the TTS endpoint field.';
+  }
+  let typed = null;
   try {
-    url = new URL(asked, location.href);
+    typed = localStorage.getItem(ENDPOINT_KEY);
   } catch {
-    return fallback;
+    // no localStorage: this origin's endpoint
   }
-  const anyOrigin = query.get('tts_any') === '1' && /^https?:$/.test(url.protocol);
-  if (url.origin !== location.origin && !anyOrigin) {
-    ui.status.textContent = `Ignored ?tts=${asked}: only this page's origin is accepted (add ?tts_any=1 to allow others).`;
-    return fallback;
+  return typed || fallback;
+}
+
+/** Keeps what the user typed in the endpoint field (only typing fires `input`). */
+function rememberEndpoint() {
+  try {
+    const typed = ui.endpoint.value.trim();
+    if (typed) localStorage.setItem(ENDPOINT_KEY, typed);
+    else localStorage.removeItem(ENDPOINT_KEY);
+  } catch {
+    // no localStorage: the field still holds it for this page
   }
-  return url.href;
 }
 
 function wire() {
-  ui.endpoint.value = endpointFromQuery();
+  ui.endpoint.value = endpointAtStart();
+  ui.endpoint.addEventListener('input', rememberEndpoint);
   showSettings();
   for (const el of [ui.text, ui.voice, ui.seed, ...SETTINGS.map((k) => ui[k])]) {
     el.addEventListener('input', onEdit);

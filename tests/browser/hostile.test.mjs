@@ -1,11 +1,12 @@
 // A token made by someone hostile: its session document claims far more parts, or far bigger
 // parts, than the audio beside it holds. The page refuses it cleanly (a message, nothing stored,
-// the page goes on working) and recovers an honest token right after.
+// the page goes on working) and recovers an honest token right after. And a crafted link: its
+// `?tts=` cannot send what the user types to another origin.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BROWSER, newProfile } from './lib/browser.mjs';
 import { backupByHand, speech } from './lib/api.mjs';
-import { readChunks, readEditor, start, tid } from './lib/demo.mjs';
+import { demoUrl, readChunks, readEditor, start, tid } from './lib/demo.mjs';
 
 const document = (id, parts, extra = {}) => ({
   version: 1,
@@ -99,5 +100,23 @@ test(`a hostile token whose session document claims huge part counts or sizes is
   });
   const shown = await readChunks(page, got.id);
   assert.deepEqual(shown.map((c) => c.bytes), parts.map((p) => p.byteLength));
+  await browser.kill();
+});
+
+test(`a crafted link cannot point the speech endpoint at another origin, ?tts_any=1 or not; a server the user typed is kept (${BROWSER})`, async () => {
+  const own = new URL('/v1/audio/speech', demoUrl()).href;
+  const crafted = { tts: 'https://collector.example/v1/audio/speech', tts_any: '1' };
+  const profile = newProfile('crafted-link');
+  let { browser, page } = await start(profile, crafted);
+  assert.equal(await page.value(tid('tts-endpoint')), own, "the link's endpoint was not taken");
+  assert.match(await page.text(tid('tts-status')), /Ignored \?tts=https:\/\/collector\.example.*type its URL in the TTS endpoint field/);
+  // The user types another server in the field: that is the user's choice, kept for the next visit,
+  // and the same crafted link does not replace it.
+  const typed = 'http://127.0.0.2:9/v1/audio/speech';
+  await page.click('details.endpoint summary');
+  await page.fill(tid('tts-endpoint'), typed);
+  await browser.close();
+  ({ browser, page } = await start(profile, crafted));
+  assert.equal(await page.value(tid('tts-endpoint')), typed);
   await browser.kill();
 });

@@ -18,33 +18,51 @@ import {
 
 const query = new URLSearchParams(location.search);
 
+/** The speech endpoint the user typed in the TTS endpoint field, kept on this browser. */
+const ENDPOINT_KEY = 'chatterbox-demo:tts-endpoint';
+const ownEndpoint = (): string => new URL('/v1/audio/speech', location.href).href;
+
 /**
- * The speech endpoint from `?tts=`: only one on this page's own origin, so a link cannot send
- * what the user types to another server. `?tts_any=1` (development) allows any http(s) URL.
+ * The speech endpoint at start. A link's `?tts=` is taken only on this page's own origin, so a
+ * crafted link cannot send what the user types to another server; another server is used only
+ * when the user typed it in the TTS endpoint field (kept in localStorage), never from the URL.
+ * Else this origin's dev endpoint.
  */
-function endpointFromQuery(): string {
-  const fallback = new URL('/v1/audio/speech', location.href).href;
+function endpointAtStart(): string {
   const asked = query.get('tts');
-  if (!asked) return fallback;
-  let url: URL;
-  try {
-    url = new URL(asked, location.href);
-  } catch {
-    return fallback;
-  }
-  const anyOrigin = query.get('tts_any') === '1' && /^https?:$/.test(url.protocol);
-  if (url.origin !== location.origin && !anyOrigin) {
+  if (asked) {
+    let url: URL | null = null;
+    try {
+      url = new URL(asked, location.href);
+    } catch {
+      // not a URL: ignored below like any other
+    }
+    if (url && url.origin === location.origin) return url.href;
     queueMicrotask(() =>
-      statusLine.set(`Ignored ?tts=${asked}: only this page's origin is accepted (add ?tts_any=1 to allow others).`));
-    return fallback;
+      statusLine.set(
+        `Ignored ?tts=${asked}: a link may only name this page's origin. ` +
+          'To use another server, type its URL in the TTS endpoint field.',
+      ));
   }
-  return url.href;
+  try {
+    return localStorage.getItem(ENDPOINT_KEY) || ownEndpoint();
+  } catch {
+    return ownEndpoint(); // no localStorage
+  }
 }
 
-export const initialEndpoint = endpointFromQuery();
+export const initialEndpoint = endpointAtStart();
 let endpoint = initialEndpoint;
+/** What the user typed in the endpoint field: used from now on and kept for the next visit. */
 export const setEndpoint = (url: string): void => {
-  endpoint = url.trim() || new URL('/v1/audio/speech', location.href).href;
+  const typed = url.trim();
+  endpoint = typed || ownEndpoint();
+  try {
+    if (typed) localStorage.setItem(ENDPOINT_KEY, typed);
+    else localStorage.removeItem(ENDPOINT_KEY);
+  } catch {
+    // no localStorage: used for this page only
+  }
 };
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
