@@ -8,7 +8,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::presigning::{PresignedRequest as SdkPresigned, PresigningConfig};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str};
+use percent_encoding::percent_decode_str;
 
 use crate::domain::ObjectKey;
 use crate::ports::{
@@ -25,12 +25,6 @@ pub const USER_METADATA_LIMIT: usize = 2_048;
 /// Marks a base64url value. Earlier versions percent-encoded the name, which a `%` always shows
 /// and this prefix never starts with; such objects are read as before.
 const BASE64_MARK: &str = "b64:";
-/// Values travel as HTTP headers, so the name was percent-encoded (RFC 3986 unreserved kept).
-const HEADER_SAFE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// The metadata value of an upload's name: base64url of its UTF-8 bytes, four characters for
 /// every three bytes. Percent-encoding took up to twelve for one character, so 255 emoji made a
@@ -308,8 +302,13 @@ mod tests {
             filename_from_metadata(&value).as_deref(),
             Some(name.as_str())
         );
-        // What the earlier percent-encoding made of it: over the limit.
-        let old = percent_encoding::utf8_percent_encode(&name, HEADER_SAFE).to_string();
+        // What the earlier percent-encoding (RFC 3986 unreserved kept) made of it: over the limit.
+        let unreserved = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
+        let old = percent_encoding::utf8_percent_encode(&name, unreserved).to_string();
         assert!(FILENAME_META.len() + old.len() > USER_METADATA_LIMIT);
     }
 
