@@ -303,12 +303,12 @@ mod tests {
             Some(name.as_str())
         );
         // What the earlier percent-encoding (RFC 3986 unreserved kept) made of it: over the limit.
-        let unreserved = &percent_encoding::NON_ALPHANUMERIC
+        const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
             .remove(b'-')
             .remove(b'.')
             .remove(b'_')
             .remove(b'~');
-        let old = percent_encoding::utf8_percent_encode(&name, unreserved).to_string();
+        let old = percent_encoding::utf8_percent_encode(&name, UNRESERVED).to_string();
         assert!(FILENAME_META.len() + old.len() > USER_METADATA_LIMIT);
     }
 
