@@ -6,7 +6,9 @@
 #   3. the npm tarball (scripts/pack.sh) installed into a scratch Vite + React + Zustand app,
 #      type-checked (with `noUncheckedSideEffectImports` and no `vite/client` types: the package's
 #      `react.css` import must type-check on its own) and built, as a new user would with no Rust
-#      toolchain;
+#      toolchain; before that, the tarball must be ready to publish: publint --strict,
+#      @arethetypeswrong/cli (ESM-only profile) and `npm publish --dry-run` with no warning but the
+#      missing login (client/package.json's devDependencies, offline after `npm ci` in client/);
 #   4. in that app's build, the three components on a page styled by Tailwind v4 (its preflight)
 #      with a dark theme, in Debian's Chromium (playwright-core): text contrast >= 4.5:1, the modal
 #      centred, the buttons painted, the modal closing once empty (test-js/tarball-app/
@@ -37,7 +39,26 @@ say "the npm tarball in a scratch Vite app"
 "$CLIENT_DIR/scripts/pack.sh"
 tarball=$(ls "$CLIENT_DIR"/dist/*.tgz)
 scratch=$(mktemp -d /tmp/recovery-tarball-app.XXXXXX)
-trap 'rm -rf "$scratch"' EXIT
+unpacked=$(mktemp -d /tmp/recovery-tarball-lint.XXXXXX)
+trap 'rm -rf "$scratch" "$unpacked"' EXIT
+
+say "ready to publish: publint --strict, arethetypeswrong (ESM only), npm publish --dry-run, on the tarball"
+if [[ ! -x "$CLIENT_DIR/node_modules/.bin/publint" || ! -x "$CLIENT_DIR/node_modules/.bin/attw" ]]; then
+    (cd "$CLIENT_DIR" && npm ci --no-audit --no-fund --prefer-offline)
+fi
+tar -xzf "$tarball" -C "$unpacked"
+"$CLIENT_DIR/node_modules/.bin/publint" run --strict --pack false "$unpacked/package"
+# ./wasm is the .wasm file itself (a URL for `wasmUrl`, or Vite's `?url`), not a module with types.
+"$CLIENT_DIR/node_modules/.bin/attw" "$tarball" --profile esm-only --exclude-entrypoints ./wasm --format ascii >"$unpacked/attw.txt" ||
+    { cat "$unpacked/attw.txt" >&2; die "arethetypeswrong found problems in $tarball"; }
+# Offline, from a directory with no package.json: only the tarball is looked at. Without npm
+# credentials (never here) npm warns that publishing needs a login; any other warning fails.
+published=$(cd "$unpacked" && npm publish --dry-run --offline "$tarball" 2>&1) ||
+    { printf '%s\n' "$published" >&2; die "npm publish --dry-run failed"; }
+if grep -E '^npm (warn|error)' <<<"$published" | grep -v 'requires you to be logged in' >&2; then
+    die "npm publish --dry-run warned"
+fi
+grep -q 'with tag latest and public access' <<<"$published" || die "npm publish --dry-run: not public access"
 cp -r "$CLIENT_DIR/test-js/tarball-app/." "$scratch/"
 # React, Zustand, Vite and TypeScript from the app's lock file (the npm cache serves them when
 # the network is gone), then the tarball, as `npm install ./chatterbox-recovery-client-*.tgz`.
