@@ -1,4 +1,4 @@
-//! Records as stored in IndexedDB (schema v2) and the pure rules over them:
+//! Records as stored in IndexedDB (schema v3, `schema.rs`) and the pure rules over them:
 //! crash classification, retention, eviction order. The rules
 //! are plain Rust so they are unit-tested natively, without a browser.
 

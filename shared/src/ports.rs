@@ -13,7 +13,8 @@ pub enum StoreError {
     /// A conditional write found the item already there.
     #[error("item already exists")]
     AlreadyExists,
-    /// The audio a token would name has been purged by its owner.
+    /// An object a token would name (its audio or its session document) has been purged by its
+    /// owner.
     #[error("the audio has been purged")]
     Purged,
     /// A daily quota has no room for the charge.
@@ -55,13 +56,13 @@ pub enum DeleteOutcome {
     NotOwner,
 }
 
-/// The IAM action each port method's AWS adapter (`dynamodb.rs`, `s3.rs`) needs. Presigning
+/// The IAM action each port method's AWS adapter (`dynamodb/`, `s3.rs`) needs. Presigning
 /// needs the action of the request it signs, since the URL carries the function's credentials.
 /// The least-privilege test drives every handler on the recording fakes and checks each
 /// function's policy in template.yaml against this table.
 pub const IAM_ACTIONS: &[(&str, &[&str])] = &[
-    // One TransactWriteItems: the token (Put), the audio's token index and the owner's quota
-    // (Updates); a transaction is authorised by the actions of its parts.
+    // One TransactWriteItems: the token (Put), the token index of each object it names (audio,
+    // session document) and the owner's quota (Updates); a transaction is authorised by the actions of its parts.
     ("put_token", &["dynamodb:PutItem", "dynamodb:UpdateItem"]),
     ("get_token", &["dynamodb:GetItem"]),
     ("delete_token", &["dynamodb:DeleteItem"]),
@@ -85,8 +86,8 @@ pub const IAM_ACTIONS: &[(&str, &[&str])] = &[
 
 /// Where token records live (DynamoDB in production).
 pub trait TokenStore: Send + Sync {
-    /// Stores a new record and lists it under its audio and its session document, charging `quota` in the same atomic
-    /// write. Fails with [`StoreError::AlreadyExists`] if the hash is taken,
+    /// Stores a new record and lists it under its audio and its session document, charging
+    /// `quota` in the same atomic write. Fails with [`StoreError::AlreadyExists`] if the hash is taken,
     /// [`StoreError::Purged`] if either has been purged and [`StoreError::QuotaExceeded`] if
     /// the charge does not fit; then nothing is written.
     fn put_token(
@@ -127,7 +128,7 @@ pub trait TokenStore: Send + Sync {
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Counts one event. Never on the response path in production: the DynamoDB adapter buffers
-    /// and flushes in the background (see `dynamodb.rs`).
+    /// and flushes in the background (see `dynamodb/counters.rs`).
     fn increment(&self, counter: Counter) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Reads the counters; doubles as the table's health check.
@@ -143,7 +144,7 @@ pub struct PresignedRequest {
     pub headers: Vec<(String, String)>,
 }
 
-/// What a HEAD of an audio object tells.
+/// What a HEAD of an object (audio or session document) tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
     pub size_bytes: u64,
@@ -171,7 +172,7 @@ pub struct DownloadSpec<'a> {
     pub expires_in: Duration,
 }
 
-/// Where audio lives (S3 in production).
+/// Where the objects live, audio and session documents (S3 in production).
 pub trait ObjectStore: Send + Sync {
     fn presign_upload(
         &self,

@@ -1,4 +1,5 @@
-//! Where a piece of audio lives: `{prefix}{owner_hash}/{session_id}/{object_id}`.
+//! Where an object (a piece of audio or a session document) lives:
+//! `{prefix}{owner_hash}/{session_id}/{object_id}`.
 
 use std::fmt;
 
@@ -27,7 +28,7 @@ impl SessionId {
     }
 }
 
-/// The random last segment of an audio key: 128 bits, base64url.
+/// The random last segment of an object key: 128 bits, base64url.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectId(String);
 
@@ -41,7 +42,8 @@ impl ObjectId {
     }
 }
 
-/// `{prefix}{owner_hash}/{session_id}/{object_id}`: where one piece of audio lives in the bucket.
+/// `{prefix}{owner_hash}/{session_id}/{object_id}`: where one object (audio or session document)
+/// lives in the bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectKey {
     key: String,

@@ -38,7 +38,8 @@ pub struct TokenRecord {
     pub metadata: Metadata,
     /// The session document backed up with the audio, if any.
     pub session: Option<SessionDocument>,
-    /// When the owner purged the audio (epoch seconds): the token then answers 410.
+    /// When the owner purged the audio or the session document (epoch seconds): the token then
+    /// answers 410.
     pub purged_at: Option<i64>,
 }
 

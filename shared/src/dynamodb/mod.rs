@@ -1,9 +1,9 @@
 //! The DynamoDB adapter of [`TokenStore`].
 //!
 //! One table holds, by partition key: token records (`sha256(token)`, 64 hex digits), one index
-//! item per audio object (`audio#{key}`: the hashes of its tokens, and whether it was purged), one
-//! quota item per owner and UTC day (`quota#{owner_hash}#{day}`) and the counter shards
-//! (`#counters#NN`). Every item but the counters expires through the table's TTL attribute.
+//! item per object, audio or session document (`audio#{key}`, see [`object_index_key`]: the
+//! hashes of its tokens, and whether it was purged), one quota item per owner and UTC day
+//! (`quota#{owner_hash}#{day}`) and the counter shards (`#counters#NN`). Every item but the counters expires through the table's TTL attribute.
 
 mod counters;
 mod item;
