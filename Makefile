@@ -42,3 +42,9 @@ client:
 
 bench-client:
 	bash client/scripts/bench.sh
+
+# The contract's answers from a running stack, deployed or local (README, Deploy):
+# make smoke API=https://… ORIGIN=https://app.example [AUTHORIZATION="Bearer …"].
+.PHONY: smoke
+smoke:
+	cargo run --locked --quiet -p recovery-infra --bin smoke -- --api "$(API)" $(if $(ORIGIN),--origin "$(ORIGIN)")

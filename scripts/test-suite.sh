@@ -46,6 +46,7 @@ target/debug/local-gateway >"$state/gateway.log" 2>&1 &
 gateway_pid=$!
 wait_for_http "http://127.0.0.1:$GATEWAY_PORT/api/recovery/health" 30 "the local gateway" "$state/gateway.log"
 RECOVERY_API_URL="http://127.0.0.1:$GATEWAY_PORT" bash scripts/schemathesis.sh
+target/debug/smoke --api "http://127.0.0.1:$GATEWAY_PORT" --origin "http://127.0.0.1:$GATEWAY_PORT"
 RECOVERY_API_URL="http://127.0.0.1:$GATEWAY_PORT" bash client/scripts/test.sh
 
 echo "==> React + Zustand: vitest, strict tsc, the example's build (served at /react/), the npm tarball in a scratch Vite app"

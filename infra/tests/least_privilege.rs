@@ -227,9 +227,10 @@ fn statements(function: &str) -> Vec<serde_yaml_ng::Value> {
 }
 
 #[test]
-fn listing_is_granted_only_under_the_audio_prefix_to_the_role_that_heads_audio() {
-    // HeadObject of a missing key is a 404 only with s3:ListBucket; the grant is limited to the
-    // prefix the audio lives under.
+fn listing_is_granted_on_the_bucket_without_a_prefix_condition_to_the_role_that_heads_audio() {
+    // HeadObject of a missing key is a 404 only with s3:ListBucket on the bucket (S3 API
+    // Reference, "HeadObject"); s3:prefix belongs to list requests, which HeadObject is not, so a
+    // prefix-conditioned grant could leave a missing key answering 403 (a 503 to the caller).
     let listing: Vec<_> = statements("IssueTokenFunction")
         .into_iter()
         .filter(|s| {
@@ -239,13 +240,22 @@ fn listing_is_granted_only_under_the_audio_prefix_to_the_role_that_heads_audio()
         })
         .collect();
     assert_eq!(listing.len(), 1, "{listing:?}");
-    let prefixes = &listing[0]["Condition"]["StringLike"]["s3:prefix"];
+    let grant = &listing[0];
+    assert_eq!(grant["Effect"].as_str(), Some("Allow"));
     assert_eq!(
-        prefixes.as_sequence().map(|p| p
-            .iter()
-            .filter_map(serde_yaml_ng::Value::as_str)
-            .collect::<Vec<_>>()),
-        Some(vec!["recovery/*"])
+        grant["Action"].as_sequence().map(Vec::len),
+        Some(1),
+        "s3:ListBucket alone in its statement: {grant:?}"
+    );
+    assert!(
+        grant.get("Condition").is_none(),
+        "no condition on the listing grant: {grant:?}"
+    );
+    // The bucket itself (`!GetAtt AudioBucket.Arn`), not its objects.
+    let resource = serde_yaml_ng::to_string(&grant["Resource"]).unwrap();
+    assert!(
+        resource.contains("AudioBucket.Arn") && !resource.contains('/'),
+        "{resource}"
     );
 }
 
