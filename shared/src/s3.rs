@@ -241,6 +241,13 @@ mod tests {
 
     use aws_sdk_s3::config::{BehaviorVersion, Region};
 
+    /// The earlier encoding's set: RFC 3986 unreserved characters kept.
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+
     fn store(credentials: Option<SharedCredentialsProvider>) -> S3ObjectStore {
         let client = Client::from_conf(
             aws_sdk_s3::config::Builder::new()
@@ -302,12 +309,7 @@ mod tests {
             filename_from_metadata(&value).as_deref(),
             Some(name.as_str())
         );
-        // What the earlier percent-encoding (RFC 3986 unreserved kept) made of it: over the limit.
-        const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-            .remove(b'-')
-            .remove(b'.')
-            .remove(b'_')
-            .remove(b'~');
+        // What the earlier percent-encoding made of it: over the limit.
         let old = percent_encoding::utf8_percent_encode(&name, UNRESERVED).to_string();
         assert!(FILENAME_META.len() + old.len() > USER_METADATA_LIMIT);
     }
