@@ -16,7 +16,10 @@
 #   5. that app under `vite` dev (pre-bundling on, nothing configured for the package), with the
 #      app's Vite 8 and with Vite 7 (whose pre-bundling broke the wasm's URL), in Chromium: an
 #      edit autosaves, the indicator reaches data-state="saved" (test-js/tarball-app/
-#      vite-dev.check.mjs; a dev server on a free loopback port, stopped after).
+#      vite-dev.check.mjs; a dev server on a free loopback port, stopped after);
+#   6. the package in a webpack 5 production build with nothing configured for the wasm: the .wasm
+#      emitted, and a page that opens a store, saves and restores in Chromium
+#      (test-js/tarball-app/webpack.check.mjs).
 # npm talks to the npm registry only, and prefers its cache. Without a network (make test's
 # namespace), install first, online: `npm ci` in client/examples/react and in
 # client/test-js/tarball-app (that fills the cache the scratch app installs from).
@@ -95,4 +98,7 @@ say "the components under a host's CSS (Tailwind v4 preflight, dark theme) in Ch
 
 say "the tarball app under vite dev (Vite 8, then Vite 7) in Chromium: an edit reaches 'saved'"
 (cd "$scratch" && node vite-dev.check.mjs vite && node vite-dev.check.mjs vite7)
+
+say "the package in a webpack 5 build (no configuration for the wasm) in Chromium"
+(cd "$scratch" && node webpack.check.mjs)
 say "React + Zustand checks passed"
