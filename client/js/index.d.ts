@@ -22,11 +22,18 @@ export { RecoveryStore } from '../pkg/chatterbox_recovery_client.js';
 export { createRecoveryStorage, type RecoveryStateStorage } from './storage.js';
 
 export interface OpenRecoveryOptions extends OpenOptions {
-  /** Where to fetch the .wasm from, if not next to the glue. */
+  /**
+   * Where to fetch the .wasm from, if not next to the glue (e.g. `import wasmUrl from
+   * '@chatterbox/recovery-client/wasm?url'` in Vite). Default: next to the glue, and under `vite`
+   * dev also the package's own folder.
+   */
   wasmUrl?: string | URL;
 }
 
-/** Loads and instantiates the wasm module, once. */
+/**
+ * Loads and instantiates the wasm module, once. Rejects, naming the line to add, when no URL gives
+ * WebAssembly (the bytes' magic number is checked first); a later call tries again.
+ */
 export function initRecovery(wasmUrl?: string | URL): Promise<void>;
 
 /** A session as the localStorage hint knows it. */
