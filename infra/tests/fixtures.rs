@@ -27,9 +27,9 @@ fn fixture_path(binary: &str) -> PathBuf {
 fn expected_status(function: Function) -> u16 {
     match function {
         Function::CreateUpload => 201,
-        // The fixture's key is in the fixture's client namespace, but no object was uploaded.
-        Function::IssueToken => 404,
-        Function::RedeemToken => 404,
+        // Issue: the fixture's key is in the fixture's client namespace, but no object was
+        // uploaded. Redeem: the fixture's token was never issued.
+        Function::IssueToken | Function::RedeemToken => 404,
         Function::RevokeToken => 204,
         Function::Health => 200,
     }
