@@ -127,6 +127,13 @@ impl JwtVerifier {
                 header.alg
             )));
         }
+        // API Gateway's JWT authorizer picks the key by the token's `kid` and refuses a token that
+        // names none; so does this stand-in, so a token that works here works there.
+        let Some(kid) = header.kid.as_deref() else {
+            return Err(Unauthorized::Invalid(
+                "the token's header names no key (`kid`)".to_owned(),
+            ));
+        };
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&self.issuer]);
         validation.set_required_spec_claims(&["exp", "iss"]);
@@ -139,12 +146,13 @@ impl JwtVerifier {
         let candidates = self
             .keys
             .iter()
-            .filter(|(kid, _)| header.kid.is_none() || kid.as_deref() == header.kid.as_deref());
+            .filter(|(key_id, _)| key_id.as_deref() == Some(kid));
         let mut last = Unauthorized::UnknownKey;
         for (_, key) in candidates {
             match jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation) {
                 Ok(data) => {
                     self.check_audience(&data.claims)?;
+                    check_subject(&data.claims)?;
                     return Ok(stringify_claims(data.claims));
                 }
                 Err(e) => {
@@ -175,6 +183,17 @@ impl JwtVerifier {
         } else {
             Err(Unauthorized::Audience)
         }
+    }
+}
+
+/// The caller's identity is `sub`, so it must be a non-empty string: handed on as text, `null`,
+/// `123` or `[a b]` would be owners shared by every token that carries the same value.
+fn check_subject(claims: &Map<String, Value>) -> Result<(), Unauthorized> {
+    match claims.get("sub") {
+        Some(Value::String(sub)) if !sub.is_empty() => Ok(()),
+        _ => Err(Unauthorized::Invalid(
+            "the token's `sub` claim is missing or not a non-empty string".to_owned(),
+        )),
     }
 }
 
@@ -249,12 +268,6 @@ pub(crate) mod tests {
         assert_eq!(got["iss"], ISSUER);
         assert_eq!(got["groups"], "[a b]");
         assert_eq!(got["exp"], claims["exp"].to_string());
-        // Without a kid, each key is tried.
-        let unnamed = sign_with(KEY_A, None, &good_claims("user-2"));
-        assert_eq!(
-            verifier().verify(Some(&bearer(&unnamed))).unwrap()["sub"],
-            "user-2"
-        );
         // An audience list, or Cognito's client_id where there is no aud.
         let mut list = good_claims("u");
         list["aud"] = json!(["x", AUDIENCE]);
@@ -283,17 +296,47 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_token_that_names_no_key_is_refused_as_api_gateway_refuses_it() {
+        // Signed by a key the JWKS holds, but without `kid` in its header.
+        let unnamed = sign_with(KEY_A, None, &good_claims("u"));
+        let refused = verifier().verify(Some(&bearer(&unnamed)));
+        assert!(
+            matches!(&refused, Err(Unauthorized::Invalid(why)) if why.contains("kid")),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn a_subject_that_is_not_a_non_empty_string_is_refused() {
+        // Each would become an owner shared by every token carrying the same value.
+        for sub in [
+            json!(null),
+            json!(123),
+            json!(["a", "b"]),
+            json!(""),
+            json!({"id": 1}),
+        ] {
+            let mut claims = good_claims("u");
+            claims["sub"] = sub.clone();
+            let refused = verifier().verify(Some(&bearer(&sign(&claims))));
+            // (jsonwebtoken itself refuses some shapes before the subject check does.)
+            assert!(
+                matches!(&refused, Err(Unauthorized::Invalid(_))),
+                "{sub}: {refused:?}"
+            );
+        }
+        let mut claims = good_claims("u");
+        claims.as_object_mut().unwrap().remove("sub");
+        assert!(verifier().verify(Some(&bearer(&sign(&claims)))).is_err());
+    }
+
+    #[test]
     fn a_forged_signature_is_refused() {
         let v = verifier();
         // Signed by a key the JWKS does not hold, named as if it were the JWKS's key.
         let forged = sign_with(KEY_B, Some("test-key-a"), &good_claims("u"));
         assert_eq!(
             v.verify(Some(&bearer(&forged))),
-            Err(Unauthorized::UnknownKey)
-        );
-        let unnamed = sign_with(KEY_B, None, &good_claims("u"));
-        assert_eq!(
-            v.verify(Some(&bearer(&unnamed))),
             Err(Unauthorized::UnknownKey)
         );
         let unknown_kid = sign_with(KEY_A, Some("elsewhere"), &good_claims("u"));

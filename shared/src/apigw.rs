@@ -308,4 +308,13 @@ mod tests {
         assert_eq!(err.status(), 401);
         assert!(err.to_string().contains("sub"), "{err}");
     }
+
+    #[test]
+    fn a_null_subject_handed_on_as_text_is_refused_not_shared() {
+        let request = HttpApiEvent::new("GET", "/x", "/x")
+            .jwt_claims(BTreeMap::from([("sub".to_owned(), "null".to_owned())]))
+            .into_request()
+            .unwrap();
+        assert_eq!(crate::http::owner(&request).unwrap_err().status(), 401);
+    }
 }

@@ -43,9 +43,17 @@ pub fn owner(req: &Request) -> Result<Owner, ApiError> {
     if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
         && let Some(jwt) = ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref())
     {
-        let sub = jwt.claims.get("sub").ok_or_else(|| {
-            ApiError::Unauthorized("the bearer token has no `sub` claim".to_owned())
-        })?;
+        // API Gateway hands claims on as text, so a JSON `null` subject arrives as "null": an
+        // owner every such token would share. A subject must be a string (the local gateway's
+        // JWT mode refuses other types outright); here the one text that cannot be a real one
+        // is refused too.
+        let sub = jwt
+            .claims
+            .get("sub")
+            .filter(|sub| sub.as_str() != "null")
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the bearer token has no string `sub` claim".to_owned())
+            })?;
         return Owner::from_subject(sub).map_err(|e| ApiError::Unauthorized(e.to_string()));
     }
     let secret = req
