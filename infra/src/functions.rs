@@ -1,6 +1,7 @@
 //! The functions the local gateway runs in-process: the one Rust list of them. Each entry ties
-//! a logical id of `template.yaml` (the variant's name + `Function`) to its crate, whose `ROUTE`
-//! and `handle` the gateway uses. Adding a function means one line here and its path dependency
+//! a logical id of `template.yaml` (the variant's name + `Function`) to its crate, whose routes
+//! (its `ROUTE`, or the constants listed in brackets for a function that serves several) and
+//! `handle` the gateway uses. Adding a function means one line here and its path dependency
 //! in `infra/Cargo.toml`, beside its crate, its resources in `template.yaml` and its path in
 //! `openapi.yaml`; the tests check that this list, the template's functions and the crates of
 //! `functions/` agree (see docs/architecture.md, "Adding a route").
@@ -11,8 +12,18 @@ use lambda_http::{Body, Response};
 use recovery_shared::App;
 use recovery_shared::ports::{ObjectStore, TokenStore};
 
+/// The routes of a function crate: its `ROUTE`, or the constants named in brackets.
+macro_rules! routes_of {
+    ($krate:ident) => {
+        &[$krate::ROUTE]
+    };
+    ($krate:ident [$($route:ident),+]) => {
+        &[$($krate::$route),+]
+    };
+}
+
 macro_rules! functions {
-    ($($variant:ident => $krate:ident),+ $(,)?) => {
+    ($($variant:ident => $krate:ident $([$($route:ident),+ $(,)?])?),+ $(,)?) => {
         /// The functions of the stack, by their logical id in `template.yaml`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Function {
@@ -28,10 +39,11 @@ macro_rules! functions {
                 }
             }
 
-            /// The route the handler says it serves (its `ROUTE` constant).
-            pub fn route(self) -> &'static str {
+            /// The routes the handler says it serves (`METHOD /path`, as the template's
+            /// route keys): every one of them, and only these, must lead to it in the template.
+            pub fn routes(self) -> &'static [&'static str] {
                 match self {
-                    $(Function::$variant => $krate::ROUTE),+
+                    $(Function::$variant => routes_of!($krate $([$($route),+])?)),+
                 }
             }
 
@@ -56,7 +68,8 @@ macro_rules! functions {
 functions! {
     CreateUpload => create_upload,
     IssueToken => issue_token,
-    RedeemToken => redeem_token,
+    // The link's path form and the header form the browser client uses.
+    RedeemToken => redeem_token [ROUTE, HEADER_ROUTE],
     RevokeToken => revoke_token,
     Health => health,
 }

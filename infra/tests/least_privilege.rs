@@ -137,6 +137,17 @@ async fn walk() -> Walk {
         )
         .await;
     }
+    // Redeem with the token in the header (the browser client's form).
+    let header_route = "/api/recovery/audio";
+    let redeemed = run(
+        &app,
+        &mut used,
+        &mut methods,
+        Function::RedeemToken,
+        HttpApiEvent::new("GET", header_route, header_route).header("x-recovery-token", &token),
+    )
+    .await;
+    assert_eq!(redeemed.status(), 200);
     app.clock.advance(61);
     let expired = run(
         &app,

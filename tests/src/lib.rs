@@ -174,6 +174,16 @@ impl Stack {
         request.send().await.unwrap()
     }
 
+    /// `GET /audio` with the token in `X-Recovery-Token` (`None`: no header), as the browser
+    /// client redeems.
+    pub async fn redeem_in_header(&self, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.http.get(self.url("/api/recovery/audio"));
+        if let Some(token) = token {
+            request = request.header("x-recovery-token", token);
+        }
+        request.send().await.unwrap()
+    }
+
     /// `DELETE /token/{token}` as `secret`.
     pub async fn revoke(&self, secret: &str, token: &str, purge: bool) -> reqwest::Response {
         let query = if purge { "?purge=true" } else { "" };

@@ -1,4 +1,10 @@
-//! `GET /api/recovery/audio/{token}`: a short-lived presigned download of the audio a token names.
+//! `GET /api/recovery/audio/{token}` and `GET /api/recovery/audio` with the token in the
+//! `X-Recovery-Token` header: a short-lived presigned download of the audio a token names.
+//!
+//! The path form is the link (`audio_url`, a 302 to the download). The header form is how the
+//! browser client redeems: the token stays out of the URL, so no access log of a CDN or proxy in
+//! front of the API ever holds it; it always answers JSON, as the path form does with
+//! `Accept: application/json`.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -14,6 +20,10 @@ use recovery_shared::{ApiError, App, download, http};
 use serde::Serialize;
 
 pub const ROUTE: &str = "GET /api/recovery/audio/{token}";
+/// The same redemption with the token in [`TOKEN_HEADER`] instead of the path.
+pub const HEADER_ROUTE: &str = "GET /api/recovery/audio";
+/// Where the header form carries the token.
+pub const TOKEN_HEADER: &str = "x-recovery-token";
 
 #[derive(Debug, Serialize)]
 struct AudioResponse {
@@ -35,22 +45,43 @@ pub async fn handle<T: TokenStore, O: ObjectStore>(
     app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
-    http::serve(req, env!("CARGO_PKG_NAME"), ROUTE, |req| {
-        redeem_token(app, req)
+    // API Gateway fills in `{token}` on the path route only.
+    let in_path = path_token(&req).is_some();
+    let route = if in_path { ROUTE } else { HEADER_ROUTE };
+    http::serve(req, env!("CARGO_PKG_NAME"), route, |req| {
+        redeem_token(app, req, in_path)
     })
     .await
+}
+
+fn path_token(req: &Request) -> Option<&str> {
+    req.path_parameters_ref().and_then(|p| p.first("token"))
+}
+
+/// The token the request presents: from the path, or from the header on the header route.
+fn presented_token(req: &Request, in_path: bool) -> Result<Token, ApiError> {
+    if in_path {
+        return Ok(Token::parse(path_token(req).unwrap_or_default())?);
+    }
+    let mut values = req.headers().get_all(TOKEN_HEADER).iter();
+    match (values.next(), values.next()) {
+        (Some(value), None) => Ok(Token::parse(value.to_str().unwrap_or_default())?),
+        (None, _) => Err(ApiError::BadRequest(
+            "send the recovery token in the X-Recovery-Token header".to_owned(),
+        )),
+        (Some(_), Some(_)) => Err(ApiError::BadRequest(
+            "send one X-Recovery-Token header, not several".to_owned(),
+        )),
+    }
 }
 
 async fn redeem_token<T: TokenStore, O: ObjectStore>(
     app: &App<T, O>,
     req: Request,
+    in_path: bool,
 ) -> Result<Response<Body>, ApiError> {
     // No caller identity here: the token is the capability, so a fresh browser can recover.
-    let token = Token::parse(
-        req.path_parameters_ref()
-            .and_then(|p| p.first("token"))
-            .unwrap_or_default(),
-    )?;
+    let token = presented_token(&req, in_path)?;
     let Some(record) = app.tokens.get_token(&token.hash()).await? else {
         app.count(Counter::NotFound).await;
         return Err(ApiError::NotFound(
@@ -86,7 +117,7 @@ async fn redeem_token<T: TokenStore, O: ObjectStore>(
     app.count(Counter::Redeemed).await;
     tracing::info!(url_lifetime = lifetime, "token redeemed");
 
-    if http::wants_json(&req) {
+    if !in_path || http::wants_json(&req) {
         let session_url = match &record.session {
             None => None,
             Some(document) => Some(

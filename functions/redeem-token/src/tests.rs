@@ -185,6 +185,44 @@ async fn an_unknown_token_is_404_and_a_malformed_one_400() {
     assert_problem(&get(&app, stored_hash.as_str(), false).await, 400);
 }
 
+/// The header route: the token in `X-Recovery-Token` (each of `tokens` as one header line).
+async fn get_with_header(app: &MemoryApp, tokens: &[&str]) -> Response<Body> {
+    let path = "/api/recovery/audio";
+    let mut event = recovery_shared::apigw::HttpApiEvent::new("GET", path, path);
+    for token in tokens {
+        event = event.header("x-recovery-token", token);
+    }
+    handle(app, event.into_request().unwrap()).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_token_in_the_header_answers_the_same_json_as_in_the_path() {
+    let app = testing::app();
+    let token = stored_token(&app, 3600, Some("take 1.wav")).await;
+    let in_path = get(&app, token.as_str(), true).await;
+    // No Accept header: the header form always answers JSON, never a redirect.
+    let in_header = get_with_header(&app, &[token.as_str()]).await;
+    assert_eq!(in_header.status(), 200);
+    assert_eq!(in_header.headers()["cache-control"], "no-store");
+    assert_eq!(in_header.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(body_json(&in_header), body_json(&in_path));
+    assert_eq!(app.tokens.counters().await.unwrap().redeemed, 2);
+}
+
+#[tokio::test]
+async fn the_header_route_refuses_a_missing_malformed_or_repeated_token_with_400() {
+    let app = testing::app();
+    let token = stored_token(&app, 3600, None).await;
+    assert_problem(&get_with_header(&app, &[]).await, 400);
+    assert_problem(&get_with_header(&app, &["short"]).await, 400);
+    assert_problem(
+        &get_with_header(&app, &[token.as_str(), token.as_str()]).await,
+        400,
+    );
+    let unknown = Token::generate().unwrap();
+    assert_problem(&get_with_header(&app, &[unknown.as_str()]).await, 404);
+}
+
 #[tokio::test]
 async fn answers_503_when_the_table_is_down() {
     let app = testing::app();

@@ -33,6 +33,8 @@ use serde_json::{Value, json};
 
 /// The header a browser identifies itself with when the stack has no JWT authorizer.
 const CLIENT_HEADER: &str = "x-recovery-client";
+/// The header the browser client redeems with, keeping the token out of the path.
+const TOKEN_HEADER: &str = "x-recovery-token";
 /// Problem documents (RFC 9457).
 const PROBLEM_JSON: &str = "application/problem+json";
 /// How long the expired-token check waits past a one-second lifetime.
@@ -313,6 +315,16 @@ impl Smoke {
         self.download(&audio, bytes).await
     }
 
+    async fn redeem_header(&self, token: &str, bytes: &[u8]) -> anyhow::Result<String> {
+        let response = self
+            .anonymous(Method::GET, &self.url("audio"))
+            .header(TOKEN_HEADER, token)
+            .send()
+            .await?;
+        let audio: Audio = expect_json(response, StatusCode::OK).await?;
+        self.download(&audio, bytes).await
+    }
+
     async fn download(&self, audio: &Audio, bytes: &[u8]) -> anyhow::Result<String> {
         ensure!(
             audio.size == bytes.len() as u64,
@@ -434,6 +446,8 @@ impl Smoke {
         let issued = issued.0;
         let json = self.redeem_json(&issued.token, &bytes).await;
         self.report("redeem (token in the path, JSON)", json);
+        let header = self.redeem_header(&issued.token, &bytes).await;
+        self.report("redeem (token in X-Recovery-Token)", header);
         let redirect = self.redirect(&issued).await;
         self.report("redeem link (302)", redirect);
         let revoked = self.revoke_and_check(&issued.token).await;

@@ -46,12 +46,12 @@ where
                 route.function
             )
         })?;
-        if function.route() != route.key() {
+        if !function.routes().contains(&route.key().as_str()) {
             bail!(
-                "template route {} is served by {}, whose handler serves {}",
+                "template route {} is served by {}, whose handler serves {:?}",
                 route.key(),
                 route.function,
-                function.route()
+                function.routes()
             );
         }
         let method = Method::from_bytes(route.method.as_bytes())

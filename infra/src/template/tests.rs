@@ -9,7 +9,7 @@ fn template() -> Template {
 }
 
 #[test]
-fn the_template_declares_the_five_routes_of_the_api() {
+fn the_template_declares_the_six_routes_of_the_api() {
     let keys: Vec<String> = template()
         .routes()
         .unwrap()
@@ -20,6 +20,7 @@ fn the_template_declares_the_five_routes_of_the_api() {
         keys,
         [
             "DELETE /api/recovery/token/{token}",
+            "GET /api/recovery/audio",
             "GET /api/recovery/audio/{token}",
             "GET /api/recovery/health",
             "POST /api/recovery/token",
@@ -155,7 +156,7 @@ fn require_auth_puts_the_jwt_authorizer_on_every_route_health_included() {
     let template = template();
     let settings = with_issuer().with("RequireAuth", "true");
     let routes = route_auth(&template, &settings);
-    assert_eq!(routes.len(), 5);
+    assert_eq!(routes.len(), 6);
     for (key, kind, id) in routes {
         assert_eq!(kind, "JWT", "{key}");
         assert!(is_ref_to(id.as_ref(), "JwtAuthorizer"), "{key}: {id:?}");
@@ -405,28 +406,40 @@ fn conditions_take_parameter_defaults_and_refuse_what_they_do_not_understand() {
 }
 
 #[test]
-fn api_gateway_may_invoke_each_function_for_its_own_route_only() {
+fn api_gateway_may_invoke_each_function_for_its_own_routes_only() {
     let template = template();
-    for route in template.routes().unwrap() {
-        let name = route.function.replace("Function", "Permission");
-        let props = &resource(&template, &name).properties;
-        assert_eq!(
-            props.get("Principal").and_then(Value::as_str),
-            Some("apigateway.amazonaws.com")
-        );
-        let function = format!("{:?}", props.get("FunctionName").unwrap());
-        assert!(function.contains(&route.function), "{name}: {function}");
-        let arn = tagged(props.get("SourceArn").unwrap(), "Sub")
-            .and_then(Value::as_str)
-            .unwrap();
+    let permissions: Vec<(&str, &Resource)> = template
+        .resources_of_type("AWS::Lambda::Permission")
+        .collect();
+    let routes = template.routes().unwrap();
+    // One permission per route, each naming the function of its route and that route alone.
+    assert_eq!(permissions.len(), routes.len());
+    for route in &routes {
         let route_arn = format!(
             "${{HttpApi}}/*/{}{}",
             route.method,
             route.path.replace("{token}", "*")
         );
+        let granting: Vec<&str> = permissions
+            .iter()
+            .filter(|(_, p)| {
+                tagged(p.properties.get("SourceArn").unwrap(), "Sub")
+                    .and_then(Value::as_str)
+                    .is_some_and(|arn| arn.ends_with(&route_arn))
+            })
+            .map(|(name, _)| *name)
+            .collect();
+        assert_eq!(granting.len(), 1, "{}: {granting:?}", route.key());
+        let props = &resource(&template, granting[0]).properties;
+        assert_eq!(
+            props.get("Principal").and_then(Value::as_str),
+            Some("apigateway.amazonaws.com")
+        );
+        let function = format!("{:?}", props.get("FunctionName").unwrap());
         assert!(
-            arn.ends_with(&route_arn),
-            "{name}: {arn} is not for {}",
+            function.contains(&route.function),
+            "{}: {function} for {}",
+            granting[0],
             route.key()
         );
     }

@@ -75,6 +75,61 @@ async fn redeem_with_accept_json_reports_the_url_lifetime_size_name_and_metadata
 }
 
 #[tokio::test]
+async fn redeeming_with_the_token_in_a_header_answers_the_same_json_as_in_the_path() {
+    let stack = Stack::start().await;
+    let secret = client_secret();
+    let bytes = audio(4096);
+    let (_, token) = stack
+        .upload_and_issue(
+            &secret,
+            &bytes,
+            json!({"ttl_seconds": 600, "metadata": {"voice": "emma"}}),
+        )
+        .await;
+    let in_path: Value = stack.redeem(&token, true).await.json().await.unwrap();
+    let response = stack.redeem_in_header(Some(&token)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+    let in_header: Value = response.json().await.unwrap();
+    // The same answer but for the signature's time, which may have moved on by a second.
+    let without_url = |body: &Value| {
+        let mut body = body.clone();
+        let fields = body.as_object_mut().unwrap();
+        fields.remove("url");
+        fields.remove("url_expires_at");
+        body
+    };
+    assert_eq!(without_url(&in_header), without_url(&in_path));
+    let download = stack
+        .http
+        .get(in_header["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.bytes().await.unwrap().as_ref(), bytes.as_slice());
+}
+
+#[tokio::test]
+async fn the_header_route_refuses_a_missing_or_malformed_token_with_a_400_problem() {
+    let stack = Stack::start().await;
+    let missing = problem(stack.redeem_in_header(None).await, 400).await;
+    assert!(
+        missing["detail"]
+            .as_str()
+            .unwrap()
+            .contains("X-Recovery-Token"),
+        "{missing}"
+    );
+    for bad in ["not-a-token", &"*".repeat(43), &"A".repeat(44)] {
+        problem(stack.redeem_in_header(Some(bad)).await, 400).await;
+    }
+    // Well-formed but never issued: as on the path route.
+    problem(stack.redeem_in_header(Some(&"A".repeat(43))).await, 404).await;
+}
+
+#[tokio::test]
 async fn a_tampered_presigned_url_is_refused_by_s3() {
     let stack = Stack::start().await;
     let secret = client_secret();
@@ -425,6 +480,8 @@ async fn the_api_answers_cors_preflights_for_allowed_origins_only() {
         .unwrap()
         .to_owned();
     assert!(headers.contains("x-recovery-client"), "{headers}");
+    // The browser client redeems with the token in this header.
+    assert!(headers.contains("x-recovery-token"), "{headers}");
     let denied = preflight("https://evil.example").await.unwrap();
     assert!(
         denied

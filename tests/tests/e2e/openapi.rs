@@ -36,6 +36,7 @@ fn every_status_the_api_answers_is_documented() {
             "GET /api/recovery/audio/{token}",
             vec![200, 302, 400, 404, 410, 503],
         ),
+        ("GET /api/recovery/audio", vec![200, 400, 404, 410, 503]),
         (
             "DELETE /api/recovery/token/{token}",
             vec![204, 400, 401, 403, 503],
@@ -97,6 +98,17 @@ async fn real_responses_match_the_documented_schemas() {
     checked(&openapi, route, stack.redeem(token, false).await).await;
     checked(&openapi, route, stack.redeem("nope", false).await).await;
     checked(&openapi, route, stack.redeem(&"A".repeat(43), false).await).await;
+    let route = "GET /api/recovery/audio";
+    checked(&openapi, route, stack.redeem_in_header(Some(token)).await).await;
+    checked(&openapi, route, stack.redeem_in_header(None).await).await;
+    checked(&openapi, route, stack.redeem_in_header(Some("nope")).await).await;
+    let unknown = "A".repeat(43);
+    checked(
+        &openapi,
+        route,
+        stack.redeem_in_header(Some(&unknown)).await,
+    )
+    .await;
 
     let health = stack.health().await;
     checked(&openapi, "GET /api/recovery/health", health).await;
