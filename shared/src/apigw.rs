@@ -317,4 +317,27 @@ mod tests {
             .unwrap();
         assert_eq!(crate::http::owner(&request).unwrap_err().status(), 401);
     }
+
+    #[test]
+    fn behind_the_edge_only_requests_carrying_its_secret_pass() {
+        let secret = crate::testing::config_with(&[("ORIGIN_VERIFY_SECRET", &"e".repeat(40))])
+            .origin_secret
+            .unwrap();
+        let with = |value: Option<&str>| {
+            let mut event = HttpApiEvent::new("GET", "/x", "/x");
+            if let Some(value) = value {
+                event = event.header(crate::http::ORIGIN_VERIFY_HEADER, value);
+            }
+            crate::http::check_origin(Some(&secret), &event.into_request().unwrap())
+        };
+        assert!(with(Some(&"e".repeat(40))).is_ok());
+        for refused in [None, Some(""), Some(&*"e".repeat(39)), Some(&*"f".repeat(40))] {
+            let err = with(refused).unwrap_err();
+            assert_eq!(err.status(), 403, "{refused:?}");
+            assert!(err.to_string().contains("CloudFront"), "{err}");
+        }
+        // Without an edge, nothing is asked of the request.
+        let bare = HttpApiEvent::new("GET", "/x", "/x").into_request().unwrap();
+        assert!(crate::http::check_origin(None, &bare).is_ok());
+    }
 }

@@ -34,6 +34,29 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Path-style S3 addressing, for emulators without wildcard DNS (`S3_FORCE_PATH_STYLE`).
     pub s3_force_path_style: bool,
+    /// The value the stack's CloudFront distribution adds as `X-Origin-Verify` when the stack is
+    /// deployed behind it (`ORIGIN_VERIFY_SECRET`): every request without it is refused, so the
+    /// API cannot be called around the edge's per-IP limit. Unset: no check.
+    pub origin_secret: Option<OriginSecret>,
+}
+
+/// A secret shared with the edge; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OriginSecret(String);
+
+impl OriginSecret {
+    /// At least this long: the template generates 32 characters.
+    pub const MIN_LEN: usize = 32;
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for OriginSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginSecret(..)")
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -161,6 +184,19 @@ impl Config {
             }
         };
 
+        let origin_secret = match get("ORIGIN_VERIFY_SECRET") {
+            None => None,
+            Some(v) if v.len() >= OriginSecret::MIN_LEN => Some(OriginSecret(v.to_owned())),
+            Some(_) => {
+                // The value itself is never echoed.
+                errors.push(format!(
+                    "ORIGIN_VERIFY_SECRET is shorter than {} characters",
+                    OriginSecret::MIN_LEN
+                ));
+                None
+            }
+        };
+
         if errors.is_empty() {
             Ok(Self {
                 table_name,
@@ -174,6 +210,7 @@ impl Config {
                 counter_timeout_ms,
                 allowed_origins,
                 s3_force_path_style,
+                origin_secret,
             })
         } else {
             Err(ConfigError(errors))
@@ -281,6 +318,25 @@ mod tests {
         );
         assert_eq!(config.counter_timeout_ms, 250);
         assert!(config.allowed_origins.is_empty());
+        assert_eq!(config.origin_secret, None);
+    }
+
+    #[test]
+    fn an_origin_secret_must_be_long_and_is_never_printed() {
+        let with = |value: &str| {
+            Config::from_vars(&vars(&[
+                ("TABLE_NAME", "tokens"),
+                ("BUCKET_NAME", "audio"),
+                ("ORIGIN_VERIFY_SECRET", value),
+            ]))
+        };
+        let short = with("tooshort-tooshort").unwrap_err().to_string();
+        assert!(short.contains("ORIGIN_VERIFY_SECRET"), "{short}");
+        assert!(!short.contains("tooshort"), "{short}");
+        let secret = "s".repeat(32);
+        let config = with(&secret).unwrap();
+        assert_eq!(config.origin_secret.as_ref().unwrap().as_bytes(), secret.as_bytes());
+        assert!(!format!("{config:?}").contains(&secret));
     }
 
     #[test]

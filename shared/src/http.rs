@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
+use crate::config::OriginSecret;
 use crate::domain::Owner;
 use crate::ports::StoreError;
 use crate::problem::ApiError;
@@ -35,6 +36,30 @@ pub fn request_id(req: &Request) -> String {
         .map(|ctx| ctx.request_id.clone())
         .filter(|id| !id.is_empty())
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The header the stack's CloudFront distribution adds to every request it forwards.
+pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
+
+/// Whether a request came through the edge, when the stack has one: the distribution overwrites
+/// whatever a viewer sends in [`ORIGIN_VERIFY_HEADER`] with the stack's secret, so only requests
+/// it forwarded carry it. Compared in constant time, so the answer's timing tells nothing of it.
+pub fn check_origin(secret: Option<&OriginSecret>, req: &Request) -> Result<(), ApiError> {
+    use subtle::ConstantTimeEq as _;
+    let Some(secret) = secret else {
+        return Ok(());
+    };
+    let sent = req
+        .headers()
+        .get(ORIGIN_VERIFY_HEADER)
+        .map_or(&[][..], HeaderValue::as_bytes);
+    if bool::from(sent.ct_eq(secret.as_bytes())) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "call the API through its CloudFront address (the stack's ApiUrl output)".to_owned(),
+        ))
+    }
 }
 
 /// The caller: the JWT `sub` claim when an authorizer ran, else the client-secret header. A JWT

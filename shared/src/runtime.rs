@@ -3,9 +3,10 @@
 
 use std::future::Future;
 
+use futures_util::future::Either;
 use lambda_http::{Body, Error, Request, Response, service_fn};
 
-use crate::AwsApp;
+use crate::{AwsApp, http};
 
 pub async fn run_function<F, Fut>(handle: F) -> Result<(), Error>
 where
@@ -23,5 +24,18 @@ where
     };
     // The app lives as long as the process; leaking it lets every invocation borrow it.
     let app: &'static AwsApp = Box::leak(Box::new(app));
-    lambda_http::run(service_fn(|req| handle(app, req))).await
+    let origin = app.config.origin_secret.as_ref();
+    lambda_http::run(service_fn(move |req: Request| {
+        // Behind the edge, a request that did not come through it is refused before anything
+        // else is read (the local gateway has no edge and calls the handlers directly).
+        match http::check_origin(origin, &req) {
+            Ok(()) => Either::Left(handle(app, req)),
+            Err(refused) => {
+                tracing::info!(reason = %refused, "request refused");
+                let response = refused.into_response(&http::request_id(&req));
+                Either::Right(std::future::ready(Ok(response)))
+            }
+        }
+    }))
+    .await
 }

@@ -12,12 +12,18 @@ use crate::{Clock, Config, MemoryApp};
 pub const NOW: i64 = 1_767_225_600;
 
 pub fn config() -> Config {
-    Config::from_vars(&HashMap::from([
+    config_with(&[])
+}
+
+/// The test configuration with some variables added or replaced.
+pub fn config_with(extra: &[(&str, &str)]) -> Config {
+    let mut vars = HashMap::from([
         ("TABLE_NAME".to_owned(), "tokens".to_owned()),
         ("BUCKET_NAME".to_owned(), "audio".to_owned()),
         ("MAX_AUDIO_BYTES".to_owned(), "1000000".to_owned()),
-    ]))
-    .expect("test configuration is valid")
+    ]);
+    vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    Config::from_vars(&vars).expect("test configuration is valid")
 }
 
 pub fn app() -> MemoryApp {

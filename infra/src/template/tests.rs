@@ -372,6 +372,40 @@ fn the_edge_forwards_every_route_uncached_with_the_origin_secret() {
 }
 
 #[test]
+fn behind_the_edge_the_functions_are_given_the_secret_the_distribution_sends() {
+    // The functions refuse requests without X-Origin-Verify when ORIGIN_VERIFY_SECRET is set
+    // (shared/src/http.rs): both must name the one generated secret, and only with the edge.
+    let template = template();
+    let text = std::fs::read_to_string(repo_template_path()).unwrap();
+    let raw: Value = serde_yaml_ng::from_str(&text).unwrap();
+    let variable = &raw["Globals"]["Function"]["Environment"]["Variables"]["ORIGIN_VERIFY_SECRET"];
+    let with_edge = template
+        .resolve(variable, &edge_in("us-east-1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        tagged_str(&with_edge, "Sub"),
+        Some("{{resolve:secretsmanager:${EdgeOriginSecret}:SecretString}}")
+    );
+    let config = &resource(&template, "EdgeDistribution").properties["DistributionConfig"];
+    let sent = config["Origins"][0]["OriginCustomHeaders"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|h| h["HeaderName"].as_str() == Some("X-Origin-Verify"))
+        .map(|h| h["HeaderValue"].clone())
+        .unwrap();
+    assert_eq!(tagged_str(&sent, "Sub"), tagged_str(&with_edge, "Sub"));
+    let without_edge = template
+        .resolve(
+            variable,
+            &Settings::defaults().with("AWS::Region", "eu-west-1"),
+        )
+        .unwrap();
+    assert_eq!(without_edge, None, "no edge, no check");
+}
+
+#[test]
 fn conditions_take_parameter_defaults_and_refuse_what_they_do_not_understand() {
     let template = template();
     assert!(
