@@ -5,14 +5,15 @@
 // while they are (both with `data-waiting`). `demo:committed` (kind `session`) is announced
 // on `saved`, for the latest snapshot of each session: everything given up to then is in
 // IndexedDB.
-import { markEvicted } from './takes.js';
-import { emit, state, ui } from './ui.js';
+import { emit, errorText, state, ui } from './ui.js';
 
 /** The latest snapshot handed over per session, for `demo:committed`. */
 const latest = new Map();
 /** Snapshots edited before the store was open, handed over once it is. */
 const early = new Map();
 let storageFull = false;
+/** Told each session whose audio was removed to make room (the takes module marks its take). */
+let onEvicted = () => {};
 /** The save state and its words, as last set; what is shown also depends on `waiting`. */
 let current = { status: ui.indicator.dataset.state, label: ui.indicator.querySelector('.label').textContent };
 /** Crashed sessions on offer for recovery. */
@@ -74,8 +75,27 @@ export function attachStore(store) {
   early.clear();
 }
 
+/** Who is told of audio removed to make room; saving does not know takes, takes know saving. */
+export function onAudioEvicted(listener) {
+  onEvicted = listener;
+}
+
+/** Stores an audio part; resolves whether it was stored. A failure shows on the indicator. */
+export async function storeChunk(id, index, bytes) {
+  const { store } = state;
+  if (!store) return false;
+  try {
+    const result = await store.appendChunk(id, index, bytes, 'audio/wav');
+    chunkStored(result.stored, result.evicted.length > 0);
+    return result.stored;
+  } catch (e) {
+    setIndicator('error', `Audio part not saved: ${errorText(e)}`);
+    return false;
+  }
+}
+
 /** A part of audio could not be stored, or could again (without evicting anything). */
-export function chunkStored(stored, evicted) {
+function chunkStored(stored, evicted) {
   if (stored && !evicted && storageFull) {
     storageFull = false;
     setIndicator('saved', SAVED);
@@ -103,7 +123,7 @@ function onStatus({ status, sessionIds, message, evicted }) {
     storageFull = true;
     const dropped = evicted?.length ? ` Audio of ${evicted.length} older take(s) was removed.` : '';
     setIndicator('quota', `Storage full — ${message ?? 'audio is not being saved'}.${dropped} TTS goes on.`);
-    for (const id of evicted ?? []) markEvicted(id);
+    for (const id of evicted ?? []) onEvicted(id);
   } else if (status === 'conflict') {
     ui.status.textContent = message ?? 'Another tab changed this session; both versions were kept.';
   }

@@ -1,7 +1,7 @@
 // Takes and their audio parts: what the page shows, plays, and stores as parts arrive.
 import { concatWav, sha256, wavDuration } from './tts.js';
-import { chunkStored, setIndicator } from './saving.js';
-import { $, emit, errorText, excerpt, plural, state, takes, ui, voiceName } from './ui.js';
+import { onAudioEvicted, storeChunk } from './saving.js';
+import { $, emit, excerpt, plural, state, takes, ui, voiceName } from './ui.js';
 
 export function takeFrom(id, snap, parts) {
   const take = {
@@ -43,7 +43,7 @@ export async function addChunk(take, index, bytes, { store: persist }) {
   const chunk = { index, bytes, sha: null, stored: persist ? null : true };
   take.chunks.set(index, chunk);
   renderTake(take);
-  const stored = persist ? storeChunk(take, index, bytes) : Promise.resolve(true);
+  const stored = persist ? storeChunk(take.id, index, bytes) : Promise.resolve(true);
   const [sha, ok] = await Promise.all([sha256(bytes), stored]);
   chunk.sha = sha;
   chunk.stored = ok;
@@ -54,20 +54,9 @@ export async function addChunk(take, index, bytes, { store: persist }) {
   return chunk;
 }
 
-async function storeChunk(take, index, bytes) {
-  const { store } = state;
-  if (!store) return false;
-  try {
-    const result = await store.appendChunk(take.id, index, bytes, 'audio/wav');
-    chunkStored(result.stored, result.evicted.length > 0);
-    return result.stored;
-  } catch (e) {
-    setIndicator('error', `Audio part not saved: ${errorText(e)}`);
-    return false;
-  }
-}
+onAudioEvicted(markEvicted);
 
-export function markEvicted(id) {
+function markEvicted(id) {
   const take = takes.get(id);
   if (!take) return;
   take.note = 'audio removed from this device to make room';

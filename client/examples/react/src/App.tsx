@@ -9,7 +9,8 @@ import {
 } from '@chatterbox/recovery-client/react';
 import type { OpenedRecoveryStore } from '@chatterbox/recovery-client';
 import type { RecoverySummary } from '@chatterbox/recovery-client/zustand';
-import { dismiss, restore, statusLine } from './actions';
+import { dismiss, restore } from './recovery';
+import { statusLine } from './ui';
 import { announce, emit } from './announce';
 import { Editor } from './Editor';
 import { Measured } from './Measured';

@@ -1,6 +1,8 @@
 import { useSyncExternalStore, type ChangeEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { firstMissing, generate, initialEndpoint, setEndpoint, statusLine } from './actions';
+import { firstMissing } from './audio';
+import { generate, initialEndpoint, setEndpoint } from './generate';
+import { statusLine } from './ui';
 import { sameContent, useStudio, VOICES, type Settings } from './studio';
 
 const SLIDERS = [

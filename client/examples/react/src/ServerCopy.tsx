@@ -1,5 +1,5 @@
 import { useSyncExternalStore, type FormEvent } from 'react';
-import { backup, recoverByToken, server } from './actions';
+import { backup, recoverByToken, server } from './server';
 import { useStudio } from './studio';
 
 export function ServerCopy() {

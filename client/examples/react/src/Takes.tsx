@@ -1,5 +1,6 @@
 import { memo } from 'react';
-import { firstMissing, play, playTake, player, runTake } from './actions';
+import { firstMissing, play, playTake, player } from './audio';
+import { runTake } from './generate';
 import { useStudio, VOICES, type Take } from './studio';
 import { wavDuration } from './tts';
 

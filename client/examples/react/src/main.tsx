@@ -4,7 +4,7 @@ import { RecoveryProvider } from '@chatterbox/recovery-client/react';
 import '@chatterbox/recovery-client/react.css';
 import './app.css';
 import { App } from './App';
-import { recoveryStore } from './recovery';
+import { recoveryStore } from './recoveryStore';
 import { useStudio } from './studio';
 
 // What the end-to-end tests read, as on the plain demo page.

@@ -1,12 +1,29 @@
-// The page's recovery store: opened once (StrictMode and hot updates included), shared by the
-// Zustand store and by <RecoveryProvider>. `?recovery=off` runs the page without it (to compare
-// generation times with and without the client).
-import type { RecoveryStore } from '@chatterbox/recovery-client';
-import { openSharedRecoveryStore } from '@chatterbox/recovery-client/react';
+// Restoring or dismissing a crashed session, as client/demo/recovery.js does (the banner and the
+// modal are the package's components, in App.tsx).
+import { emit } from './announce';
+import { showChunks } from './audio';
+import { useStudio } from './studio';
+import { errorText, get, statusLine } from './ui';
 
-const off = new URLSearchParams(location.search).get('recovery') === 'off';
+export async function restore(id: string): Promise<void> {
+  try {
+    const session = await get().recovery.restore(id);
+    if (session) {
+      const chunks = await showChunks(session);
+      // The restored snapshot is autosaved, which claims the session for this tab.
+      await useStudio.recovery.flush();
+      emit('restored', { id, text: session.text, voiceId: session.voiceId, params: session.params, chunks });
+    }
+  } catch (e) {
+    statusLine.set(`Could not restore: ${errorText(e)}`);
+  }
+}
 
-export const recoveryStore: Promise<RecoveryStore> = off
-  ? Promise.reject(new Error('recovery is off on this page (?recovery=off)'))
-  : openSharedRecoveryStore({ apiBaseUrl: location.origin });
-recoveryStore.catch(() => {}); // reported through the slice and the provider
+export async function dismiss(id: string): Promise<void> {
+  try {
+    await get().recovery.dismiss(id);
+    emit('dismissed', { id });
+  } catch (e) {
+    statusLine.set(`Could not dismiss: ${errorText(e)}`);
+  }
+}

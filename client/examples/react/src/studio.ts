@@ -8,7 +8,7 @@ import {
   type RecoverySlice,
   type RecoverySnapshot,
 } from '@chatterbox/recovery-client/zustand';
-import { recoveryStore } from './recovery';
+import { recoveryStore } from './recoveryStore';
 
 export const VOICES = [
   { id: 'default', name: 'Default' },

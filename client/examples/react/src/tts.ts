@@ -1,3 +1,4 @@
+// Twin of client/demo/tts.js: the example must stand alone as an app a developer copies; keep the two in step.
 // Talking to an OpenAI-compatible speech endpoint (`POST /v1/audio/speech`, as Chatterbox servers
 // serve it), and the little WAV handling the page needs.
 

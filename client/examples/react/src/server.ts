@@ -1,0 +1,94 @@
+// Twin of client/demo/server.js in its messages: the example must stand alone as an app a developer copies; keep the two in step.
+// The server copy: back a take up and get a token; recover by token on any browser.
+import { emit } from './announce';
+import { playTake, showChunks } from './audio';
+import { updateTake } from './studio';
+import { cell, errorText, get, query, store } from './ui';
+
+export interface ServerView {
+  message: string;
+  outcome: string | null;
+  token: string;
+  busy: boolean;
+}
+
+/** The server copy's message, outcome and token, for <ServerCopy>. */
+export const server = cell<ServerView>({ message: '', outcome: null, token: '', busy: false });
+const say = (message: string, outcome: string) => server.set({ ...server.get(), message, outcome });
+
+export async function backup(): Promise<void> {
+  const { takes, sessionId } = get();
+  const current = takes.get(sessionId);
+  const take = current?.chunks.size ? current : [...takes.values()].reverse().find((t) => t.chunks.size);
+  if (!take) return say('Generate a take first: there is no audio to back up.', 'nothing');
+  if (!store()) return say('Local storage is unavailable, so there is nothing to back up.', 'error');
+  server.set({ ...server.get(), busy: true });
+  const ttl = Number(query.get('backup_ttl'));
+  try {
+    const result = await get().recovery.backup({
+      id: take.id,
+      ttlSeconds: ttl > 0 ? ttl : undefined,
+      filename: `chatterbox-take-${take.id.slice(0, 8)}.wav`,
+      onProgress: (p) => emit('progress', { ...p }),
+    });
+    updateTake(take.id, () => ({ serverToken: result.token }));
+    const until = new Date(Number(result.expiresAt) * 1000 || result.expiresAt);
+    server.set({
+      ...server.get(),
+      token: result.token,
+      message: `Backed up the take, its text and settings (${Math.round(result.bytes / 1024)} KB). Keep the ` +
+        `token: it recovers them on any browser until ${until.toLocaleString()}.`,
+      outcome: 'backed-up',
+    });
+    emit('backup', { id: take.id, token: result.token, expiresAt: result.expiresAt, bytes: result.bytes });
+  } catch (e) {
+    say(`Backup failed: ${errorText(e)}`, 'error');
+  } finally {
+    server.set({ ...server.get(), busy: false });
+  }
+}
+
+export async function recoverByToken(token: string): Promise<void> {
+  if (!store()) return say('Local storage is unavailable here.', 'error');
+  // A take of this page with that token comes back under its own id; any other under the id
+  // in the backup.
+  const known = [...get().takes.values()].find((t) => t.serverToken === token);
+  let id = known?.id ?? null;
+  server.set({ ...server.get(), busy: true, message: 'Recovering…', outcome: 'working' });
+  try {
+    const result = await get().recovery.recover(token, { id, onProgress: (p) => emit('progress', { ...p }) });
+    const session = result.session;
+    id = session?.id ?? id;
+    let chunks: { index: number; sha256: string; bytes: number }[] = [];
+    if (result.audio === 'restored' && session) {
+      updateTake(session.id, () => ({ serverToken: token }));
+      chunks = await showChunks(session);
+      const bytes = session.chunks.reduce((n, c) => n + c.bytes.byteLength, 0);
+      const parts = session.chunks.length;
+      say(`Recovered the text, settings and ${parts} audio part${parts === 1 ? '' : 's'} ` +
+        `(${Math.round(bytes / 1024)} KB) from the server.`, 'restored');
+      const take = get().takes.get(session.id);
+      if (take) playTake(take);
+    } else if (result.audio === 'expired') {
+      say('The audio for this token has expired: server copies are kept for 24 hours. ' +
+        'Text and settings saved on this browser are not affected.', 'expired');
+    } else if (result.audio === 'not-found') {
+      say('There is nothing for this token: it was dismissed, or never existed.', 'not-found');
+    } else {
+      say('The audio was downloaded, but this device has no room to keep it.', 'storage-full');
+    }
+    emit('recovered', {
+      id,
+      audio: result.audio,
+      text: session?.text ?? null,
+      voiceId: session?.voiceId ?? null,
+      params: session?.params ?? null,
+      chunks,
+    });
+  } catch (e) {
+    say(`Recovery failed: ${errorText(e)}`, 'error');
+    emit('recovered', { id, audio: 'error', message: errorText(e) });
+  } finally {
+    server.set({ ...server.get(), busy: false });
+  }
+}
