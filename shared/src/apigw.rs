@@ -331,7 +331,12 @@ mod tests {
             crate::http::check_origin(Some(&secret), &event.into_request().unwrap())
         };
         assert!(with(Some(&"e".repeat(40))).is_ok());
-        for refused in [None, Some(""), Some(&*"e".repeat(39)), Some(&*"f".repeat(40))] {
+        for refused in [
+            None,
+            Some(""),
+            Some(&*"e".repeat(39)),
+            Some(&*"f".repeat(40)),
+        ] {
             let err = with(refused).unwrap_err();
             assert_eq!(err.status(), 403, "{refused:?}");
             assert!(err.to_string().contains("CloudFront"), "{err}");

@@ -335,7 +335,10 @@ mod tests {
         assert!(!short.contains("tooshort"), "{short}");
         let secret = "s".repeat(32);
         let config = with(&secret).unwrap();
-        assert_eq!(config.origin_secret.as_ref().unwrap().as_bytes(), secret.as_bytes());
+        assert_eq!(
+            config.origin_secret.as_ref().unwrap().as_bytes(),
+            secret.as_bytes()
+        );
         assert!(!format!("{config:?}").contains(&secret));
     }
 

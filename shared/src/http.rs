@@ -4,10 +4,9 @@
 use std::future::Future;
 use std::time::Instant;
 
-use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::http::{HeaderValue, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
@@ -190,37 +189,6 @@ pub fn wants_json(req: &Request) -> bool {
                 .next()
                 .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
         })
-}
-
-/// A response that no cache keeps and that leaks no referrer: every answer of this API either
-/// carries a capability (token, presigned URL) or is about one.
-pub fn response(status: StatusCode, content_type: &str, body: impl Into<Body>) -> Response<Body> {
-    let mut response = Response::new(body.into());
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(content_type) {
-        headers.insert(header::CONTENT_TYPE, v);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
-}
-
-pub fn json_response(
-    status: StatusCode,
-    body: &impl Serialize,
-) -> Result<Response<Body>, ApiError> {
-    let text = serde_json::to_string(body).map_err(anyhow::Error::from)?;
-    Ok(response(status, "application/json", text))
-}
-
-pub fn no_content() -> Response<Body> {
-    let mut r = response(StatusCode::NO_CONTENT, "application/json", Body::Empty);
-    r.headers_mut().remove(header::CONTENT_TYPE);
-    r
 }
 
 /// Runs one handler inside a span carrying the request id, turns its error into a problem

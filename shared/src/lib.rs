@@ -18,6 +18,7 @@ pub mod ports;
 pub mod presign;
 pub mod problem;
 pub mod quota;
+pub mod response;
 pub mod runtime;
 pub mod s3;
 #[cfg(any(test, feature = "test-util"))]

@@ -178,7 +178,7 @@ impl Problem {
         // response well-formed regardless.
         let body = serde_json::to_string(&self)
             .unwrap_or_else(|_| format!(r#"{{"type":"about:blank","status":{}}}"#, self.status));
-        crate::http::response(status, "application/problem+json", body)
+        crate::response::response(status, "application/problem+json", body)
     }
 }
 

@@ -22,7 +22,11 @@ pub fn config_with(extra: &[(&str, &str)]) -> Config {
         ("BUCKET_NAME".to_owned(), "audio".to_owned()),
         ("MAX_AUDIO_BYTES".to_owned(), "1000000".to_owned()),
     ]);
-    vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     Config::from_vars(&vars).expect("test configuration is valid")
 }
 

@@ -13,7 +13,7 @@ use recovery_shared::domain::{
 };
 use recovery_shared::ports::{ObjectStore, TokenStore, UploadSpec};
 use recovery_shared::quota::{QuotaCharge, QuotaKind};
-use recovery_shared::{ApiError, App, http};
+use recovery_shared::{ApiError, App, http, response};
 use serde::{Deserialize, Serialize};
 
 pub const ROUTE: &str = "POST /api/recovery/uploads";
@@ -94,7 +94,7 @@ async fn create_upload<T: TokenStore, O: ObjectStore>(
         })
         .await?;
     tracing::info!(size = body.content_length, "upload presigned");
-    http::json_response(
+    Ok(response::json_response(
         StatusCode::CREATED,
         &UploadResponse {
             key: key.to_string(),
@@ -103,7 +103,7 @@ async fn create_upload<T: TokenStore, O: ObjectStore>(
             headers: presigned.headers.into_iter().collect(),
             expires_at: rfc3339(now + i64::from(lifetime))?,
         },
-    )
+    )?)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use recovery_shared::domain::Counters;
 use recovery_shared::ports::{ObjectStore, TokenStore};
 use recovery_shared::problem::Problem;
-use recovery_shared::{ApiError, App, VERSION, http};
+use recovery_shared::{ApiError, App, VERSION, http, response};
 use serde::Serialize;
 use serde_json::json;
 
@@ -69,7 +69,7 @@ async fn health<T: TokenStore, O: ObjectStore>(
     if bucket.is_err() {
         return Ok(unhealthy(&req, &checks));
     }
-    http::json_response(
+    Ok(response::json_response(
         StatusCode::OK,
         &Health {
             status: "ok",
@@ -82,7 +82,7 @@ async fn health<T: TokenStore, O: ObjectStore>(
             },
             counters,
         },
-    )
+    )?)
 }
 
 fn unhealthy(req: &Request, checks: &Checks) -> Response<Body> {

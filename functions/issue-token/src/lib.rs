@@ -10,7 +10,7 @@ use recovery_shared::domain::{
 };
 use recovery_shared::ports::{ObjectStore, StoreError, TokenStore};
 use recovery_shared::quota::{QuotaCharge, QuotaKind};
-use recovery_shared::{ApiError, App, http};
+use recovery_shared::{ApiError, App, http, response};
 use serde::Serialize;
 
 mod request;
@@ -96,7 +96,7 @@ async fn issue_token<T: TokenStore, O: ObjectStore>(
         token: token.as_str().to_owned(),
         expires_at: rfc3339(record.expires_at)?,
     };
-    http::json_response(StatusCode::CREATED, &body)
+    Ok(response::json_response(StatusCode::CREATED, &body)?)
 }
 
 /// The session document under `session_key`: it exists and is a session document.

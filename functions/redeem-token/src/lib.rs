@@ -16,7 +16,7 @@ use recovery_shared::domain::{
     Counter, Filename, Metadata, SESSION_DOCUMENT_TYPE, Token, TokenRecord,
 };
 use recovery_shared::ports::{DownloadSpec, ObjectStore, StoreError, TokenStore};
-use recovery_shared::{ApiError, App, download, http};
+use recovery_shared::{ApiError, App, download, http, response};
 use serde::Serialize;
 
 pub const ROUTE: &str = "GET /api/recovery/audio/{token}";
@@ -132,7 +132,7 @@ async fn redeem_token<T: TokenStore, O: ObjectStore>(
                     .url,
             ),
         };
-        return http::json_response(
+        return Ok(response::json_response(
             StatusCode::OK,
             &AudioResponse {
                 url: presigned.url,
@@ -145,9 +145,9 @@ async fn redeem_token<T: TokenStore, O: ObjectStore>(
                 session_url,
                 session_size: record.session.as_ref().map(|d| d.size_bytes),
             },
-        );
+        )?);
     }
-    let mut response = http::json_response(
+    let mut response = response::json_response(
         StatusCode::FOUND,
         &serde_json::json!({ "url": presigned.url }),
     )?;

@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use lambda_http::{Body, Request, RequestExt, Response};
 use recovery_shared::domain::Token;
 use recovery_shared::ports::{DeleteOutcome, ObjectStore, TokenStore};
-use recovery_shared::{ApiError, App, http};
+use recovery_shared::{ApiError, App, http, response};
 
 pub const ROUTE: &str = "DELETE /api/recovery/token/{token}";
 
@@ -48,7 +48,7 @@ async fn revoke_token<T: TokenStore, O: ObjectStore>(
 
     let Some(record) = app.tokens.get_token(&hash).await? else {
         // Already revoked (or never issued): the outcome the caller wants holds.
-        return Ok(http::no_content());
+        return Ok(response::no_content());
     };
     if record.owner_hash != owner {
         return Err(ApiError::Forbidden(
@@ -78,7 +78,7 @@ async fn revoke_token<T: TokenStore, O: ObjectStore>(
         }
     }
     tracing::info!(purge, "token revoked");
-    Ok(http::no_content())
+    Ok(response::no_content())
 }
 
 #[cfg(test)]
