@@ -20,6 +20,7 @@ mod idb;
 mod js;
 mod locks;
 pub mod model;
+mod prelude;
 #[cfg(all(feature = "tiny-runtime", target_arch = "wasm32"))]
 mod runtime;
 mod schema;
@@ -32,19 +33,9 @@ mod ts_types;
 
 pub use api::RecoveryStore;
 pub use error::ClientError;
+/// Public because public methods return it.
+pub use prelude::Boxed;
 pub use store::{OpenOptions, Status, StatusEvent, Store};
-
-/// A boxed future. The core's async functions return these at their
-/// boundaries: an `async fn` called from several places is otherwise inlined
-/// into each caller's state machine, which multiplied the wasm size.
-pub type Boxed<'a, T> = core::pin::Pin<Box<dyn core::future::Future<Output = T> + 'a>>;
-
-/// What the standard prelude would bring, for a `no_std` crate.
-mod prelude {
-    pub(crate) use alloc::{borrow::ToOwned, boxed::Box, string::String, vec, vec::Vec};
-}
-
-use prelude::*;
 
 /// Current IndexedDB schema version (see `schema.rs` for the upgrade path).
 pub const SCHEMA_VERSION: u32 = schema::VERSION;

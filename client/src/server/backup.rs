@@ -16,7 +16,6 @@ use super::{
     transfer::{Transfer, transfer},
 };
 use crate::{
-    Boxed,
     error::{ClientError, Result},
     js,
     prelude::*,

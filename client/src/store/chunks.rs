@@ -7,7 +7,6 @@ use web_sys::IdbTransactionMode;
 
 use super::{Status, Store, WriteOutcome, hints, key};
 use crate::{
-    Boxed,
     error::{ClientError, Result},
     idb, js,
     model::{SessionInput, SessionRecord},

@@ -6,7 +6,6 @@ use web_sys::IdbTransactionMode;
 
 use super::{Status, Store};
 use crate::{
-    Boxed,
     error::{ClientError, Result},
     idb,
     prelude::*,

@@ -11,7 +11,6 @@ use web_sys::{BroadcastChannel, EventTarget, IdbTransaction, IdbTransactionMode,
 
 use super::{Inner, Status, Store, autosave::flush_in_background};
 use crate::{
-    Boxed,
     error::Result,
     idb, js,
     model::TabRecord,

@@ -23,7 +23,7 @@ mod recovery;
 mod retention;
 mod secret;
 pub mod storage;
-#[cfg(feature = "test-hooks")]
+// Compiled in every build for the write seam; its hooks only with `test-hooks`.
 pub mod testing;
 
 use alloc::rc::Rc;
@@ -262,7 +262,7 @@ impl Store {
 
     /// Flushes, records a clean exit and releases the tab lock: what a tab
     /// that closes normally does, so its sessions are not offered as crashed.
-    pub fn close(&self) -> crate::Boxed<'_, Result<()>> {
+    pub fn close(&self) -> Boxed<'_, Result<()>> {
         Box::pin(self.close_body())
     }
 

@@ -5,7 +5,6 @@ use web_sys::IdbTransactionMode;
 
 use super::{Store, key};
 use crate::{
-    Boxed,
     error::{ClientError, Result},
     idb, model,
     model::SessionRecord,
@@ -91,12 +90,5 @@ impl Store {
             idb::req(sessions.put(&record.to_js()))?;
         }
         idb::committed(&tx).await
-    }
-
-    /// Without the `test-hooks` feature no failure is ever injected.
-    #[cfg(not(feature = "test-hooks"))]
-    #[inline(always)]
-    pub(super) fn take_injected_failure(&self) -> Result<()> {
-        Ok(())
     }
 }

@@ -7,7 +7,6 @@ use web_sys::IdbTransactionMode;
 
 use super::{Store, hints, key};
 use crate::{
-    Boxed,
     error::{ClientError, Result},
     idb, js, locks,
     model::{self, Liveness, LivenessView, SessionRecord, TabRecord},

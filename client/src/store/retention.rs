@@ -7,7 +7,6 @@ use web_sys::IdbTransactionMode;
 
 use super::{Store, hints, key};
 use crate::{
-    Boxed,
     error::Result,
     idb, js,
     model::{self, SessionRecord, TabRecord},

@@ -1,27 +1,50 @@
 //! Test hooks (feature `test-hooks`, enabled for the crate's own tests, never
 //! in the package): injected write failures, a tab that dies without a
 //! clean exit, databases in the layouts of earlier releases.
-
-use core::cell::Cell;
-
-use js_sys::Reflect;
-use wasm_bindgen::{JsCast, JsValue, closure::Closure};
-use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbTransactionMode};
+//!
+//! Every write passes one seam, `take_injected_failure`; both of its forms
+//! are here. Without the feature it is an inlined `Ok(())` and nothing else
+//! in this file is compiled, so the package carries no test code.
 
 use super::Store;
-use crate::{
-    error::{ClientError, Result},
-    idb,
-    schema::{self, KV, SESSIONS},
+use crate::error::Result;
+#[cfg(feature = "test-hooks")]
+use {
+    crate::{
+        error::ClientError,
+        idb,
+        schema::{self, KV, SESSIONS},
+    },
+    core::cell::Cell,
+    js_sys::Reflect,
+    wasm_bindgen::{JsCast, JsValue, closure::Closure},
+    web_sys::{IdbDatabase, IdbOpenDbRequest, IdbTransactionMode},
 };
 
+#[cfg(not(feature = "test-hooks"))]
+impl Store {
+    /// Without the `test-hooks` feature no failure is ever injected.
+    #[allow(
+        clippy::inline_always,
+        clippy::unused_self,
+        clippy::unnecessary_wraps,
+        reason = "the same signature as the hooked seam, so the writes call one method; inlined to nothing"
+    )]
+    #[inline(always)]
+    pub(super) fn take_injected_failure(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// Failures to inject into the next writes.
+#[cfg(feature = "test-hooks")]
 #[derive(Debug, Default)]
 pub(super) struct Hooks {
     quota_failures: Cell<u32>,
     errors: Cell<u32>,
 }
 
+#[cfg(feature = "test-hooks")]
 impl Store {
     /// The next `n` writes fail as if the quota were exceeded.
     pub fn inject_quota_failures(&self, n: u32) {
@@ -61,6 +84,7 @@ impl Store {
 
 /// Creates database `name` in the layout of schema `version` (1 or 2), as an
 /// earlier release left it, with `rows` in `sessions` and `kv` pairs.
+#[cfg(feature = "test-hooks")]
 pub async fn create_old_database(
     name: &str,
     version: u32,
@@ -105,10 +129,12 @@ pub async fn create_old_database(
 }
 
 /// A v1 database (audio inline in `sessions`) holding `rows`.
+#[cfg(feature = "test-hooks")]
 pub async fn create_v1_database(name: &str, rows: &[JsValue]) -> Result<()> {
     create_old_database(name, 1, rows, &[]).await
 }
 
+#[cfg(feature = "test-hooks")]
 pub async fn delete_database(name: &str) -> Result<()> {
     idb::delete_database(name).await
 }
