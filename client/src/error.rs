@@ -100,9 +100,76 @@ impl ClientError {
         ClientError::Network(js::describe(value))
     }
 
+    /// A `fetch` of the API at `url` that rejected with `value`. A
+    /// `TypeError` means no response at all: the server is down, or — the
+    /// usual case for an app on another origin — the browser withheld the
+    /// answer because the API's CORS does not allow this page's origin. The
+    /// browser does not say which, so the message names both.
+    pub(crate) fn api_unreachable(url: &str, value: &JsValue) -> Self {
+        let cause = js::describe(value);
+        let cross = cross_origin(url);
+        match cross {
+            Some((api, page)) if js::get_str(value, "name").as_deref() == Some("TypeError") => {
+                ClientError::Network(concat(&[
+                    "the API at ",
+                    &api,
+                    " did not answer (",
+                    &cause,
+                    "); if it runs, its CORS settings may not allow this page's origin (",
+                    &page,
+                    "): add it to ALLOWED_ORIGINS",
+                ]))
+            }
+            _ => ClientError::Network(cause),
+        }
+    }
+
+    /// An `XMLHttpRequest` to presigned object storage that ended with no
+    /// status (status 0): refused by the network, or by the browser because
+    /// the bucket's CORS does not allow this page's origin.
+    pub(crate) fn storage_unreachable(method: &str, url: &str) -> Self {
+        match cross_origin(url) {
+            Some((storage, page)) => ClientError::Network(concat(&[
+                method,
+                " to object storage at ",
+                &storage,
+                " failed: object storage refused or could not be reached; if it runs, check \
+                 the bucket's CORS allows this page's origin (",
+                &page,
+                ")",
+            ])),
+            None => ClientError::Network(concat(&[method, " to object storage failed"])),
+        }
+    }
+
     pub fn is_quota(&self) -> bool {
         matches!(self, ClientError::Quota)
     }
+}
+
+/// The origin (`scheme://host[:port]`) of an absolute URL, lowercased;
+/// `None` for a relative one (same origin as the page).
+fn origin_of(url: &str) -> Option<String> {
+    // Bytes and `get`, not `str::find` and indexing: their panics would
+    // pull the panic-message formatters into the wasm
+    // (scripts/stub-panic-fmt.mjs refuses the build).
+    let bytes = url.as_bytes();
+    let start = bytes.windows(3).position(|w| w == b"://")? + 3;
+    let rest = bytes.get(start..)?;
+    let end = start
+        + rest
+            .iter()
+            .position(|b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(rest.len());
+    Some(url.get(..end)?.to_ascii_lowercase())
+}
+
+/// `(origin of url, origin of this page)` when they differ: only then can
+/// CORS be what stopped a request.
+fn cross_origin(url: &str) -> Option<(String, String)> {
+    let target = origin_of(url)?;
+    let page = js::get_str(&js::get(&js::global(), "location"), "origin")?;
+    (target != page.to_ascii_lowercase()).then_some((target, page))
 }
 
 /// IndexedDB rejects with an `Event` whose target holds the error; dig it out so
@@ -116,4 +183,30 @@ fn unwrap_event_error(value: &JsValue) -> JsValue {
         }
     }
     value.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_of;
+
+    #[test]
+    fn an_absolute_url_has_its_scheme_host_and_port_as_origin() {
+        assert_eq!(
+            origin_of("http://127.0.0.1:3000/api/recovery/uploads").as_deref(),
+            Some("http://127.0.0.1:3000")
+        );
+        assert_eq!(
+            origin_of("https://Bucket.S3.example.com?X-Amz-Signature=1").as_deref(),
+            Some("https://bucket.s3.example.com")
+        );
+        assert_eq!(
+            origin_of("http://localhost:4566").as_deref(),
+            Some("http://localhost:4566")
+        );
+    }
+
+    #[test]
+    fn a_relative_url_has_no_origin_of_its_own() {
+        assert_eq!(origin_of("/api/recovery/uploads"), None);
+    }
 }

@@ -79,7 +79,7 @@ fn send<'a>(
         }
         let response = JsFuture::from(global_fetch(url, &init))
             .await
-            .map_err(|e| ClientError::network(&e))?;
+            .map_err(|e| ClientError::api_unreachable(url, &e))?;
         Ok(response.unchecked_into())
     })
 }

@@ -14,7 +14,6 @@ use web_sys::EventTarget;
 use crate::{
     error::{ClientError, Result},
     js,
-    text::concat,
     timer::Listener,
 };
 
@@ -64,6 +63,39 @@ pub(super) struct Transfer<'a> {
 /// XML errors are well under it).
 const ERROR_BODY_LIMIT: f64 = 65_536.0;
 
+/// The Fetch standard's forbidden request-header names
+/// (<https://fetch.spec.whatwg.org/#forbidden-request-header>): a script may
+/// not set them, and `setRequestHeader` refuses them with a console error.
+/// (The `X-HTTP-Method` family is forbidden only for some values; presigned
+/// URLs never carry it.)
+fn forbidden_header(name: &str) -> bool {
+    const NAMES: [&str; 21] = [
+        "accept-charset",
+        "accept-encoding",
+        "access-control-request-headers",
+        "access-control-request-method",
+        "connection",
+        "content-length",
+        "cookie",
+        "cookie2",
+        "date",
+        "dnt",
+        "expect",
+        "host",
+        "keep-alive",
+        "origin",
+        "referer",
+        "set-cookie",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "via",
+    ];
+    let lower = name.to_ascii_lowercase();
+    NAMES.contains(&lower.as_str()) || lower.starts_with("proxy-") || lower.starts_with("sec-")
+}
+
 fn ok(status: u16) -> bool {
     (200..300).contains(&status)
 }
@@ -78,8 +110,12 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
         for entry in Object::entries(t.headers.unchecked_ref()).iter() {
             let name = js::get(&entry, "0").as_string().unwrap_or_default();
             let value = js::get(&entry, "1").as_string().unwrap_or_default();
-            // Names the browser sets itself (Content-Length) are refused:
-            // it sends the right value anyway.
+            // The browser sets these itself (Content-Length from the body,
+            // which is the length the URL was signed with) and logs an
+            // error for every attempt: they are not ours to send.
+            if forbidden_header(&name) {
+                continue;
+            }
             let _ = xhr.set_request_header(&name, &value);
         }
     }
@@ -141,10 +177,37 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
         ));
     }
     match xhr.status() {
-        0 => Err(ClientError::Network(concat(&[
-            t.method,
-            " to object storage failed",
-        ]))),
+        0 => Err(ClientError::storage_unreachable(t.method, t.url)),
         status => Ok((status, xhr.response())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forbidden_header;
+
+    #[test]
+    fn content_length_and_other_forbidden_names_are_skipped_in_any_case() {
+        for name in [
+            "content-length",
+            "Content-Length",
+            "Host",
+            "Sec-Fetch-Mode",
+            "Proxy-Authorization",
+        ] {
+            assert!(forbidden_header(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_headers_a_presigned_put_is_signed_with_are_sent() {
+        for name in [
+            "content-type",
+            "x-amz-meta-session",
+            "x-amz-content-sha256",
+            "Content-MD5",
+        ] {
+            assert!(!forbidden_header(name), "{name}");
+        }
     }
 }
