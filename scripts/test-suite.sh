@@ -39,8 +39,9 @@ cargo test --locked -p recovery-e2e --test e2e -- --ignored  # load and fault: f
 
 echo "==> the browser client's tests, with its server path against a local gateway on :$GATEWAY_PORT"
 export TABLE_NAME=client-test-tokens BUCKET_NAME=client-test-audio
-# The demo page, served by the gateway itself, is the browser end-to-end tests' origin.
-export ALLOWED_ORIGINS="$client_test_origin,http://127.0.0.1:$GATEWAY_PORT" GATEWAY_ADDR="127.0.0.1:$GATEWAY_PORT"
+# The demo page, served by the gateway itself, is the browser end-to-end tests' origin; :8766 and
+# :8767 are the app on another origin of tests/browser/cross-origin.test.mjs (Chromium, Firefox).
+export ALLOWED_ORIGINS="$client_test_origin,http://127.0.0.1:$GATEWAY_PORT,http://127.0.0.1:8766,http://127.0.0.1:8767" GATEWAY_ADDR="127.0.0.1:$GATEWAY_PORT"
 target/debug/provision >"$state/provision.log" 2>&1 || { cat "$state/provision.log" >&2; exit 1; }
 target/debug/local-gateway >"$state/gateway.log" 2>&1 &
 gateway_pid=$!
