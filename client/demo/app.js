@@ -3,6 +3,7 @@
 // the end-to-end tests listen to. One concern per module: `editor`, `saving` (auto-save and its
 // indicator), `takes` (audio parts), `generate`, `recovery` (banner, modal, restore),
 // `server` (backup and recovery by token), `tts` (the speech endpoint and WAV handling).
+import { markCleanExit } from '/client/js/hint.js';
 import { openRecoveryStore } from '/client/js/index.js';
 import { readEditor, sameContent, sessionInput, showSettings } from './editor.js';
 import { generate, showGenerateButton } from './generate.js';
@@ -92,12 +93,8 @@ function wire() {
   // (neither restored nor dismissed), it is not a clean exit: the next load's first paint has the
   // banner again.
   addEventListener('pagehide', () => {
-    try {
-      if (document.documentElement.dataset.ready !== 'true' || offered.size > 0) return;
-      localStorage.setItem('chatterbox-demo:clean-exit', String(Date.now()));
-    } catch {
-      // No localStorage: the hint is only a hint.
-    }
+    if (document.documentElement.dataset.ready !== 'true' || offered.size > 0) return;
+    markCleanExit();
   });
 }
 

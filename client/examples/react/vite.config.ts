@@ -1,3 +1,4 @@
+import { recoveryHintScript } from '@chatterbox/recovery-client/hint';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vitest/config';
 
@@ -22,6 +23,18 @@ function preloadWasm(base: string): Plugin {
   };
 }
 
+/**
+ * Puts the start-up hint (@chatterbox/recovery-client/hint) at the top of <head> as a classic
+ * inline script: every browser runs it before its first paint, so the recovery banner is in it.
+ * A module script would not do: the build folds it into the app's bundle, which is deferred.
+ */
+function firstPaintHint(): Plugin {
+  return {
+    name: 'recovery-first-paint-hint',
+    transformIndexHtml: () => [{ tag: 'script', children: recoveryHintScript(), injectTo: 'head-prepend' }],
+  };
+}
+
 // The app is served by the local gateway at /react/. The package is linked from ../.. (file:),
 // so keep the link's path: React and Zustand then resolve from this app, once.
 // `--mode profiling` builds the same app on React's profiling build into dist-profiling/
@@ -32,7 +45,7 @@ export default defineConfig(({ mode }) => {
   return {
     base,
     // React Fast Refresh in development (the build needs only the JSX transform).
-    plugins: [react(), preloadWasm(base)],
+    plugins: [react(), preloadWasm(base), firstPaintHint()],
     resolve: {
       preserveSymlinks: true,
       dedupe: ['react', 'react-dom', 'zustand'],

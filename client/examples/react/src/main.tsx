@@ -1,5 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { markCleanExit } from '@chatterbox/recovery-client/hint';
 import { RecoveryProvider } from '@chatterbox/recovery-client/react';
 import '@chatterbox/recovery-client/react.css';
 import './app.css';
@@ -28,13 +29,9 @@ Object.defineProperty(window, 'chatterboxDemo', {
 // (neither restored nor dismissed), it is not a clean exit: the next load's first paint has the
 // banner again.
 addEventListener('pagehide', () => {
-  try {
-    const { hydrated, crashedSessions } = useStudio.getState().recovery;
-    if (!hydrated || crashedSessions.length > 0) return;
-    localStorage.setItem('chatterbox-demo:clean-exit', String(Date.now()));
-  } catch {
-    // No localStorage: the hint is only a hint.
-  }
+  const { hydrated, crashedSessions } = useStudio.getState().recovery;
+  if (!hydrated || crashedSessions.length > 0) return;
+  markCleanExit();
 });
 
 const root = document.getElementById('root');

@@ -1,0 +1,46 @@
+/** What the start-up hint says: a cheap guess from localStorage; `detect()` is the answer. */
+export interface RecoveryHint {
+  /** Sessions in the store's localStorage index. */
+  sessions: number;
+  /** Of those, saved since the last clean exit and within `maxAge`. */
+  unclosed: number;
+  /** The newest session's `updatedAt` (ms since the epoch), or null when there is none. */
+  newest: number | null;
+  /** `unclosed > 0`: work may be waiting, so show the recovery banner now. */
+  crashed: boolean;
+}
+
+export interface RecoveryHintOptions {
+  /** The store's database, as in `openRecoveryStore({ dbName })` (default `chatterbox-recovery`). */
+  dbName?: string;
+  /** Sessions older than this (ms) do not count; default one day. */
+  maxAge?: number;
+  /** The current time (ms since the epoch); default `Date.now()`. */
+  now?: number;
+}
+
+/**
+ * Reads the hint synchronously (no wasm): null when there is no index, a damaged one, or no
+ * localStorage. Never throws.
+ */
+export function readRecoveryHint(options?: RecoveryHintOptions): RecoveryHint | null;
+
+/**
+ * Reads the hint and, when `crashed`, marks `root` (default `<html>`) with class `recovery-hinted`,
+ * `data-recovery-hint="crashed"` and `data-recovery-hint-at` (ms since navigation start), so CSS
+ * can show the banner in the first paint. Returns the hint. Never throws.
+ */
+export function applyRecoveryHint(root?: HTMLElement | null, options?: RecoveryHintOptions): RecoveryHint | null;
+
+/**
+ * Records that the page closed with nothing left to recover (call it on `pagehide` once the
+ * recovery check is done and no crashed session is on offer). Never throws.
+ */
+export function markCleanExit(options?: { dbName?: string; now?: number }): void;
+
+/**
+ * `applyRecoveryHint(null, options)` as the text of a classic inline script, for an HTML
+ * template or a build step (e.g. Vite's `transformIndexHtml`): a classic script in <head> runs
+ * before the first paint in every browser, where a module script may not.
+ */
+export function recoveryHintScript(options?: Pick<RecoveryHintOptions, 'dbName' | 'maxAge'>): string;
