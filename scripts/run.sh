@@ -35,6 +35,8 @@ source localstack/emulators.sh
 # shellcheck source=local-env.sh
 source scripts/local-env.sh
 export TABLE_NAME="${TABLE_NAME:-chatterbox-recovery-tokens}" BUCKET_NAME="${BUCKET_NAME:-chatterbox-recovery-audio}"
+# The app's origins, one list for the API's CORS (the gateway) and the bucket's (provision), e.g.
+# ALLOWED_ORIGINS=http://127.0.0.1:4321,http://127.0.0.1:3000 make run (README, "Cross-origin").
 export ALLOWED_ORIGINS="${ALLOWED_ORIGINS:-http://127.0.0.1:$GATEWAY_PORT,http://localhost:$GATEWAY_PORT}"
 export GATEWAY_ADDR="127.0.0.1:$GATEWAY_PORT"
 
