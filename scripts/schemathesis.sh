@@ -7,7 +7,8 @@
 #   scripts/schemathesis.sh --install              # only installs it (before going offline)
 #
 # schemathesis and its dependencies are pinned in scripts/schemathesis-requirements.txt and
-# installed into .tools/schemathesis.
+# installed into .tools/schemathesis. SCHEMATHESIS_SEED (1), SCHEMATHESIS_WORKERS (2) and
+# SCHEMATHESIS_SEEDED_KEYS (16) vary a run.
 #
 # The stateful phase follows openapi.yaml's links: createUpload -> issueToken (the upload's key)
 # -> redeemToken, redeemTokenInHeader, revokeToken (the issued token). schemathesis cannot PUT
@@ -66,10 +67,10 @@ secret=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-seeded_keys="${SCHEMATHESIS_SEEDED_KEYS:-16}"
-echo "==> seeding $((seeded_keys + 1)) uploaded objects and a token for schemathesis on $base"
+key_count="${SCHEMATHESIS_SEEDED_KEYS:-16}"
+echo "==> seeding $((key_count + 1)) uploaded objects and a token for schemathesis on $base"
 # requests is one of schemathesis's own dependencies. Prints the token, then the keys.
-"$venv/bin/python" - "$base" "$secret" "$seeded_keys" >"$work/seeded" <<'PY'
+"$venv/bin/python" - "$base" "$secret" "$key_count" >"$work/seeded" <<'PY'
 import sys
 
 import requests
