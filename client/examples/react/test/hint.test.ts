@@ -113,3 +113,15 @@ describe('recoveryHintScript', () => {
     new Function('document', recoveryHintScript())({ documentElement: fakeRoot() });
   });
 });
+
+describe('hint-script.js', () => {
+  it('is recoveryHintScript() as generated: the classic file cannot drift from the module', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const file = await readFile(new URL('../../../js/hint-script.js', import.meta.url), 'utf8');
+    const code = file.split('\n').filter((line) => !line.startsWith('//')).join('\n').trim();
+    // Regenerate: node -e "import('./js/hint.js').then(m => console.log(m.recoveryHintScript() + ';'))" (in client/)
+    // Compared without whitespace and semicolons: Vite's transform of the module adds some.
+    const bare = (text: string) => text.replace(/[\s;]/g, '');
+    expect(bare(code)).toBe(bare(recoveryHintScript()));
+  });
+});
