@@ -19,7 +19,7 @@ tarball=$(cd "$CLIENT_DIR" && npm pack --pack-destination "$dist" --silent | tai
 # What an app needs must be in it; a missing file is a broken install, so fail here.
 contents=$(tar -tzf "$dist/$tarball")
 for f in package.json README.md LICENSE CHANGELOG.md \
-    js/index.js js/index.d.ts js/hint.js js/hint.d.ts js/hint-script.js js/storage.js js/storage.d.ts \
+    js/index.js js/index.d.ts js/hint.js js/hint.d.ts js/hint-script.js js/hint-script.d.ts js/storage.js js/storage.d.ts \
     js/zustand.js js/zustand.d.ts js/react.js js/react.d.ts js/react.css js/react.css.d.ts \
     "pkg/${WASM_NAME}.js" "pkg/${WASM_NAME}.d.ts" "pkg/${WASM_NAME}_bg.wasm"; do
     grep -qx "package/$f" <<<"$contents" || die "$tarball lacks $f"
