@@ -21,7 +21,7 @@ fn stub_backup(doc: &JsValue, audio_len: u32, extra: &JsValue) -> js_sys::Functi
          Object.assign(info, extra ?? {});
          const real = globalThis.fetch; const auth = [];
          globalThis.fetch = async (url, init) => {
-           if (!String(url).includes('/api/recovery/audio/')) return real(url, init);
+           if (!String(url).includes('/api/recovery/audio')) return real(url, init);
            const headers = new Headers(init?.headers);
            auth.push([headers.get('authorization'), headers.get('x-recovery-client')]);
            return new Response(JSON.stringify(info), { status: 200, headers: { 'content-type': 'application/json' } });

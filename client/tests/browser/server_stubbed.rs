@@ -4,13 +4,13 @@ use super::*;
 
 // ---- server answers, stubbed -------------------------------------------------------
 
-/// Replaces `fetch` for requests to `/api/recovery/audio/` with a canned
+/// Replaces `fetch` for requests to the redeem routes (`/api/recovery/audio`) with a canned
 /// problem answer; returns the function that puts the real one back.
 fn stub_audio_lookup(status: u16) -> js_sys::Function {
     let install = js_sys::Function::new_with_args(
         "status",
         "const real = globalThis.fetch;
-         globalThis.fetch = async (url, init) => String(url).includes('/api/recovery/audio/')
+         globalThis.fetch = async (url, init) => String(url).includes('/api/recovery/audio')
            ? new Response(JSON.stringify({ type: 'about:blank', title: 'stubbed', status }),
                { status, headers: { 'content-type': 'application/problem+json' } })
            : real(url, init);
@@ -122,7 +122,7 @@ async fn a_refused_download_url_is_looked_up_again_and_an_expiry_meanwhile_repor
         "let lookups = 0; const real = globalThis.fetch;
          globalThis.fetch = async (url, init) => {
            url = String(url);
-           if (url.includes('/api/recovery/audio/')) {
+           if (url.includes('/api/recovery/audio')) {
              lookups += 1;
              return lookups === 1
                ? new Response(JSON.stringify({ url: 'http://stub.invalid/object', size: 3, metadata: {} }),
