@@ -6,27 +6,11 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-pick_python() {
-  local candidate
-  for candidate in "${LOCALSTACK_PYTHON:-}" python3.13 python3.12 \
-      "$HOME/.pyenv/versions/3.13.0/bin/python" "$HOME/.pyenv/versions/3.12.1/bin/python"; do
-    [ -n "$candidate" ] || continue
-    if command -v "$candidate" >/dev/null 2>&1 &&
-        "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
-      command -v "$candidate"; return 0
-    fi
-  done
-  # pyenv may know another 3.12+/3.13 under a different patch version.
-  if command -v pyenv >/dev/null 2>&1; then
-    for candidate in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[2-9]' | sort -rV); do
-      echo "$(pyenv root)/versions/$candidate/bin/python"; return 0
-    done
-  fi
-  return 1
-}
+# shellcheck source=../scripts/python.sh
+source "$here/../scripts/python.sh"
 
 if ! "$here/.venv/bin/python" -c 'import localstack.runtime.main' >/dev/null 2>&1; then
-  python="$(pick_python)" || { echo "LocalStack needs Python >= 3.12 (set LOCALSTACK_PYTHON)" >&2; exit 1; }
+  python="$(pick_python LOCALSTACK_PYTHON)" || { echo "LocalStack needs Python >= 3.12 (set LOCALSTACK_PYTHON)" >&2; exit 1; }
   echo "==> installing LocalStack into localstack/.venv (with $python)"
   rm -rf "$here/.venv"
   "$python" -m venv "$here/.venv"

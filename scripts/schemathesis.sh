@@ -29,26 +29,11 @@ venv="$root/.tools/schemathesis"
 # Python >= 3.12, picked as localstack/setup.sh picks LocalStack's: in 3.11, ast.parse in two
 # threads at once can fail with "SystemError: AST constructor recursion depth mismatch", which
 # hypothesis does in both workers at the start of the coverage phase (it did, 2 runs out of 2).
-pick_python() {
-  local candidate
-  for candidate in "${SCHEMATHESIS_PYTHON:-}" "${LOCALSTACK_PYTHON:-}" python3.13 python3.12 python3 \
-      "$HOME/.pyenv/versions/3.13.0/bin/python" "$HOME/.pyenv/versions/3.12.1/bin/python"; do
-    [ -n "$candidate" ] || continue
-    if command -v "$candidate" >/dev/null 2>&1 && recent_enough "$candidate"; then
-      command -v "$candidate"; return 0
-    fi
-  done
-  if command -v pyenv >/dev/null 2>&1; then
-    for candidate in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[2-9]' | sort -rV); do
-      echo "$(pyenv root)/versions/$candidate/bin/python"; return 0
-    done
-  fi
-  return 1
-}
-recent_enough() { "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; }
+# shellcheck source=python.sh
+source "$root/scripts/python.sh"
 
 if ! { recent_enough "$venv/bin/python" && "$venv/bin/schemathesis" --version >/dev/null 2>&1; }; then
-  python="$(pick_python)" || { echo "schemathesis needs Python >= 3.12 (set SCHEMATHESIS_PYTHON)" >&2; exit 1; }
+  python="$(pick_python SCHEMATHESIS_PYTHON LOCALSTACK_PYTHON)" || { echo "schemathesis needs Python >= 3.12 (set SCHEMATHESIS_PYTHON)" >&2; exit 1; }
   echo "==> installing schemathesis into .tools/schemathesis (with $python)" >&2
   rm -rf "$venv"
   "$python" -m venv "$venv"

@@ -35,8 +35,7 @@ if grep -nwE 'any' "$CLIENT_DIR"/js/{react,zustand,storage}.d.ts; then die "'any
 
 "$CLIENT_DIR/scripts/example.sh" # npm ci if needed, tsc --noEmit, vite build
 cd "$example"
-say "vitest: middleware and slice"
-npx --no-install vitest run
+"$CLIENT_DIR/scripts/react-unit.sh" vitest
 
 say "the npm tarball in a scratch Vite app"
 "$CLIENT_DIR/scripts/pack.sh"
