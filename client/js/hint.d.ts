@@ -44,3 +44,6 @@ export function markCleanExit(options?: { dbName?: string; now?: number }): void
  * before the first paint in every browser, where a module script may not.
  */
 export function recoveryHintScript(options?: Pick<RecoveryHintOptions, 'dbName' | 'maxAge'>): string;
+
+/** The localStorage key of one of the store's hints (`index`, `clean-exit`) for `dbName`. */
+export declare function hintKey(dbName: string, what: 'index' | 'clean-exit'): string;

@@ -2,7 +2,10 @@
 // page can put the recovery banner into its first paint. Reads the localStorage index the store
 // writes beside IndexedDB (client/src/store/hints.rs: `chatterbox-recovery:<dbName>:index`).
 
-// Self-contained (it uses no outer name): `recoveryHintScript` inlines its source as a classic
+/** The localStorage key of one of the store's hints (`index`, `clean-exit`) for `dbName`. */
+export const hintKey = (dbName, what) => `chatterbox-recovery:${dbName}:${what}`;
+
+// Self-contained (it uses no outer name, so not even `hintKey`): `recoveryHintScript` inlines its source as a classic
 // script, the only kind every browser runs before its first paint.
 function hint(root, { dbName = 'chatterbox-recovery', maxAge = 864e5, now = Date.now() } = {}, mark) {
   const key = (what) => `chatterbox-recovery:${dbName}:${what}`;
@@ -47,7 +50,7 @@ export const recoveryHintScript = ({ dbName, maxAge } = {}) =>
 /** Records a clean exit (nothing left to recover): sessions saved before it no longer count. */
 export function markCleanExit({ dbName = 'chatterbox-recovery', now = Date.now() } = {}) {
   try {
-    localStorage.setItem(`chatterbox-recovery:${dbName}:clean-exit`, String(now));
+    localStorage.setItem(hintKey(dbName, 'clean-exit'), String(now));
   } catch {
     // No localStorage: the hint is only a hint.
   }

@@ -1,5 +1,6 @@
 // Entry point of the package: loads the wasm once, then opens stores.
 import init, { RecoveryStore } from '../pkg/chatterbox_recovery_client.js';
+import { hintKey } from './hint.js';
 
 export { RecoveryStore };
 export { createRecoveryStorage } from './storage.js';
@@ -95,7 +96,7 @@ export function initRecovery(wasmUrl) {
  */
 export function peekSessions(dbName = DEFAULT_DB) {
   try {
-    const index = JSON.parse(localStorage.getItem(`chatterbox-recovery:${dbName}:index`));
+    const index = JSON.parse(localStorage.getItem(hintKey(dbName, 'index')));
     return Object.entries(index ?? {})
       .filter(([, updatedAt]) => typeof updatedAt === 'number')
       .map(([id, updatedAt]) => ({ id, updatedAt }))

@@ -22,7 +22,7 @@ extern "C" {
     fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
 }
 
-/// The localStorage key of a database's index (also in `js/index.js`).
+/// The localStorage key of a database's index (also in `js/hint.js`, which `js/index.js` uses).
 pub fn key(db_name: &str) -> String {
     concat(&["chatterbox-recovery:", db_name, ":index"])
 }
