@@ -7,6 +7,7 @@ import type {
   RecoveryStore,
   RestoredSession,
   SessionSummary,
+  WriteResult,
 } from './index.js';
 
 export { createRecoveryStorage, type RecoveryStateStorage } from './storage.js';
@@ -17,10 +18,14 @@ export { createRecoveryStorage, type RecoveryStateStorage } from './storage.js';
  */
 export type IndicatorState = 'idle' | 'pending' | 'saving' | 'saved' | 'error' | 'quota';
 
-/** A session summary whose `params` are the app's. */
-export type RecoverySummary<P> = Omit<SessionSummary, 'params'> & { params: P };
-/** A restored session whose `params` are the app's. */
-export type RecoveredSession<P> = Omit<RestoredSession, 'params'> & { params: P };
+/**
+ * A session summary whose `params` are the app's, or `null`: a session stored by another page or
+ * an older release, or whose audio came through the plain API's `appendChunk` before any text
+ * save, has none (`text` is then `''` and `voiceId` `null`). A `merge` keeps the state's own then.
+ */
+export type RecoverySummary<P> = Omit<SessionSummary, 'params'> & { params: P | null };
+/** A restored session whose `params` are the app's, or `null` (see `RecoverySummary`). */
+export type RecoveredSession<P> = Omit<RestoredSession, 'params'> & { params: P | null };
 /** What `recover` resolves, with the app's `params`. */
 export type RecoveredResult<P> = Omit<RecoverResult, 'session'> & { session: RecoveredSession<P> | null };
 
@@ -48,7 +53,50 @@ export interface RecoveryOptions<T, P> {
   skipHydration?: boolean;
 }
 
-export interface RecoveryApi<T, P> {
+/** Where a take is stored. */
+export interface TakeOptions {
+  /** The session; default the state's (`sessionId(state)`). */
+  id?: string;
+  /** Drop the session's earlier parts first (a new take of the same session). Default false. */
+  clear?: boolean;
+}
+
+export interface PartOptions {
+  /** The session; default the state's. */
+  id?: string;
+  /** Default `audio/wav`. */
+  mime?: string;
+}
+
+/**
+ * Audio through the store. Each action waits for the store to open. A session's parts wait for
+ * the write that started its take, so its text, voice and params are stored before its audio.
+ */
+export interface RecoveryAudioActions {
+  /**
+   * "Generate": commits the state's text, voice and params (`select(state)`) under the session
+   * now, and with `clear` drops its earlier parts first. Resolves when committed.
+   */
+  startTake(options?: TakeOptions): Promise<WriteResult>;
+  /**
+   * Stores one part as it arrives (one transaction each; `{ stored: false }` rather than a
+   * rejection when storage stays full). A part of the state's session with no take started in
+   * this page starts one first (`startTake()`), so an unedited draft's text, voice and params
+   * come back with its audio.
+   */
+  appendPart(index: number, bytes: ArrayBuffer | ArrayBufferView, options?: PartOptions): Promise<WriteResult>;
+  /** Marks the take finished (its audio may be evicted first when storage is full). */
+  completeTake(id?: string): Promise<void>;
+  /**
+   * Drops a session's parts and keeps its text, voice and params (the state's for the state's
+   * session, else the stored ones). The session is deleted and saved anew: its server backup's
+   * token is not kept (the backup holds the old audio), and a kill in the few ms between the two
+   * commits loses it.
+   */
+  clearParts(id?: string): Promise<WriteResult>;
+}
+
+export interface RecoveryApi<T, P> extends RecoveryAudioActions {
   /** The store is open and crashed sessions are known. */
   hasHydrated(): boolean;
   /** Called when hydration starts; returns the unsubscribe. */
@@ -110,7 +158,7 @@ export interface SliceRecoverOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-export interface RecoveryState<P> {
+export interface RecoveryState<P> extends RecoveryAudioActions {
   /** The store is open and crashed sessions are known. */
   hydrated: boolean;
   status: IndicatorState;

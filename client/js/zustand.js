@@ -30,6 +30,10 @@ const resolveStore = (source) => Promise.resolve(typeof source === 'function' ? 
  * `autosave()`, which coalesces: one IndexedDB write in flight, the newest snapshot next. So a
  * keystroke costs a shallow comparison and a queue slot, not a transaction.
  *
+ * Audio goes through it too: `startTake`, `appendPart`, `completeTake` and `clearParts` on
+ * `api.recovery` store the snapshot themselves before the first part, so a session with audio
+ * always has its text, voice and params.
+ *
  * Hydration is asynchronous (the wasm loads, the store opens, crashed sessions are detected)
  * and observable on `api.recovery`, as with `persist`: `hasHydrated()`, `onHydrate()`,
  * `onFinishHydration()`, each listener registration returning its unsubscribe.
@@ -48,11 +52,14 @@ export const recovery = (config, options) => (set, get, api) => {
   const finishListeners = new Set();
   const unsavedListeners = new Set();
 
-  const snapshotOf = (state) => {
-    const id = sessionId(state);
-    if (id == null || id === '') return null;
+  /** What `select` gives for `state`, under `id`. */
+  const snapshotFor = (id, state) => {
     const { text, voiceId, params } = select(state);
     return { id, text, voiceId: voiceId ?? null, params };
+  };
+  const snapshotOf = (state) => {
+    const id = sessionId(state);
+    return id == null || id === '' ? null : snapshotFor(id, state);
   };
 
   const hand = (snapshot) => {
@@ -111,6 +118,88 @@ export const recovery = (config, options) => (set, get, api) => {
     return hydration;
   };
 
+  /** The store once open: hydration is awaited (and started, with `skipHydration`). */
+  const opened = async () => {
+    if (!store) await hydrate();
+    if (!store) throw error instanceof Error ? error : new Error(`the recovery store did not open: ${error}`);
+    return store;
+  };
+
+  /** The session an action is about: the one given, else the state's. */
+  const idOr = (id) => {
+    id ??= sessionId(get());
+    if (id == null || id === '') throw new Error('there is no session (sessionId(state) is empty)');
+    return id;
+  };
+
+  /**
+   * Per session, the write that starts its take (the snapshot, and with `clear` the old parts
+   * gone): its parts wait for it, so audio never lands in a session whose text, voice and params
+   * are not stored, and never before the old parts are dropped.
+   */
+  const takes = new Map();
+
+  /**
+   * Drops a session's parts, keeping `snapshot`. The plain API has no call that deletes a
+   * session's chunks alone, so the session is deleted and saved anew (its text, voice and params;
+   * not its server token: that backup holds the old audio). Between the two commits, a few ms, a
+   * kill would lose the session.
+   */
+  const replace = async (snapshot) => {
+    const s = await opened();
+    await s.flush(); // a queued autosave of this session must not land after the delete
+    await s.delete(snapshot.id);
+    return s.save(snapshot);
+  };
+
+  /** Records the write that starts a take, so `appendPart` waits for it; returns it. */
+  const starting = (id, write) => {
+    const started = write();
+    takes.set(id, started);
+    return started;
+  };
+
+  const startTake = async ({ id, clear = false } = {}) => {
+    id = idOr(id);
+    const snapshot = snapshotFor(id, get());
+    // The state shows this snapshot: autosave need not hand it over again.
+    if (id === sessionId(get())) last = snapshot;
+    return starting(id, async () => (clear ? replace(snapshot) : (await opened()).save(snapshot)));
+  };
+
+  const clearParts = async (id) => {
+    id = idOr(id);
+    return starting(id, async () => {
+      let snapshot = id === sessionId(get()) ? snapshotOf(get()) : null;
+      if (!snapshot) {
+        const record = (await (await opened()).list()).find((r) => r.id === id);
+        if (!record) return { stored: true, evicted: [] }; // nothing stored, nothing to clear
+        snapshot = { id, text: record.text, voiceId: record.voiceId, params: record.params };
+      }
+      return replace(snapshot);
+    });
+  };
+
+  /** Waits for the write that started the take (its failure is the store's `error` status). */
+  const started = (id) => (takes.get(id) ?? Promise.resolve()).catch(() => undefined);
+
+  const appendPart = async (index, bytes, { id, mime = 'audio/wav' } = {}) => {
+    id = idOr(id);
+    // A part of the state's session with no take started (a Generate on an unedited draft, which
+    // autosave never saw as a change): its text, voice and params are stored first.
+    if (!takes.has(id) && id === sessionId(get())) void startTake({ id }).catch(() => undefined);
+    await started(id);
+    return (await opened()).appendChunk(id, index, bytes, mime);
+  };
+
+  const completeTake = async (id) => {
+    id = idOr(id);
+    const take = takes.get(id);
+    await started(id);
+    if (takes.get(id) === take) takes.delete(id);
+    return (await opened()).complete(id);
+  };
+
   /** Puts a session into the app's state; the change is autosaved, which claims it for this tab. */
   const apply = (session) => {
     savingSet(merge(session, get()));
@@ -147,6 +236,10 @@ export const recovery = (config, options) => (set, get, api) => {
       return session;
     },
     flush: () => (store ? store.flush() : Promise.resolve()),
+    startTake,
+    appendPart,
+    completeTake,
+    clearParts,
   };
 
   const initial = config(savingSet, get, api);
@@ -265,6 +358,11 @@ export const createRecoverySlice = () => (set, get, api) => {
           if (apply && result.audio === 'restored' && result.session) middleware.apply(result.session);
           return result;
         }),
+      // Audio through the store: the middleware's, so non-React code can call them as well.
+      startTake: middleware.startTake,
+      appendPart: middleware.appendPart,
+      completeTake: middleware.completeTake,
+      clearParts: middleware.clearParts,
       stopListening: () => {
         stopListening?.();
         stopListening = null;

@@ -9,6 +9,7 @@ export interface Call {
 }
 
 type Listener = (event: StatusEvent) => void;
+type StoredRow = { chunks: { index: number; mime: string; bytes: ArrayBuffer }[] } & Record<string, unknown>;
 
 export class FakeStore {
   calls: Call[] = [];
@@ -34,15 +35,45 @@ export class FakeStore {
     for (const l of this.listeners) l(full);
   }
 
+  /** Written at once here (the real store commits within a few ms). */
   autosave(input: unknown): void {
     this.record('autosave', input);
+    const { id, text = '', voiceId = null, params = null } = input as { id: string; text?: string; voiceId?: string | null; params?: unknown };
+    this.sessions.set(id, { ...this.row(id), text, voiceId, params });
   }
   async flush(): Promise<void> {
     this.record('flush');
   }
   async save(input: unknown) {
     this.record('save', input);
+    const { id, text = '', voiceId = null, params = null } = input as { id: string; text?: string; voiceId?: string | null; params?: unknown };
+    this.sessions.set(id, { ...this.row(id), text, voiceId, params });
     return { stored: true, evicted: [] };
+  }
+  /** As the real store: audio for a session it does not know creates an empty row (no text, voice or params). */
+  async appendChunk(id: string, index: number, bytes: ArrayBuffer, mime: string) {
+    this.record('appendChunk', id, index, bytes, mime);
+    const row = this.row(id);
+    const chunks = row.chunks.filter((c) => c.index !== index).concat({ index, mime, bytes });
+    this.sessions.set(id, { ...row, chunks: chunks.sort((a, b) => a.index - b.index) });
+    return { stored: true, evicted: [] };
+  }
+  async complete(id: string): Promise<void> {
+    this.record('complete', id);
+    if (!this.sessions.has(id)) throw new Error(`unknown session ${id}`);
+    this.sessions.set(id, { ...this.row(id), completed: true });
+  }
+  async delete(id: string): Promise<void> {
+    this.record('delete', id);
+    this.sessions.delete(id);
+  }
+  async list() {
+    this.record('list');
+    return [...this.sessions.values()].map((row) => ({ ...row, chunks: undefined, state: 'own', chunkCount: (row as StoredRow).chunks.length }));
+  }
+  /** The stored row of `id`, or the empty one the real store creates. */
+  private row(id: string): StoredRow {
+    return (this.sessions.get(id) as StoredRow | undefined) ?? (restored(id, '', null) as StoredRow);
   }
   async detect() {
     this.record('detect');
@@ -93,9 +124,9 @@ export class FakeStore {
 }
 
 /** A session as `restore` resolves it. */
-export function restored(id: string, text: string, params: object, chunks = 0): object {
+export function restored(id: string, text: string, params: object | null, chunks = 0): object {
   return {
-    id, text, voiceId: 'olivia', params, createdAt: 1, updatedAt: 2, tabId: 'old', revision: 3, completed: false,
+    id, text, voiceId: params === null ? null : 'olivia', params, createdAt: 1, updatedAt: 2, tabId: 'old', revision: 3, completed: false,
     audioEvicted: false, serverToken: null, serverTokenExpiresAt: null, conflictOf: null,
     chunks: Array.from({ length: chunks }, (_, index) => ({ index, mime: 'audio/wav', bytes: new ArrayBuffer(4) })),
   };

@@ -27,14 +27,17 @@ interface Editor {
 }
 type State = Editor & RecoverySlice<Params>;
 
-const merge = (s: RecoveredSession<Params>) => ({ id: s.id, text: s.text, voiceId: s.voiceId ?? 'default', params: s.params });
+// A session may have no params (stored by another page, or audio stored before any text): the
+// state's own are kept then, so the store never holds null where the app's type says Params.
+const merge = (s: RecoveredSession<Params>, state: Editor) =>
+  ({ id: s.id, text: s.text, voiceId: s.voiceId ?? 'default', params: s.params ?? state.params });
 
-function editorStore(fake: FakeStore, source: unknown = fake.asStore) {
+function editorStore(fake: FakeStore, source: unknown = fake.asStore, text = '') {
   return create<State>()(
     recovery(
       (set, get, api) => ({
         id: 's1',
-        text: '',
+        text,
         voiceId: 'default',
         params: { seed: 0, temperature: 0.8 },
         cursor: 0,
@@ -228,7 +231,7 @@ describe('recovery slice', () => {
     const useEditor = editorStore(fake);
     await hydrated(useEditor);
     const result = await useEditor.getState().recovery.recover('tok-9');
-    expect(result.session?.params.seed).toBe(9);
+    expect(result.session?.params?.seed).toBe(9);
     expect(fake.called('recover')).toEqual([[null, 'tok-9']]);
     expect(useEditor.getState()).toMatchObject({ id: 'doc-id', text: 'From the server', params: { seed: 9, temperature: 2 } });
 
@@ -294,5 +297,98 @@ describe('with persist and createJSONStorage', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(fake.called('autosave').map(([i]) => (i as { text: string }).text)).toEqual(['one', 'two']);
     expect(JSON.parse(fake.kv.get('app-prefs') ?? 'null').state).toEqual({ theme: 'dark' });
+  });
+});
+
+describe('audio through the store', () => {
+  const DRAFT = 'A draft the user never edited.';
+  const part = (n: number) => new Uint8Array([n, n, n]).buffer;
+  const textOf = (fake: FakeStore, id: string) => (fake.sessions.get(id) as { text: string } | undefined)?.text;
+
+  it('Generate on an unedited draft stores its text, voice and params before the audio: restore brings all of them back', async () => {
+    // GIVEN a store whose state starts with a draft (say from the app's own defaults), never edited
+    const fake = new FakeStore();
+    const useEditor = editorStore(fake, fake.asStore, DRAFT);
+    await hydrated(useEditor);
+    expect(fake.called('autosave')).toEqual([]); // no change, so autosave never saw it
+    // WHEN "Generate" sends the parts through the slice, with no take started
+    const { appendPart, completeTake } = useEditor.getState().recovery;
+    const stored = await Promise.all([appendPart(0, part(0)), appendPart(1, part(1))]);
+    await completeTake();
+    // THEN the snapshot was committed before the first part, and restore gives text, voice, params and parts
+    expect(stored.every((r) => r.stored)).toBe(true);
+    const order = fake.calls.map((c) => c.method).filter((m) => m === 'save' || m === 'appendChunk' || m === 'complete');
+    expect(order).toEqual(['save', 'appendChunk', 'appendChunk', 'complete']);
+    const session = await useEditor.recovery.restore('s1');
+    expect(session).toMatchObject({ text: DRAFT, voiceId: 'default', params: { seed: 0, temperature: 0.8 }, completed: true });
+    expect(session?.chunks.map((c) => c.index)).toEqual([0, 1]);
+  });
+
+  it('startTake({ clear: true }) drops the earlier parts, keeps the new text, voice and params, and parts wait for it', async () => {
+    // GIVEN a session with a three-part take of earlier text
+    const fake = new FakeStore();
+    fake.sessions.set('s1', restored('s1', 'Old words', { seed: 0, temperature: 0.8 }, 3));
+    const useEditor = editorStore(fake, fake.asStore, 'Old words');
+    await hydrated(useEditor);
+    // WHEN the text changes and a take of one part is generated again in the same session, the
+    // part sent without waiting for startTake
+    useEditor.getState().setText('New words');
+    useEditor.setState({ voiceId: 'james', params: { seed: 5, temperature: 1 } });
+    const start = useEditor.getState().recovery.startTake({ clear: true });
+    const appended = useEditor.getState().recovery.appendPart(0, part(9));
+    await Promise.all([start, appended]);
+    // THEN only the new part is stored, with what the state shows
+    const session = await useEditor.recovery.restore('s1');
+    expect(session).toMatchObject({ text: 'New words', voiceId: 'james', params: { seed: 5, temperature: 1 } });
+    expect(session?.chunks.map((c) => new Uint8Array(c.bytes)[0])).toEqual([9]);
+    const order = fake.calls.map((c) => c.method).filter((m) => ['flush', 'delete', 'save', 'appendChunk'].includes(m));
+    expect(order).toEqual(['flush', 'delete', 'save', 'appendChunk']);
+  });
+
+  it('clearParts(id) of a session the state has left keeps its stored text and params; of an unknown one does nothing', async () => {
+    const fake = new FakeStore();
+    fake.sessions.set('other', restored('other', 'Stored elsewhere', { seed: 3, temperature: 1 }, 2));
+    const useEditor = editorStore(fake);
+    await hydrated(useEditor);
+    await useEditor.recovery.clearParts('other');
+    expect(await useEditor.recovery.restore('other')).toMatchObject({ text: 'Stored elsewhere', params: { seed: 3 }, chunks: [] });
+    expect(await useEditor.recovery.clearParts('nowhere')).toEqual({ stored: true, evicted: [] });
+    expect(fake.called('delete')).toEqual([['other']]);
+  });
+
+  it('parts sent before the store opens wait for it, and the draft still goes first', async () => {
+    const fake = new FakeStore();
+    let open!: (store: unknown) => void;
+    const useEditor = editorStore(fake, new Promise((resolve) => (open = resolve)), DRAFT);
+    const appended = useEditor.recovery.appendPart(0, part(1), { mime: 'audio/mpeg' });
+    await Promise.resolve();
+    expect(fake.calls).toEqual([]);
+    open(fake.asStore);
+    expect(await appended).toEqual({ stored: true, evicted: [] });
+    expect(textOf(fake, 's1')).toBe(DRAFT);
+    expect(fake.called('appendChunk')[0]?.slice(0, 2)).toEqual(['s1', 0]);
+    expect(fake.called('appendChunk')[0]?.[3]).toBe('audio/mpeg');
+  });
+
+  it('a session stored with no params (the plain API\'s audio first) restores without putting null into the state', async () => {
+    // GIVEN audio stored through the plain API before any text save: a row with no text, voice or params
+    const fake = new FakeStore();
+    await fake.appendChunk('bare', 0, part(2), 'audio/wav');
+    fake.crashed = [summary('bare', '')];
+    const useEditor = editorStore(fake);
+    await hydrated(useEditor);
+    // WHEN it is restored
+    const session = await useEditor.getState().recovery.restore('bare');
+    // THEN the types said params may be null, and the merge kept the state's own
+    expect(session?.params).toBeNull();
+    expect(useEditor.getState()).toMatchObject({ id: 'bare', voiceId: 'default', params: { seed: 0, temperature: 0.8 } });
+  });
+
+  it('an action with no session says so', async () => {
+    const fake = new FakeStore();
+    const useEditor = editorStore(fake);
+    await hydrated(useEditor);
+    useEditor.setState({ id: '' });
+    await expect(useEditor.recovery.appendPart(0, part(0))).rejects.toThrow(/no session/);
   });
 });

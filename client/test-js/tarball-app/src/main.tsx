@@ -46,7 +46,7 @@ const useEditor = create<State>()(
       store: recoveryStore,
       sessionId: (s) => s.id,
       select: (s) => ({ text: s.text, voiceId: s.voice, params: s.params }), // autosaved as it changes
-      merge: (session) => ({ id: session.id, text: session.text, voice: session.voiceId ?? 'default', params: session.params }),
+      merge: (session, s) => ({ id: session.id, text: session.text, voice: session.voiceId ?? s.voice, params: session.params ?? s.params }),
     },
   ),
 );
