@@ -53,10 +53,12 @@ export interface RecoveryOptions<T, P> {
   skipHydration?: boolean;
 }
 
-/** Where a take is stored. */
-export interface TakeOptions {
+/** Where a take is stored, and what with. */
+export interface TakeOptions<P> {
   /** The session; default the state's (`sessionId(state)`). */
   id?: string;
+  /** What to store with the take; default `select(state)` (a take the editor shows). */
+  snapshot?: RecoverySnapshot<P>;
   /** Drop the session's earlier parts first (a new take of the same session). Default false. */
   clear?: boolean;
 }
@@ -72,12 +74,12 @@ export interface PartOptions {
  * Audio through the store. Each action waits for the store to open. A session's parts wait for
  * the write that started its take, so its text, voice and params are stored before its audio.
  */
-export interface RecoveryAudioActions {
+export interface RecoveryAudioActions<P> {
   /**
-   * "Generate": commits the state's text, voice and params (`select(state)`) under the session
-   * now, and with `clear` drops its earlier parts first. Resolves when committed.
+   * "Generate": commits the state's text, voice and params (`select(state)`, or `snapshot`) under
+   * the session now, and with `clear` drops its earlier parts first. Resolves when committed.
    */
-  startTake(options?: TakeOptions): Promise<WriteResult>;
+  startTake(options?: TakeOptions<P>): Promise<WriteResult>;
   /**
    * Stores one part as it arrives (one transaction each; `{ stored: false }` rather than a
    * rejection when storage stays full). A part of the state's session with no take started in
@@ -96,7 +98,7 @@ export interface RecoveryAudioActions {
   clearParts(id?: string): Promise<WriteResult>;
 }
 
-export interface RecoveryApi<T, P> extends RecoveryAudioActions {
+export interface RecoveryApi<T, P> extends RecoveryAudioActions<P> {
   /** The store is open and crashed sessions are known. */
   hasHydrated(): boolean;
   /** Called when hydration starts; returns the unsubscribe. */
@@ -158,7 +160,7 @@ export interface SliceRecoverOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-export interface RecoveryState<P> extends RecoveryAudioActions {
+export interface RecoveryState<P> extends RecoveryAudioActions<P> {
   /** The store is open and crashed sessions are known. */
   hydrated: boolean;
   status: IndicatorState;

@@ -120,7 +120,9 @@ export const recovery = (config, options) => (set, get, api) => {
 
   /** The store once open: hydration is awaited (and started, with `skipHydration`). */
   const opened = async () => {
-    if (!store) await hydrate();
+    // An opening under way is awaited, one never started (skipHydration) is started; a failed one
+    // is not retried here (each part would try again): rehydrate() does that.
+    if (!store && (hydration || !error)) await hydrate();
     if (!store) throw error instanceof Error ? error : new Error(`the recovery store did not open: ${error}`);
     return store;
   };
@@ -159,11 +161,11 @@ export const recovery = (config, options) => (set, get, api) => {
     return started;
   };
 
-  const startTake = async ({ id, clear = false } = {}) => {
+  const startTake = async ({ id, clear = false, snapshot: given } = {}) => {
     id = idOr(id);
-    const snapshot = snapshotFor(id, get());
+    const snapshot = given ? { ...given, id, voiceId: given.voiceId ?? null } : snapshotFor(id, get());
     // The state shows this snapshot: autosave need not hand it over again.
-    if (id === sessionId(get())) last = snapshot;
+    if (!given && id === sessionId(get())) last = snapshot;
     return starting(id, async () => (clear ? replace(snapshot) : (await opened()).save(snapshot)));
   };
 

@@ -4,7 +4,7 @@ import { emit, queued } from './announce';
 import { addChunk, firstMissing, playTake } from './audio';
 import { newId, putTake, sameContent, updateTake, useStudio, type Params, type Settings } from './studio';
 import { speak, splitText } from './tts';
-import { errorText, get, query, statusLine, store } from './ui';
+import { errorText, get, query, statusLine } from './ui';
 
 /** The speech endpoint the user typed in the TTS endpoint field, kept on this browser. */
 const ENDPOINT_KEY = 'chatterbox-demo:tts-endpoint';
@@ -94,10 +94,12 @@ export async function runTake(id: string): Promise<void> {
   updateTake(id, () => ({ parts: segments.length, note: '' }));
   useStudio.setState({ generating: id });
   const take = () => get().takes.get(id) ?? initial;
-  // The take (its text, settings and number of parts) is committed before its first audio.
-  const input = { id, text: initial.text, voiceId: initial.voiceId, params: paramsOf(initial.settings, segments.length) };
-  queued(input);
-  await store()?.save(input).catch(() => undefined); // the indicator already says why
+  // The take (its text, settings and number of parts) is committed before its first audio; its
+  // parts (audio.ts) wait for that write anyway. The take's own snapshot, not the editor's: a
+  // resumed take need not be the one the editor shows.
+  const snapshot = { text: initial.text, voiceId: initial.voiceId, params: paramsOf(initial.settings, segments.length) };
+  queued({ id, ...snapshot });
+  await useStudio.recovery.startTake({ id, snapshot }).catch(() => undefined); // the indicator already says why
   const from = firstMissing(take());
   emit('generation', { phase: 'start', id, from, parts: segments.length });
   /** Parts being hashed and stored while the next is generated. */
@@ -135,7 +137,7 @@ export async function runTake(id: string): Promise<void> {
     emit('generation', { phase: 'done', id, parts: segments.length });
     playTake(take());
     await Promise.allSettled(writes);
-    await store()?.complete(id).catch(() => undefined);
+    await useStudio.recovery.completeTake(id).catch(() => undefined);
     emit('generation', { phase: 'stored', id, parts: segments.length });
   } catch (e) {
     await Promise.allSettled(writes);

@@ -5,10 +5,9 @@ import { errorText, get, statusLine, store } from './ui';
 
 /** Stores a part; resolves whether it was stored. TTS never waits on a full disk. */
 export async function storeChunk(id: string, index: number, bytes: ArrayBuffer): Promise<boolean> {
-  const recoveryStore = store();
-  if (!recoveryStore) return false;
   try {
-    const result = await recoveryStore.appendChunk(id, index, bytes, 'audio/wav');
+    // Through the Zustand store: the part waits for its take's text, voice and params.
+    const result = await useStudio.recovery.appendPart(index, bytes, { id });
     const { storageFull } = get();
     if (result.stored && !result.evicted.length && storageFull) useStudio.setState({ storageFull: null });
     if (!result.stored && !storageFull) {
@@ -16,7 +15,8 @@ export async function storeChunk(id: string, index: number, bytes: ArrayBuffer):
     }
     return result.stored;
   } catch (e) {
-    statusLine.set(`Audio part not saved: ${errorText(e)}`);
+    // No store at all (recovery off, or it did not open: the indicator says so) is no news per part.
+    if (store()) statusLine.set(`Audio part not saved: ${errorText(e)}`);
     return false;
   }
 }

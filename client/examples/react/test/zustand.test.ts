@@ -384,6 +384,26 @@ describe('audio through the store', () => {
     expect(useEditor.getState()).toMatchObject({ id: 'bare', voiceId: 'default', params: { seed: 0, temperature: 0.8 } });
   });
 
+  it('startTake({ id, snapshot }) stores a take the editor no longer shows with its own text, not the editor\'s', async () => {
+    const fake = new FakeStore();
+    const useEditor = editorStore(fake, fake.asStore, 'The editor moved on.');
+    await hydrated(useEditor);
+    const snapshot = { text: 'The take being resumed.', voiceId: 'adam', params: { seed: 4, temperature: 1 } };
+    await useEditor.recovery.startTake({ id: 'take-2', snapshot });
+    await useEditor.recovery.appendPart(3, part(3), { id: 'take-2' });
+    expect(await useEditor.recovery.restore('take-2')).toMatchObject({ ...snapshot, chunks: [{ index: 3 }] });
+  });
+
+  it('when the store failed to open, parts are refused at once and no new open is tried per part', async () => {
+    const fake = new FakeStore();
+    let attempts = 0;
+    const useEditor = editorStore(fake, () => (++attempts, Promise.reject(new Error('recovery is off'))), DRAFT);
+    await new Promise<void>((resolve) => useEditor.recovery.onFinishHydration(() => resolve()));
+    await expect(useEditor.recovery.appendPart(0, part(0))).rejects.toThrow('recovery is off');
+    await expect(useEditor.getState().recovery.completeTake()).rejects.toThrow('recovery is off');
+    expect(attempts).toBe(1);
+  });
+
   it('an action with no session says so', async () => {
     const fake = new FakeStore();
     const useEditor = editorStore(fake);
