@@ -6,7 +6,8 @@
 #   3. the npm tarball (scripts/pack.sh) installed into a scratch Vite + React + Zustand app,
 #      type-checked (with `noUncheckedSideEffectImports` and no `vite/client` types: the package's
 #      `react.css` import must type-check on its own) and built, as a new user would with no Rust
-#      toolchain; before that, the tarball must be ready to publish: publint --strict,
+#      toolchain; the READMEs' snippets (client/README.md, the package's guide, and the example's)
+#      still lines of that app, in order (test-js/readme-snippets.mjs); before that, the tarball must be ready to publish: publint --strict,
 #      @arethetypeswrong/cli (ESM-only profile) and `npm publish --dry-run` with no warning but the
 #      missing login (client/package.json's devDependencies, offline after `npm ci` in client/);
 #   4. in that app's build, the three components on a page styled by Tailwind v4 (its preflight)
@@ -76,20 +77,12 @@ node -e '
   }' "$scratch/tsconfig.json"
 (cd "$scratch" && npx --no-install tsc --noEmit -p tsconfig.json && npx --no-install vite build --logLevel warn)
 ls "$scratch"/dist/assets/*.wasm >/dev/null 2>&1 || die "the scratch app's build has no .wasm asset"
-# The READMEs' snippet (the example's and the project's) is cut from that app: every code line
-# of it must still be there.
-for readme in "$example/README.md" "$CLIENT_DIR/../README.md"; do
-  node -e '
-  const fs = require("fs");
-  const [readme, app] = process.argv.slice(1).map((f) => fs.readFileSync(f, "utf8"));
-  const section = readme.split("## Add recovery to a React + Zustand app")[1] ?? "";
-  const code = section.split("```tsx")[1]?.split("```")[0] ?? "";
-  const lines = code.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("//"));
-  const have = new Set(app.split("\n").map((l) => l.trim()));
-  const missing = lines.filter((l) => !have.has(l));
-  if (!lines.length || missing.length) { console.error("README snippet lines not in the tarball app:", missing); process.exit(1); }
-  ' "$readme" "$CLIENT_DIR/test-js/tarball-app/src/main.tsx"
-done
+# The READMEs' snippets are cut from code this script type-checks and builds (that app, and the
+# example's vite.config.ts): each line of every marked snippet must still be there, in order, and
+# every tsx block must be marked (test-js/readme-snippets.mjs). client/README.md ships in the
+# tarball (the package's guide): the packed one must be the one checked.
+node "$CLIENT_DIR/test-js/readme-snippets.mjs" "$CLIENT_DIR/README.md" "$example/README.md" "$ROOT_DIR/README.md"
+cmp -s "$unpacked/package/README.md" "$CLIENT_DIR/README.md" || die "the tarball's README.md is not client/README.md"
 say "tarball app built: $(cd "$scratch/dist/assets" && ls | tr '\n' ' ')"
 
 say "the components under a host's CSS (Tailwind v4 preflight, dark theme) in Chromium"
