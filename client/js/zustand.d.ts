@@ -20,7 +20,7 @@ export type IndicatorState = 'idle' | 'pending' | 'saving' | 'saved' | 'error' |
 
 /**
  * A session summary whose `params` are the app's, or `null`: a session stored by another page or
- * an older release, or whose audio came through the plain API's `appendChunk` before any text
+ * an older release, or whose audio came through the plain API's `appendChunk` before a text
  * save, has none (`text` is then `''` and `voiceId` `null`). A `merge` keeps the state's own then.
  */
 export type RecoverySummary<P> = Omit<SessionSummary, 'params'> & { params: P | null };
