@@ -70,8 +70,12 @@ functions! {
     IssueToken => issue_token,
     // The link's path form and the header form the browser client uses.
     RedeemToken => redeem_token [ROUTE, HEADER_ROUTE],
-    RevokeToken => revoke_token,
+    // A token, and (the server copy) a whole session.
+    RevokeToken => revoke_token [ROUTE, SESSION_ROUTE],
     Health => health,
+    CopySession => copy_session,
+    // The caller's copies, and one copy.
+    Sessions => sessions [ROUTE, ONE_ROUTE],
 }
 
 impl Function {

@@ -26,12 +26,15 @@ fn fixture_path(binary: &str) -> PathBuf {
 /// written down.
 fn expected_status(function: Function) -> u16 {
     match function {
-        Function::CreateUpload => 201,
+        // Create-upload: a presigned PUT. Copy-session: the first copy of the fixture's session
+        // issues its token.
+        Function::CreateUpload | Function::CopySession => 201,
         // Issue: the fixture's key is in the fixture's client namespace, but no object was
         // uploaded. Redeem: the fixture's token was never issued.
         Function::IssueToken | Function::RedeemToken => 404,
         Function::RevokeToken => 204,
-        Function::Health => 200,
+        // Sessions: the fixture's owner has no copies, an empty list.
+        Function::Health | Function::Sessions => 200,
     }
 }
 

@@ -30,8 +30,10 @@ struct Walk {
     app: MemoryApp,
     /// The uploaded audio's key, `recovery/{owner_hash}/...`.
     key: String,
-    /// The hash of the issued token: the partition key of its record.
-    token_hash: String,
+    /// Every token the walk had stored (audio, and server copies): their records' keys.
+    token_hashes: BTreeSet<String>,
+    /// Every object the walk stored (audio, copies' documents, a copy's part).
+    object_keys: BTreeSet<String>,
 }
 
 async fn run(
@@ -181,6 +183,8 @@ async fn walk() -> Walk {
         assert_eq!(revoked.status(), 204);
     }
 
+    let (token_hashes, object_keys) = copy_walk(&app, &mut used, &mut methods, &secret).await;
+
     let health = path("health");
     run(
         &app,
@@ -195,9 +199,163 @@ async fn walk() -> Walk {
         actions: used,
         methods,
         app,
-        key,
-        token_hash,
+        key: key.clone(),
+        token_hashes: token_hashes.into_iter().chain([token_hash]).collect(),
+        object_keys: object_keys.into_iter().chain([key]).collect(),
     }
+}
+
+/// The server copy's routes: a copy stored, overwritten and given a new token; a part beside
+/// it; the list, the copy restored, redeemed by its token; a session deleted by its owner and
+/// one purged through its token. Returns the token hashes and object keys it stored.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one walk through the copy routes' outcomes, recording the calls each makes"
+)]
+async fn copy_walk(
+    app: &MemoryApp,
+    used: &mut Used,
+    methods: &mut BTreeMap<&'static str, BTreeSet<&'static str>>,
+    secret: &str,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let one = "/api/recovery/sessions/{session_id}";
+    let gzip = [
+        0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let copy = |session: &str, query: &str| {
+        testing::event(
+            "PUT",
+            one,
+            &format!("/api/recovery/sessions/{session}"),
+            secret,
+        )
+        .path_parameter("session_id", session)
+        .query(query)
+        .header("content-type", "application/vnd.chatterbox.session+json")
+        .header("content-encoding", "gzip")
+        .body(gzip.to_vec())
+    };
+    let mut tokens = BTreeMap::new();
+    for (session, query, status) in [
+        ("c", "parts=1&updated_at=1", 201),
+        ("c", "parts=1&updated_at=2", 200),
+        ("c", "parts=1&updated_at=3&new_token=true", 201),
+        ("d", "parts=0&updated_at=1", 201),
+    ] {
+        let response = run(
+            app,
+            used,
+            methods,
+            Function::CopySession,
+            copy(session, query),
+        )
+        .await;
+        assert_eq!(response.status(), status, "{session} {query}");
+        if status == 201 {
+            tokens.insert(
+                session,
+                body_json(&response)["token"].as_str().unwrap().to_owned(),
+            );
+        }
+    }
+    // A part of session c, uploaded as any audio is.
+    let uploads = "/api/recovery/uploads";
+    let upload = run(
+        app,
+        used,
+        methods,
+        Function::CreateUpload,
+        testing::event("POST", uploads, uploads, secret)
+            .json(&json!({"session_id": "c", "content_type": "audio/wav", "content_length": 3})),
+    )
+    .await;
+    let part = body_json(&upload)["key"].as_str().unwrap().to_owned();
+    app.objects.put_object(
+        &part,
+        StoredObject {
+            bytes: vec![1, 2, 3],
+            content_type: "audio/wav".into(),
+            filename: None,
+        },
+    );
+    let list = "/api/recovery/sessions";
+    let listed = run(
+        app,
+        used,
+        methods,
+        Function::Sessions,
+        testing::event("GET", list, list, secret),
+    )
+    .await;
+    assert_eq!(body_json(&listed)["sessions"].as_array().unwrap().len(), 2);
+    for (session, status) in [("c", 200), ("nope", 404)] {
+        let restored = run(
+            app,
+            used,
+            methods,
+            Function::Sessions,
+            testing::event("GET", one, &format!("{list}/{session}"), secret)
+                .path_parameter("session_id", session),
+        )
+        .await;
+        assert_eq!(restored.status(), status, "{session}");
+    }
+    let header_route = "/api/recovery/audio";
+    let redeemed = run(
+        app,
+        used,
+        methods,
+        Function::RedeemToken,
+        HttpApiEvent::new("GET", header_route, header_route)
+            .header("x-recovery-token", &tokens["c"]),
+    )
+    .await;
+    assert_eq!(body_json(&redeemed)["parts"].as_array().unwrap().len(), 1);
+
+    let hashes: BTreeSet<String> = app
+        .tokens
+        .records()
+        .iter()
+        .map(|r| r.token_hash.as_str().to_owned())
+        .collect();
+    let objects: BTreeSet<String> = app.objects.keys().into_iter().collect();
+
+    // Route 4: the owner deletes session c; route 6: session d purged through its token.
+    let deleted = run(
+        app,
+        used,
+        methods,
+        Function::RevokeToken,
+        testing::event("DELETE", one, &format!("{list}/c"), secret)
+            .path_parameter("session_id", "c"),
+    )
+    .await;
+    assert_eq!(deleted.status(), 204);
+    let revoke_route = "/api/recovery/token/{token}";
+    let purged = run(
+        app,
+        used,
+        methods,
+        Function::RevokeToken,
+        testing::event(
+            "DELETE",
+            revoke_route,
+            &format!("/api/recovery/token/{}", tokens["d"]),
+            secret,
+        )
+        .path_parameter("token", &tokens["d"])
+        .query("purge=true"),
+    )
+    .await;
+    assert_eq!(purged.status(), 204);
+    // Nothing of either session is left.
+    assert!(
+        app.objects
+            .keys()
+            .iter()
+            .all(|k| !k.contains("/c/") && !k.contains("/d/"))
+    );
+    (hashes, objects)
 }
 
 #[tokio::test]
@@ -282,19 +440,38 @@ impl Walk {
         .item_key()
     }
 
-    /// The audio's token index, as the adapter names it.
-    fn audio_index_key(&self) -> String {
-        recovery_shared::dynamodb::object_index_key(&self.key)
+    /// The token index of every object the walk stored, as the adapter names them.
+    fn index_keys(&self) -> Vec<String> {
+        self.object_keys
+            .iter()
+            .map(|k| recovery_shared::dynamodb::object_index_key(k))
+            .collect()
+    }
+
+    /// The owner's copy list.
+    fn copies_key(&self) -> String {
+        let owner = self.key.split('/').nth(1).unwrap().to_owned();
+        recovery_shared::domain::copies_key(&OwnerHash::from_stored(owner))
+    }
+
+    fn is_token_record(&self, key: &str) -> bool {
+        self.token_hashes.contains(key)
     }
 }
 
 /// The partition keys a port method's DynamoDB adapter writes with `UpdateItem`, alone or in a
-/// transaction (shared/src/dynamodb/), for the walk's owner, audio and token; `None` for a
+/// transaction (shared/src/dynamodb/), for the walk's owner, objects and tokens; `None` for a
 /// method that updates nothing.
 fn update_item_keys(method: &str, walk: &Walk) -> Option<Vec<String>> {
+    let tokens = || walk.token_hashes.iter().cloned();
     match method {
-        // The token itself is a Put; the Updates are the audio's index and the owner's quota.
-        "put_token" => Some(vec![walk.audio_index_key(), walk.quota_key()]),
+        // The token itself is a Put; the Updates are its objects' indexes and the owner's quota.
+        "put_token" => Some(
+            walk.index_keys()
+                .into_iter()
+                .chain([walk.quota_key()])
+                .collect(),
+        ),
         "charge_quota" => Some(vec![walk.quota_key()]),
         // Any of the shards: each write picks one at random (counters.rs).
         "increment" => Some(
@@ -303,8 +480,11 @@ fn update_item_keys(method: &str, walk: &Walk) -> Option<Vec<String>> {
                 .collect(),
         ),
         // The index of each purged object (the audio here), then each token they list.
-        "mark_purged" => Some(vec![walk.audio_index_key()]),
-        "purge_tokens" => Some(vec![walk.token_hash.clone()]),
+        "mark_purged" => Some(walk.index_keys()),
+        "purge_tokens" => Some(tokens().collect()),
+        // The token record and its object's index, in one transaction.
+        "extend_token" => Some(tokens().chain(walk.index_keys()).collect()),
+        "put_copy" | "remove_copy" => Some(vec![walk.copies_key()]),
         _ => None,
     }
 }
@@ -409,7 +589,9 @@ async fn each_update_item_grant_is_limited_to_the_keys_its_code_writes() {
             }
             // The point of the condition: a token record stays out of reach.
             assert!(
-                !patterns.iter().any(|p| like(p, &walk.token_hash)),
+                !patterns
+                    .iter()
+                    .any(|p| walk.token_hashes.iter().any(|h| like(p, h))),
                 "{id}: {patterns:?} lets it update token records"
             );
             conditioned.push(id);
@@ -417,7 +599,7 @@ async fn each_update_item_grant_is_limited_to_the_keys_its_code_writes() {
             // The whole table only where the code updates token records, keyed by any hash:
             // there a condition would keep nothing out that matters.
             assert!(
-                written.contains(&walk.token_hash),
+                written.iter().any(|k| walk.is_token_record(k)),
                 "{id} updates only {written:?}, yet its grant covers the whole table"
             );
         }

@@ -114,3 +114,11 @@ pub fn rfc3339(epoch_seconds: i64) -> anyhow::Result<String> {
         .format(&Rfc3339)
         .context("formatting a timestamp")
 }
+
+/// Epoch milliseconds as an RFC 3339 UTC timestamp (with a fraction when there is one).
+pub fn rfc3339_millis(epoch_millis: i64) -> anyhow::Result<String> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(epoch_millis) * 1_000_000)
+        .context("timestamp out of range")?
+        .format(&Rfc3339)
+        .context("formatting a timestamp")
+}

@@ -6,6 +6,7 @@ pub mod apigw;
 pub mod app;
 pub mod aws;
 pub mod config;
+pub mod copies;
 pub mod domain;
 pub mod download;
 pub mod dynamodb;

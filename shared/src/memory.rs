@@ -1,14 +1,14 @@
 //! In-memory fakes of the ports, for fast unit tests. They keep the semantics that matter to the
 //! handlers (conditional writes, owner-checked deletes, missing objects) and can be told to fail.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::domain::{Counter, Counters, ObjectKey, OwnerHash, TokenHash, TokenRecord};
+use crate::domain::{CopyEntry, Counter, Counters, ObjectKey, OwnerHash, TokenHash, TokenRecord};
 use crate::ports::{
-    DeleteOutcome, DownloadSpec, ObjectInfo, ObjectStore, PresignedRequest, StoreError,
-    StoreResult, TokenStore, UploadSpec,
+    DeleteOutcome, DownloadSpec, ExtendOutcome, ListedObject, MAX_LISTED_OBJECTS, ObjectInfo,
+    ObjectStore, PresignedRequest, PutSpec, StoreError, StoreResult, TokenStore, UploadSpec,
 };
 use crate::quota::QuotaCharge;
 
@@ -53,6 +53,8 @@ struct Tables {
     audio: HashMap<String, (Vec<TokenHash>, bool)>,
     /// Quota item key → attribute → count.
     quotas: HashMap<String, HashMap<&'static str, u64>>,
+    /// Owner hash → session id → copy entry.
+    copies: HashMap<String, BTreeMap<String, CopyEntry>>,
 }
 
 impl Tables {
@@ -95,6 +97,16 @@ impl MemoryTokenStore {
 
     pub fn records(&self) -> Vec<TokenRecord> {
         lock(&self.tables).records.values().cloned().collect()
+    }
+
+    /// What the owner's daily quota item counts for `attribute` on `day`.
+    pub fn quota_used(&self, item_key: &str, attribute: &str) -> u64 {
+        lock(&self.tables)
+            .quotas
+            .get(item_key)
+            .and_then(|q| q.get(attribute))
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -195,6 +207,61 @@ impl TokenStore for MemoryTokenStore {
         })
     }
 
+    async fn extend_token(
+        &self,
+        hash: &TokenHash,
+        object_key: &str,
+        expires_at: i64,
+    ) -> StoreResult<ExtendOutcome> {
+        self.calls.push("extend_token");
+        check(&self.down, "extend token")?;
+        let mut tables = lock(&self.tables);
+        if tables
+            .audio
+            .get(object_key)
+            .is_some_and(|(_, purged)| *purged)
+        {
+            return Ok(ExtendOutcome::Purged);
+        }
+        match tables.records.get_mut(hash) {
+            Some(record) if record.purged_at.is_none() => {
+                record.expires_at = expires_at;
+                Ok(ExtendOutcome::Extended)
+            }
+            _ => Ok(ExtendOutcome::Missing),
+        }
+    }
+
+    async fn copies(&self, owner: &OwnerHash) -> StoreResult<Vec<CopyEntry>> {
+        self.calls.push("copies");
+        check(&self.down, "read copies")?;
+        Ok(lock(&self.tables)
+            .copies
+            .get(owner.as_str())
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn put_copy(&self, owner: &OwnerHash, entry: &CopyEntry) -> StoreResult<()> {
+        self.calls.push("put_copy");
+        check(&self.down, "put copy")?;
+        lock(&self.tables)
+            .copies
+            .entry(owner.as_str().to_owned())
+            .or_default()
+            .insert(entry.session_id.clone(), entry.clone());
+        Ok(())
+    }
+
+    async fn remove_copy(&self, owner: &OwnerHash, session_id: &str) -> StoreResult<()> {
+        self.calls.push("remove_copy");
+        check(&self.down, "remove copy")?;
+        if let Some(m) = lock(&self.tables).copies.get_mut(owner.as_str()) {
+            m.remove(session_id);
+        }
+        Ok(())
+    }
+
     async fn increment(&self, counter: Counter) -> StoreResult<()> {
         self.calls.push("increment");
         check(&self.down, "increment counter")?;
@@ -219,6 +286,8 @@ pub struct StoredObject {
 #[derive(Debug, Default)]
 pub struct MemoryObjectStore {
     objects: Mutex<HashMap<String, StoredObject>>,
+    /// The `Content-Encoding` of objects written by [`ObjectStore::store_object`].
+    encodings: Mutex<HashMap<String, String>>,
     down: AtomicBool,
     credentials_expiry: Mutex<Option<i64>>,
     pub calls: CallLog,
@@ -236,6 +305,18 @@ impl MemoryObjectStore {
 
     pub fn contains(&self, key: &str) -> bool {
         lock(&self.objects).contains_key(key)
+    }
+
+    pub fn get(&self, key: &str) -> Option<StoredObject> {
+        lock(&self.objects).get(key).cloned()
+    }
+
+    pub fn content_encoding(&self, key: &str) -> Option<String> {
+        lock(&self.encodings).get(key).cloned()
+    }
+
+    pub fn keys(&self) -> Vec<String> {
+        lock(&self.objects).keys().cloned().collect()
     }
 
     pub fn set_credentials_expiry(&self, at: Option<i64>) {
@@ -294,6 +375,51 @@ impl ObjectStore for MemoryObjectStore {
         self.calls.push("delete_object");
         check(&self.down, "delete audio")?;
         lock(&self.objects).remove(key);
+        Ok(())
+    }
+
+    async fn store_object(&self, spec: PutSpec<'_>) -> StoreResult<()> {
+        self.calls.push("store_object");
+        check(&self.down, "put object")?;
+        let key = spec.key.as_str().to_owned();
+        match spec.content_encoding {
+            Some(e) => lock(&self.encodings).insert(key.clone(), e.to_owned()),
+            None => lock(&self.encodings).remove(&key),
+        };
+        lock(&self.objects).insert(
+            key,
+            StoredObject {
+                bytes: spec.body,
+                content_type: spec.content_type.to_owned(),
+                filename: None,
+            },
+        );
+        Ok(())
+    }
+
+    async fn list_objects(&self, prefix: &str) -> StoreResult<Vec<ListedObject>> {
+        self.calls.push("list_objects");
+        check(&self.down, "list objects")?;
+        let mut listed: Vec<ListedObject> = lock(&self.objects)
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, o)| ListedObject {
+                key: k.clone(),
+                size_bytes: o.bytes.len() as u64,
+            })
+            .collect();
+        listed.sort_by(|a, b| a.key.cmp(&b.key));
+        listed.truncate(MAX_LISTED_OBJECTS);
+        Ok(listed)
+    }
+
+    async fn delete_objects(&self, keys: &[String]) -> StoreResult<()> {
+        self.calls.push("delete_objects");
+        check(&self.down, "delete objects")?;
+        let mut objects = lock(&self.objects);
+        for key in keys {
+            objects.remove(key);
+        }
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::domain::{Counter, Counters, ObjectKey, OwnerHash, TokenHash, TokenRecord};
+use crate::domain::{CopyEntry, Counter, Counters, ObjectKey, OwnerHash, TokenHash, TokenRecord};
 use crate::quota::{QuotaCharge, QuotaKind};
 
 /// A storage dependency failed. The text goes to the log, never to the caller.
@@ -56,6 +56,17 @@ pub enum DeleteOutcome {
     NotOwner,
 }
 
+/// What extending a token's lifetime found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtendOutcome {
+    /// The token lives until the new expiry.
+    Extended,
+    /// No such token, or it was purged: nothing was changed; a new one is due.
+    Missing,
+    /// The object the token names was purged by its owner: nothing was changed.
+    Purged,
+}
+
 /// The IAM action each port method's AWS adapter (`dynamodb/`, `s3.rs`) needs. Presigning
 /// needs the action of the request it signs, since the URL carries the function's credentials.
 /// The least-privilege test drives every handler on the recording fakes and checks each
@@ -72,12 +83,23 @@ pub const IAM_ACTIONS: &[(&str, &[&str])] = &[
     ("increment", &["dynamodb:UpdateItem"]),
     // The counter shards, in one BatchGetItem.
     ("counters", &["dynamodb:BatchGetItem"]),
+    // One TransactWriteItems of two Updates: the token record and its object's index.
+    ("extend_token", &["dynamodb:UpdateItem"]),
+    // The owner's copy list (`copies#{owner_hash}`).
+    ("copies", &["dynamodb:GetItem"]),
+    ("put_copy", &["dynamodb:UpdateItem"]),
+    ("remove_copy", &["dynamodb:UpdateItem"]),
     ("presign_upload", &["s3:PutObject"]),
     ("presign_download", &["s3:GetObject"]),
     // HeadObject is authorised by s3:GetObject; without s3:ListBucket on the bucket, S3 answers
     // a missing key with 403 instead of 404.
     ("head_object", &["s3:GetObject", "s3:ListBucket"]),
     ("delete_object", &["s3:DeleteObject"]),
+    ("store_object", &["s3:PutObject"]),
+    // ListObjectsV2 is authorised by s3:ListBucket (on the bucket, with the s3:prefix key).
+    ("list_objects", &["s3:ListBucket"]),
+    // DeleteObjects is authorised by s3:DeleteObject on each key.
+    ("delete_objects", &["s3:DeleteObject"]),
     // HeadBucket is authorised by s3:ListBucket.
     ("check_bucket", &["s3:ListBucket"]),
     // Reads the function's own credentials; no AWS call.
@@ -127,6 +149,34 @@ pub trait TokenStore: Send + Sync {
         now: i64,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
+    /// Moves a token's expiry to `expires_at`, unless it is gone or purged
+    /// ([`ExtendOutcome::Missing`]) or `object_key`, the object it names, was purged
+    /// ([`ExtendOutcome::Purged`]); keeps the object's index alive as long. One atomic write.
+    fn extend_token(
+        &self,
+        hash: &TokenHash,
+        object_key: &str,
+        expires_at: i64,
+    ) -> impl Future<Output = StoreResult<ExtendOutcome>> + Send;
+
+    /// The owner's copied sessions, expired ones included (the caller filters by its clock).
+    fn copies(&self, owner: &OwnerHash)
+    -> impl Future<Output = StoreResult<Vec<CopyEntry>>> + Send;
+
+    /// Adds or replaces one session's entry in the owner's copy list.
+    fn put_copy(
+        &self,
+        owner: &OwnerHash,
+        entry: &CopyEntry,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Removes one session's entry from the owner's copy list; nothing to remove is fine.
+    fn remove_copy(
+        &self,
+        owner: &OwnerHash,
+        session_id: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
     /// Counts one event. Never on the response path in production: the DynamoDB adapter buffers
     /// and flushes in the background (see `dynamodb/counters.rs`).
     fn increment(&self, counter: Counter) -> impl Future<Output = StoreResult<()>> + Send;
@@ -168,9 +218,30 @@ pub struct UploadSpec<'a> {
 pub struct DownloadSpec<'a> {
     pub key: &'a str,
     pub content_disposition: &'a str,
+    /// The `Content-Type` the download answers with; empty keeps the one stored with the object.
     pub content_type: &'a str,
     pub expires_in: Duration,
 }
+
+/// An object written by a function itself (the server copy's document), not by a presigned URL.
+#[derive(Debug, Clone)]
+pub struct PutSpec<'a> {
+    pub key: &'a ObjectKey,
+    pub body: Vec<u8>,
+    pub content_type: &'a str,
+    /// `gzip`, or `None` for identity.
+    pub content_encoding: Option<&'a str>,
+}
+
+/// One object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub size_bytes: u64,
+}
+
+/// At most this many objects come back from one listing (one `ListObjectsV2` page).
+pub const MAX_LISTED_OBJECTS: usize = 1_000;
 
 /// Where the objects live, audio and session documents (S3 in production).
 pub trait ObjectStore: Send + Sync {
@@ -190,6 +261,19 @@ pub trait ObjectStore: Send + Sync {
     ) -> impl Future<Output = StoreResult<Option<ObjectInfo>>> + Send;
 
     fn delete_object(&self, key: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Writes an object with its content type and encoding.
+    fn store_object(&self, spec: PutSpec<'_>) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The objects whose keys start with `prefix`, in key order, at most
+    /// [`MAX_LISTED_OBJECTS`].
+    fn list_objects(
+        &self,
+        prefix: &str,
+    ) -> impl Future<Output = StoreResult<Vec<ListedObject>>> + Send;
+
+    /// Deletes these objects (missing ones are fine).
+    fn delete_objects(&self, keys: &[String]) -> impl Future<Output = StoreResult<()>> + Send;
 
     fn check_bucket(&self) -> impl Future<Output = StoreResult<()>> + Send;
 

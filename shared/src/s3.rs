@@ -12,7 +12,8 @@ use percent_encoding::percent_decode_str;
 
 use crate::domain::ObjectKey;
 use crate::ports::{
-    DownloadSpec, ObjectInfo, ObjectStore, PresignedRequest, StoreError, StoreResult, UploadSpec,
+    DownloadSpec, ListedObject, MAX_LISTED_OBJECTS, ObjectInfo, ObjectStore, PresignedRequest,
+    PutSpec, StoreError, StoreResult, UploadSpec,
 };
 use crate::presign::{GetPresigner, ResponseOverrides};
 
@@ -155,7 +156,8 @@ impl ObjectStore for S3ObjectStore {
             &ResponseOverrides {
                 cache_control: Some("no-store"),
                 content_disposition: Some(spec.content_disposition),
-                content_type: Some(spec.content_type),
+                // Empty: the stored type stands (see `DownloadSpec::content_type`).
+                content_type: Some(spec.content_type).filter(|t| !t.is_empty()),
             },
             spec.expires_in,
             SystemTime::now(),
@@ -201,6 +203,89 @@ impl ObjectStore for S3ObjectStore {
             .send()
             .await
             .map_err(|e| StoreError::unavailable("S3 DeleteObject failed", e))?;
+        Ok(())
+    }
+
+    async fn store_object(&self, spec: PutSpec<'_>) -> StoreResult<()> {
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(spec.key.as_str())
+            .content_type(spec.content_type)
+            .body(aws_sdk_s3::primitives::ByteStream::from(spec.body));
+        if let Some(encoding) = spec.content_encoding {
+            // Stored with the object, so a GET answers with it and a browser's fetch decodes.
+            request = request.content_encoding(encoding);
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| StoreError::unavailable("S3 PutObject failed", e))?;
+        Ok(())
+    }
+
+    async fn list_objects(&self, prefix: &str) -> StoreResult<Vec<ListedObject>> {
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .max_keys(i32::try_from(MAX_LISTED_OBJECTS).unwrap_or(1_000))
+            .send()
+            .await
+            .map_err(|e| StoreError::unavailable("S3 ListObjectsV2 failed", e))?;
+        Ok(out
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                Some(ListedObject {
+                    key: o.key()?.to_owned(),
+                    size_bytes: o.size().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                })
+            })
+            .collect())
+    }
+
+    async fn delete_objects(&self, keys: &[String]) -> StoreResult<()> {
+        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+        // DeleteObjects takes at most 1,000 keys per request.
+        for chunk in keys.chunks(1_000) {
+            let objects = chunk
+                .iter()
+                .map(|k| ObjectIdentifier::builder().key(k).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    StoreError::unavailable("building a DeleteObjects request failed", e)
+                })?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| {
+                    StoreError::unavailable("building a DeleteObjects request failed", e)
+                })?;
+            let out = self
+                .client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| StoreError::unavailable("S3 DeleteObjects failed", e))?;
+            // A per-key failure comes back in a 200 answer: the request is not done.
+            if let Some(failed) = out.errors().first() {
+                return Err(StoreError::unavailable(
+                    "S3 DeleteObjects left objects",
+                    anyhow::anyhow!(
+                        "{} of {} keys failed, e.g. {}",
+                        out.errors().len(),
+                        chunk.len(),
+                        failed.code().unwrap_or("an unknown error")
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 

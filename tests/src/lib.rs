@@ -310,6 +310,75 @@ impl Stack {
             .collect()
     }
 
+    /// `PUT /sessions/{session}?{query}` as `secret`: a server copy of `document`, gzip-encoded
+    /// when `gzip` (as the browser client sends it).
+    pub async fn copy_session(
+        &self,
+        secret: &str,
+        session: &str,
+        query: &str,
+        document: &[u8],
+        gzip: bool,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .put(self.url(&format!("/api/recovery/sessions/{session}?{query}")))
+            .header("x-recovery-client", secret)
+            .header("content-type", SESSION_TYPE);
+        let body = if gzip {
+            request = request.header("content-encoding", "gzip");
+            gzip_stored(document)
+        } else {
+            document.to_vec()
+        };
+        request.body(body).send().await.unwrap()
+    }
+
+    /// `GET /sessions` as `secret`.
+    pub async fn list_sessions(&self, secret: &str) -> reqwest::Response {
+        self.http
+            .get(self.url("/api/recovery/sessions"))
+            .header("x-recovery-client", secret)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET /sessions/{session}` as `secret`.
+    pub async fn get_session(&self, secret: &str, session: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(&format!("/api/recovery/sessions/{session}")))
+            .header("x-recovery-client", secret)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `DELETE /sessions/{session}` as `secret`.
+    pub async fn delete_session(&self, secret: &str, session: &str) -> reqwest::Response {
+        self.http
+            .delete(self.url(&format!("/api/recovery/sessions/{session}")))
+            .header("x-recovery-client", secret)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The object under `key`: its bytes and its stored `Content-Encoding`.
+    pub async fn object(&self, key: &str) -> Option<(Vec<u8>, Option<String>)> {
+        let out = self
+            .s3
+            .get_object()
+            .bucket(&self.config.bucket_name)
+            .key(key)
+            .send()
+            .await
+            .ok()?;
+        let encoding = out.content_encoding().map(str::to_owned);
+        let bytes = out.body.collect().await.ok()?.into_bytes().to_vec();
+        Some((bytes, encoding))
+    }
+
     pub async fn object_exists(&self, key: &str) -> bool {
         self.s3
             .head_object()
@@ -319,6 +388,45 @@ impl Stack {
             .await
             .is_ok()
     }
+}
+
+/// The media type of a session document.
+pub const SESSION_TYPE: &str = "application/vnd.chatterbox.session+json";
+
+/// `data` as a gzip member of stored (uncompressed) deflate blocks: valid gzip that any
+/// decoder reads, made without a compression library.
+pub fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let mut chunks = data.chunks(0xffff).peekable();
+    if chunks.peek().is_none() {
+        out.extend([1, 0, 0, 0xff, 0xff]);
+    }
+    while let Some(chunk) = chunks.next() {
+        out.push(u8::from(chunks.peek().is_none()));
+        let len = u16::try_from(chunk.len()).unwrap();
+        out.extend(len.to_le_bytes());
+        out.extend((!len).to_le_bytes());
+        out.extend(chunk);
+    }
+    out.extend(crc32(data).to_le_bytes());
+    out.extend(u32::try_from(data.len() % (1 << 32)).unwrap().to_le_bytes());
+    out
+}
+
+/// CRC-32 (IEEE), bit by bit: a test helper, not a hot path.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }
 
 /// Reads a problem document and checks its shape.

@@ -12,8 +12,10 @@ use std::time::Duration;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use recovery_shared::app::rfc3339;
+use recovery_shared::copies::{PartLink, presigned_parts};
 use recovery_shared::domain::{
-    Counter, Filename, Metadata, SESSION_DOCUMENT_TYPE, Token, TokenRecord,
+    Counter, Filename, Metadata, SESSION_DOCUMENT_TYPE, Token, TokenRecord, is_session_copy_key,
+    prefix_of_key,
 };
 use recovery_shared::ports::{DownloadSpec, ObjectStore, StoreError, TokenStore};
 use recovery_shared::{ApiError, App, download, http, response};
@@ -39,6 +41,10 @@ struct AudioResponse {
     session_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     session_size: Option<u64>,
+    /// For the token of a session's server copy (`url` is then its document): a presigned GET
+    /// of every other object under the session's prefix, its parts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parts: Option<Vec<PartLink>>,
 }
 
 pub async fn handle<T: TokenStore, O: ObjectStore>(
@@ -132,6 +138,22 @@ async fn redeem_token<T: TokenStore, O: ObjectStore>(
                     .url,
             ),
         };
+        let mut size = record.size_bytes;
+        let parts = match prefix_of_key(&record.audio_key) {
+            Some(prefix) if is_session_copy_key(&record.audio_key) => {
+                let (document, parts) = presigned_parts(
+                    app,
+                    &record.audio_key,
+                    prefix,
+                    Duration::from_secs(lifetime.unsigned_abs()),
+                )
+                .await?;
+                // The copy is overwritten in place: its size now, not when the token was made.
+                size = document.map_or(size, |d| d.size_bytes);
+                Some(parts)
+            }
+            _ => None,
+        };
         return Ok(response::json_response(
             StatusCode::OK,
             &AudioResponse {
@@ -139,11 +161,12 @@ async fn redeem_token<T: TokenStore, O: ObjectStore>(
                 url_expires_at: rfc3339(now + lifetime)?,
                 expires_at: rfc3339(record.expires_at)?,
                 content_type: record.content_type,
-                size: record.size_bytes,
+                size,
                 filename: filename.as_str().to_owned(),
                 metadata: record.metadata,
                 session_url,
                 session_size: record.session.as_ref().map(|d| d.size_bytes),
+                parts,
             },
         )?);
     }

@@ -1,23 +1,55 @@
 //! `DELETE /api/recovery/token/{token}`: the user dismissed recovery. Idempotent;
-//! `?purge=true` also deletes the audio and the session document.
+//! `?purge=true` also deletes the audio and the session document (for the token of a session's
+//! server copy: the whole session, as below).
+//!
+//! `DELETE /api/recovery/sessions/{session_id}`: the owner deletes a session's server copy:
+//! every object under the session's prefix (document, parts, earlier backups), every token
+//! naming any of them (410 from then on), and the copy's entry. Idempotent.
 
 use std::convert::Infallible;
 
 use lambda_http::{Body, Request, RequestExt, Response};
-use recovery_shared::domain::Token;
+use recovery_shared::copies::purge_session;
+use recovery_shared::domain::{SessionId, Token, is_session_copy_key};
 use recovery_shared::ports::{DeleteOutcome, ObjectStore, TokenStore};
 use recovery_shared::{ApiError, App, http, response};
 
 pub const ROUTE: &str = "DELETE /api/recovery/token/{token}";
+/// A session's server copy, by its session id.
+pub const SESSION_ROUTE: &str = "DELETE /api/recovery/sessions/{session_id}";
 
 pub async fn handle<T: TokenStore, O: ObjectStore>(
     app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
+    let session = req
+        .path_parameters_ref()
+        .is_some_and(|p| p.first("session_id").is_some());
+    if session {
+        return http::serve(req, env!("CARGO_PKG_NAME"), SESSION_ROUTE, |req| {
+            delete_session(app, req)
+        })
+        .await;
+    }
     http::serve(req, env!("CARGO_PKG_NAME"), ROUTE, |req| {
         revoke_token(app, req)
     })
     .await
+}
+
+async fn delete_session<T: TokenStore, O: ObjectStore>(
+    app: &App<T, O>,
+    req: Request,
+) -> Result<Response<Body>, ApiError> {
+    let owner = http::owner(&req)?.hash();
+    let session = SessionId::parse(
+        req.path_parameters_ref()
+            .and_then(|p| p.first("session_id"))
+            .unwrap_or_default(),
+    )?;
+    let tokens = purge_session(app, &owner, &session).await?;
+    tracing::info!(tokens, "session copy deleted");
+    Ok(response::no_content())
 }
 
 fn purge_requested(req: &Request) -> Result<bool, ApiError> {
@@ -57,7 +89,11 @@ async fn revoke_token<T: TokenStore, O: ObjectStore>(
     }
     // The token itself goes last: if anything before fails, it still exists and a retry (the
     // route is idempotent) finishes the job.
-    if purge {
+    if purge && is_session_copy_key(&record.audio_key) {
+        // A copy's token names the whole session: its document and every part beside it.
+        let session = SessionId::parse(&record.session_id)?;
+        purge_session(app, &owner, &session).await?;
+    } else if purge {
         let now = app.clock.now();
         let keys = record.object_keys();
         // No new token can name the objects from here on; then the objects go, before the slow

@@ -9,7 +9,7 @@ fn template() -> Template {
 }
 
 #[test]
-fn the_template_declares_the_six_routes_of_the_api() {
+fn the_template_declares_the_ten_routes_of_the_api() {
     let keys: Vec<String> = template()
         .routes()
         .unwrap()
@@ -19,12 +19,16 @@ fn the_template_declares_the_six_routes_of_the_api() {
     assert_eq!(
         keys,
         [
+            "DELETE /api/recovery/sessions/{session_id}",
             "DELETE /api/recovery/token/{token}",
             "GET /api/recovery/audio",
             "GET /api/recovery/audio/{token}",
             "GET /api/recovery/health",
+            "GET /api/recovery/sessions",
+            "GET /api/recovery/sessions/{session_id}",
             "POST /api/recovery/token",
             "POST /api/recovery/uploads",
+            "PUT /api/recovery/sessions/{session_id}",
         ]
     );
 }
@@ -156,7 +160,7 @@ fn require_auth_puts_the_jwt_authorizer_on_every_route_health_included() {
     let template = template();
     let settings = with_issuer().with("RequireAuth", "true");
     let routes = route_auth(&template, &settings);
-    assert_eq!(routes.len(), 6);
+    assert_eq!(routes.len(), 10);
     for (key, kind, id) in routes {
         assert_eq!(kind, "JWT", "{key}");
         assert!(is_ref_to(id.as_ref(), "JwtAuthorizer"), "{key}: {id:?}");
@@ -452,7 +456,13 @@ fn api_gateway_may_invoke_each_function_for_its_own_routes_only() {
         let route_arn = format!(
             "${{HttpApi}}/*/{}{}",
             route.method,
-            route.path.replace("{token}", "*")
+            // Each `{parameter}` segment is a wildcard in the ARN.
+            route
+                .path
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { "*" } else { seg })
+                .collect::<Vec<_>>()
+                .join("/")
         );
         let granting: Vec<&str> = permissions
             .iter()

@@ -51,14 +51,22 @@ pub struct ObjectKey {
     session: SessionId,
 }
 
+/// The last segment of a session's server copy (its document): a reserved name, which no random
+/// [`ObjectId`] (22 base64url characters) can take.
+pub const SESSION_COPY_SEGMENT: &str = "session-copy";
+
 impl ObjectKey {
     pub fn new(prefix: &str, owner: OwnerHash, session: SessionId, object: &ObjectId) -> Self {
-        let key = format!(
-            "{prefix}{}/{}/{}",
-            owner.as_str(),
-            session.as_str(),
-            object.0
-        );
+        Self::with_last_segment(prefix, owner, session, &object.0)
+    }
+
+    /// Where the server copy of `session` lives: `{prefix}{owner}/{session}/session-copy`.
+    pub fn session_copy(prefix: &str, owner: OwnerHash, session: SessionId) -> Self {
+        Self::with_last_segment(prefix, owner, session, SESSION_COPY_SEGMENT)
+    }
+
+    fn with_last_segment(prefix: &str, owner: OwnerHash, session: SessionId, last: &str) -> Self {
+        let key = format!("{}{last}", session_prefix(prefix, &owner, &session));
         Self {
             key,
             owner,
@@ -66,8 +74,15 @@ impl ObjectKey {
         }
     }
 
+    /// Whether this is the key of a session's server copy.
+    pub fn is_session_copy(&self) -> bool {
+        is_session_copy_key(&self.key)
+    }
+
     /// Parses a key a caller sent back. Only the exact shape this service creates is accepted,
-    /// which rules out traversal (`..`), extra segments and other prefixes.
+    /// which rules out traversal (`..`), extra segments and other prefixes. A server copy's key
+    /// is refused: only the server makes it ([`ObjectKey::session_copy`]), and a caller has no
+    /// business naming it in a backup.
     pub fn parse(prefix: &str, s: &str) -> Result<Self, DomainError> {
         let malformed = || DomainError::MalformedKey(prefix.to_owned());
         let rest = s.strip_prefix(prefix).ok_or_else(malformed)?;
@@ -94,6 +109,22 @@ impl ObjectKey {
     pub fn session(&self) -> &SessionId {
         &self.session
     }
+}
+
+/// `{prefix}{owner}/{session}/`: every object of one session of one owner (its audio, its
+/// backups' documents, its server copy) lives under it.
+pub fn session_prefix(prefix: &str, owner: &OwnerHash, session: &SessionId) -> String {
+    format!("{prefix}{}/{}/", owner.as_str(), session.as_str())
+}
+
+/// Whether a stored key (as a token record holds it) is a session's server copy.
+pub fn is_session_copy_key(key: &str) -> bool {
+    key.rsplit('/').next() == Some(SESSION_COPY_SEGMENT)
+}
+
+/// The prefix of the session a stored key belongs to: everything up to its last `/`.
+pub fn prefix_of_key(key: &str) -> Option<&str> {
+    key.rfind('/').map(|i| &key[..=i])
 }
 
 impl fmt::Display for ObjectKey {
@@ -142,6 +173,27 @@ mod tests {
         ] {
             assert!(ObjectKey::parse("recovery/", &bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_session_copy_key_has_its_reserved_last_segment_and_no_caller_can_name_it() {
+        let owner = Owner::from_client_secret(&"A".repeat(22)).unwrap().hash();
+        let session = SessionId::parse("s-1").unwrap();
+        let key = ObjectKey::session_copy("recovery/", owner.clone(), session.clone());
+        assert_eq!(
+            key.as_str(),
+            format!("recovery/{}/s-1/session-copy", owner.as_str())
+        );
+        assert!(key.is_session_copy());
+        assert!(ObjectKey::parse("recovery/", key.as_str()).is_err());
+        assert_eq!(
+            prefix_of_key(key.as_str()),
+            Some(session_prefix("recovery/", &owner, &session).as_str())
+        );
+        let audio = ObjectKey::new("recovery/", owner, session, &ObjectId::generate().unwrap());
+        assert!(!audio.is_session_copy());
+        // Not a random object id either way: 12 characters.
+        assert_ne!(SESSION_COPY_SEGMENT.len(), 22);
     }
 
     #[test]

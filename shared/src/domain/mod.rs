@@ -1,6 +1,7 @@
 //! Domain newtypes. Each one parses at the edge, so a value of the type is valid by construction.
 //! One module per concern: tokens, owners, keys, media types, file names, what the table holds.
 
+mod copy;
 mod filename;
 mod key;
 mod media;
@@ -10,8 +11,12 @@ mod token;
 
 use sha2::{Digest, Sha256};
 
+pub use copy::{CopyEntry, copies_key};
 pub use filename::Filename;
-pub use key::{ObjectId, ObjectKey, SessionId};
+pub use key::{
+    ObjectId, ObjectKey, SESSION_COPY_SEGMENT, SessionId, is_session_copy_key, prefix_of_key,
+    session_prefix,
+};
 pub use media::{AudioContentType, SESSION_DOCUMENT_TYPE, UploadContentType, is_session_document};
 pub use owner::{Owner, OwnerHash};
 pub use record::{Counter, Counters, Metadata, SessionDocument, TokenRecord, TtlSeconds};

@@ -3,8 +3,10 @@
 //! One table holds, by partition key: token records (`sha256(token)`, 64 hex digits), one index
 //! item per object, audio or session document (`audio#{key}`, see [`object_index_key`]: the
 //! hashes of its tokens, and whether it was purged), one quota item per owner and UTC day
-//! (`quota#{owner_hash}#{day}`) and the counter shards (`#counters#NN`). Every item but the counters expires through the table's TTL attribute.
+//! (`quota#{owner_hash}#{day}`), one copy list per owner (`copies#{owner_hash}`, see `copies.rs`)
+//! and the counter shards (`#counters#NN`). Every item but the counters expires through the table's TTL attribute.
 
+mod copies;
 mod counters;
 mod item;
 mod quota;
@@ -23,8 +25,8 @@ use aws_sdk_dynamodb::types::{
 };
 
 use crate::config::MAX_TOKEN_TTL_SECONDS;
-use crate::domain::{Counter, Counters, OwnerHash, TokenHash, TokenRecord};
-use crate::ports::{DeleteOutcome, StoreError, StoreResult, TokenStore};
+use crate::domain::{CopyEntry, Counter, Counters, OwnerHash, TokenHash, TokenRecord};
+use crate::ports::{DeleteOutcome, ExtendOutcome, StoreError, StoreResult, TokenStore};
 use crate::quota::QuotaCharge;
 
 use counters::CountBuffer;
@@ -92,6 +94,38 @@ where
         }
     } else {
         StoreError::unavailable(context, e)
+    }
+}
+
+impl DynamoTokenStore {
+    /// Marks one object's index purged and returns the tokens it lists.
+    async fn mark_one_purged(&self, key: &str, now: i64) -> StoreResult<Vec<TokenHash>> {
+        // From here on no new token can name the object; its tokens come back in the same call.
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("token_hash", s(object_index_key(key)))
+            .update_expression("SET purged_at = if_not_exists(purged_at, :now), #exp = :exp")
+            .expression_attribute_names("#exp", "expires_at")
+            .expression_attribute_values(":now", n(&now))
+            .expression_attribute_values(
+                ":exp",
+                n(&(now + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600)),
+            )
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(|e| failure("DynamoDB UpdateItem (purge index) failed", e))?;
+        Ok(out
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get("tokens"))
+            .and_then(|v| v.as_ss().ok())
+            .into_iter()
+            .flatten()
+            .map(|h| TokenHash::from_stored(h.clone()))
+            .collect())
     }
 }
 
@@ -281,34 +315,16 @@ impl TokenStore for DynamoTokenStore {
     }
 
     async fn mark_purged(&self, object_keys: &[&str], now: i64) -> StoreResult<Vec<TokenHash>> {
-        let mut hashes = Vec::new();
-        for key in object_keys {
-            // From here on no new token can name the object; its tokens come back in the same call.
-            let out = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("token_hash", s(object_index_key(key)))
-                .update_expression("SET purged_at = if_not_exists(purged_at, :now), #exp = :exp")
-                .expression_attribute_names("#exp", "expires_at")
-                .expression_attribute_values(":now", n(&now))
-                .expression_attribute_values(
-                    ":exp",
-                    n(&(now + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600)),
-                )
-                .return_values(ReturnValue::AllNew)
-                .send()
-                .await
-                .map_err(|e| failure("DynamoDB UpdateItem (purge index) failed", e))?;
-            let listed = out
-                .attributes
-                .as_ref()
-                .and_then(|a| a.get("tokens"))
-                .and_then(|v| v.as_ss().ok())
-                .into_iter()
-                .flatten();
-            hashes.extend(listed.map(|h| TokenHash::from_stored(h.clone())));
-        }
+        use futures_util::{StreamExt as _, TryStreamExt as _};
+        // One update per object, several in flight: a session's copy with its parts and backups
+        // is up to a thousand objects, each a round trip.
+        let owned: Vec<String> = object_keys.iter().map(|k| (*k).to_owned()).collect();
+        let listed: Vec<Vec<TokenHash>> = futures_util::stream::iter(owned)
+            .map(|key| async move { self.mark_one_purged(&key, now).await })
+            .buffer_unordered(PURGE_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut hashes: Vec<TokenHash> = listed.into_iter().flatten().collect();
         hashes.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         hashes.dedup();
         Ok(hashes)
@@ -342,6 +358,83 @@ impl TokenStore for DynamoTokenStore {
                 }
             })
             .await
+    }
+
+    async fn extend_token(
+        &self,
+        hash: &TokenHash,
+        object_key: &str,
+        expires_at: i64,
+    ) -> StoreResult<ExtendOutcome> {
+        let build = |e: aws_sdk_dynamodb::error::BuildError| {
+            StoreError::unavailable("building a DynamoDB transaction failed", e)
+        };
+        let token = Update::builder()
+            .table_name(&self.table)
+            .key("token_hash", s(hash.as_str()))
+            .update_expression("SET #exp = :exp")
+            .condition_expression(
+                "attribute_exists(token_hash) AND attribute_not_exists(purged_at)",
+            )
+            .expression_attribute_names("#exp", "expires_at")
+            .expression_attribute_values(":exp", n(&expires_at))
+            .build()
+            .map_err(build)?;
+        // The index must outlive the token, or a purge would no longer find it.
+        let index = Update::builder()
+            .table_name(&self.table)
+            .key("token_hash", s(object_index_key(object_key)))
+            .update_expression("SET #exp = :exp")
+            .condition_expression("attribute_not_exists(purged_at)")
+            .expression_attribute_names("#exp", "expires_at")
+            .expression_attribute_values(":exp", n(&(expires_at + 3_600)))
+            .build()
+            .map_err(build)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(token).build())
+            .transact_items(TransactWriteItem::builder().update(index).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(ExtendOutcome::Extended),
+            Err(e) => {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+                    e.as_service_error()
+                {
+                    let failed = |i: usize| {
+                        cancelled
+                            .cancellation_reasons()
+                            .get(i)
+                            .and_then(|r| r.code())
+                            .is_some_and(|c| c == "ConditionalCheckFailed")
+                    };
+                    if failed(1) {
+                        return Ok(ExtendOutcome::Purged);
+                    }
+                    if failed(0) {
+                        return Ok(ExtendOutcome::Missing);
+                    }
+                }
+                Err(failure(
+                    "DynamoDB TransactWriteItems (extend token) failed",
+                    e,
+                ))
+            }
+        }
+    }
+
+    async fn copies(&self, owner: &OwnerHash) -> StoreResult<Vec<CopyEntry>> {
+        copies::read(&self.client, &self.table, owner).await
+    }
+
+    async fn put_copy(&self, owner: &OwnerHash, entry: &CopyEntry) -> StoreResult<()> {
+        copies::put(&self.client, &self.table, owner, entry).await
+    }
+
+    async fn remove_copy(&self, owner: &OwnerHash, session_id: &str) -> StoreResult<()> {
+        copies::remove(&self.client, &self.table, owner, session_id).await
     }
 
     async fn increment(&self, counter: Counter) -> StoreResult<()> {

@@ -4,6 +4,7 @@
 
 mod api;
 mod bad_input;
+mod copy;
 mod fault;
 mod limits;
 mod openapi;

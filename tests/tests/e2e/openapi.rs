@@ -42,6 +42,19 @@ fn every_status_the_api_answers_is_documented() {
             vec![204, 400, 401, 403, 503],
         ),
         ("GET /api/recovery/health", vec![200, 503]),
+        (
+            "PUT /api/recovery/sessions/{session_id}",
+            vec![200, 201, 400, 401, 410, 413, 415, 429, 503],
+        ),
+        ("GET /api/recovery/sessions", vec![200, 401, 503]),
+        (
+            "GET /api/recovery/sessions/{session_id}",
+            vec![200, 400, 401, 404, 410, 503],
+        ),
+        (
+            "DELETE /api/recovery/sessions/{session_id}",
+            vec![204, 400, 401, 503],
+        ),
     ] {
         assert_eq!(openapi.statuses(route), statuses, "{route}");
     }

@@ -1,0 +1,4 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    recovery_shared::runtime::run_function(copy_session::handle).await
+}
