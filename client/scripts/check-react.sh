@@ -15,9 +15,12 @@
 #      centred, the buttons painted, the modal closing once empty (test-js/tarball-app/
 #      host-css.check.mjs); it writes docs/screenshots/react-host-css-dark{,-modal}.png;
 #   5. that app under `vite` dev (pre-bundling on, nothing configured for the package), with the
-#      app's Vite 8 and with Vite 7 (whose pre-bundling broke the wasm's URL), in Chromium: an
-#      edit autosaves, the indicator reaches data-state="saved" (test-js/tarball-app/
-#      vite-dev.check.mjs; a dev server on a free loopback port, stopped after);
+#      app's Vite 8 and with Vite 7 (whose pre-bundling broke the wasm's URL), in Chromium:
+#      "Generate" on the unedited draft stores its text, voice and parameters with its audio part
+#      (through the slice's audio actions; vite.config.ts stubs the speech endpoint), Restore after
+#      a renderer crash brings them back, and an edit autosaves, the indicator reaching
+#      data-state="saved" (test-js/tarball-app/vite-dev.check.mjs; a dev server on a free
+#      loopback port, stopped after);
 #   6. the package in a webpack 5 production build with nothing configured for the wasm: the .wasm
 #      emitted, and a page that opens a store, saves and restores in Chromium
 #      (test-js/tarball-app/webpack.check.mjs).
@@ -88,7 +91,7 @@ say "tarball app built: $(cd "$scratch/dist/assets" && ls | tr '\n' ' ')"
 say "the components under a host's CSS (Tailwind v4 preflight, dark theme) in Chromium"
 (cd "$scratch" && node host-css.check.mjs "$ROOT_DIR/docs/screenshots")
 
-say "the tarball app under vite dev (Vite 8, then Vite 7) in Chromium: an edit reaches 'saved'"
+say "the tarball app under vite dev (Vite 8, then Vite 7) in Chromium: Generate on the draft, a crash, Restore; an edit reaches 'saved'"
 (cd "$scratch" && node vite-dev.check.mjs vite && node vite-dev.check.mjs vite7)
 
 say "the package in a webpack 5 build (no configuration for the wasm) in Chromium"

@@ -6,6 +6,11 @@
 // Vite 8 (rolldown) rewrites `new URL(..., import.meta.url)` inside pre-bundled dependencies,
 // Vite 5 to 7 (esbuild) do not: so the check runs under both, the app's Vite and `vite7` (an npm
 // alias of vite@7 in devDependencies), and fails under vite7 with the loader of before the fix.
+// Before the edit, audio through the store with the real wasm: "Generate" on the draft the app
+// starts with (never edited, so autosave never saw it; the speech endpoint is vite.config.ts's
+// stub) stores the draft's text, voice and parameters with the part (read from IndexedDB); then
+// the renderer crashes, and on the next load Restore in the modal brings the draft and its part
+// back into the app's state.
 // Usage: node vite-dev.check.mjs [vite|vite7]   (in the app, after npm install; CHROMIUM overrides
 // the browser)
 import { createServer as listen } from 'node:net';
@@ -16,6 +21,8 @@ if (vite !== 'vite' && vite !== 'vite7') throw new Error(`usage: node vite-dev.c
 const { createServer, version } = await import(vite);
 
 const TIMEOUT_MS = 30_000;
+/** A check that failed (not a crash of the script). */
+class Check extends Error {}
 
 /** A loopback port nobody listens on now (Vite would otherwise take 5173 or the next one). */
 async function freePort() {
@@ -40,7 +47,9 @@ try {
   await server.listen();
   const origin = server.resolvedUrls.local[0];
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
-  const page = await browser.newPage();
+  // One context for both pages: the second load finds what the crashed one stored.
+  const context = await browser.newContext();
+  let page = await context.newPage();
   const prebundled = [];
   const wasm = [];
   page.on('response', (r) => {
@@ -51,6 +60,33 @@ try {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(origin);
+  await page.locator('.cbr-indicator').first().waitFor({ timeout: TIMEOUT_MS });
+
+  const draft = await page.locator('textarea').inputValue();
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await page.getByText('1 audio parts').waitFor({ timeout: TIMEOUT_MS });
+  let stored = await page.evaluate(readStore);
+  for (const until = Date.now() + TIMEOUT_MS; !stored.sessions.some((s) => s.completed) && Date.now() < until; ) {
+    await page.waitForTimeout(100);
+    stored = await page.evaluate(readStore);
+  }
+  const want = { text: draft, voiceId: 'default', params: { exaggeration: 0.5, seed: 0 }, completed: true };
+  const take = stored.sessions.find((s) => s.completed);
+  const parts = stored.chunks.filter((c) => c.sessionId === take?.id);
+  if (!take || JSON.stringify({ ...take, id: undefined }) !== JSON.stringify(want) || parts.length !== 1 || parts[0].bytes !== 4844) {
+    throw new Check(`Generate on the unedited draft stored ${JSON.stringify(stored)}; want the session ${JSON.stringify(want)} with one part of 4844 bytes`);
+  }
+  await page.goto('chrome://crash').catch(() => undefined); // no pagehide: a crash
+  page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(origin);
+  await page.getByTestId('recovery-open').click({ timeout: TIMEOUT_MS });
+  await page.getByTestId('recovery-restore').click({ timeout: TIMEOUT_MS });
+  await page.getByText('1 audio parts').waitFor({ timeout: TIMEOUT_MS });
+  const restoredText = await page.locator('textarea').inputValue();
+  if (restoredText !== draft) throw new Check(`restored text ${JSON.stringify(restoredText)}, want the draft`);
+  console.log(`vite ${version} dev: Generate on the unedited draft stored its text, voice and parameters with its part; Restore after a crash brought them back`);
+
   const indicator = page.locator('.cbr-indicator').first();
   await indicator.waitFor({ timeout: TIMEOUT_MS });
   const stateNow = () => indicator.getAttribute('data-state');
@@ -65,6 +101,9 @@ try {
   else if (state !== 'saved') failed = `indicator data-state=${state}: ${await indicator.textContent()}`;
   console.log(`vite ${version} dev: data-state ${state}; wasm ${wasm.join(', ') || 'none'}; pre-bundled ${prebundled.length} module(s)`);
   if (errors.length) console.log(`page errors: ${errors.join('; ')}`);
+} catch (e) {
+  if (!(e instanceof Check)) throw e;
+  failed = e.message;
 } finally {
   await browser?.close();
   await server.close();
@@ -72,4 +111,26 @@ try {
 if (failed) {
   console.error(`vite ${version} dev check failed: ${failed}`);
   process.exit(1);
+}
+
+/** In the page: the recovery store's sessions and parts as IndexedDB holds them. */
+function readStore() {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open('chatterbox-recovery');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction(['sessions', 'chunks'], 'readonly');
+      const sessions = tx.objectStore('sessions').getAll();
+      const chunks = tx.objectStore('chunks').getAll();
+      tx.oncomplete = () => {
+        db.close();
+        resolve({
+          sessions: sessions.result.map(({ id, text, voiceId, params, completed }) => ({ id, text, voiceId, params, completed })),
+          chunks: chunks.result.map(({ sessionId, index, bytes }) => ({ sessionId, index, bytes: bytes.byteLength })),
+        });
+      };
+      tx.onerror = () => reject(tx.error);
+    };
+  });
 }
