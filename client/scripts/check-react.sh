@@ -82,9 +82,11 @@ node -e '
 ls "$scratch"/dist/assets/*.wasm >/dev/null 2>&1 || die "the scratch app's build has no .wasm asset"
 # The READMEs' snippets are cut from code this script type-checks and builds (that app, and the
 # example's vite.config.ts): each line of every marked snippet must still be there, in order, and
-# every tsx block must be marked (test-js/readme-snippets.mjs). client/README.md ships in the
+# every tsx block must be marked, in client/README.md every js, ts and tsx block: the plain API's
+# are cut from test-js/tarball-app/src/plain/, type-checked with that app
+# (test-js/readme-snippets.mjs). client/README.md ships in the
 # tarball (the package's guide): the packed one must be the one checked.
-node "$CLIENT_DIR/test-js/readme-snippets.mjs" "$CLIENT_DIR/README.md" "$example/README.md" "$ROOT_DIR/README.md"
+node "$CLIENT_DIR/test-js/readme-snippets.mjs" "$example/README.md" "$ROOT_DIR/README.md" --all "$CLIENT_DIR/README.md"
 cmp -s "$unpacked/package/README.md" "$CLIENT_DIR/README.md" || die "the tarball's README.md is not client/README.md"
 say "tarball app built: $(cd "$scratch/dist/assets" && ls | tr '\n' ' ')"
 

@@ -7,7 +7,8 @@
 // (the path relative to the README). Each code line of the snippet, trimmed (blank lines and
 // whole-line `//` comments left out), must be a line of that file, and in the same order, so a
 // snippet that drifts from the code it shows fails. Every ```tsx block must carry a marker, so a
-// snippet cannot escape the check by losing it. Usage: node readme-snippets.mjs README.md...
+// snippet cannot escape the check by losing it; after `--all`, every js, ts and tsx block of the
+// READMEs that follow (the package's guide). Usage: node readme-snippets.mjs [--all] README.md...
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 
@@ -40,13 +41,19 @@ function blocks(text) {
 }
 
 const problems = [];
+let every = false;
 for (const readme of process.argv.slice(2)) {
+  if (readme === '--all') {
+    every = true;
+    continue;
+  }
+  const mustMark = every ? ['js', 'ts', 'tsx'] : ['tsx'];
   const name = relative(process.cwd(), readme) || readme;
   let checked = 0;
   let lines = 0;
   for (const block of blocks(readFileSync(readme, 'utf8'))) {
     if (!block.path) {
-      if (block.lang === 'tsx') problems.push(`${name}:${block.start}: a tsx block without a snippet marker`);
+      if (mustMark.includes(block.lang)) problems.push(`${name}:${block.start}: a ${block.lang} block without a snippet marker`);
       continue;
     }
     const source = readFileSync(resolve(dirname(readme), block.path), 'utf8').split('\n').map((l) => l.trim());
