@@ -4,12 +4,7 @@
 // and actions. Nothing here imports Zustand: a middleware is a function of
 // `(set, get, api)`, so the package needs Zustand only as a peer.
 export { createRecoveryStorage } from './storage.js';
-
-/**
- * The states the store's events set; `conflict` and `remote-update` are news, not states. (`idle`,
- * nothing handed over yet, is where the slice starts: no event says it.)
- */
-const INDICATOR_STATES = new Set(['pending', 'saving', 'saved', 'error', 'quota']);
+import { IDLE, nextStatus } from './status.js';
 
 const sameParams = (a, b) => {
   if (Object.is(a, b)) return true;
@@ -281,13 +276,14 @@ export const createRecoverySlice = () => (set, get, api) => {
   };
   let stopListening = null;
 
+  // What the indicator shows: the rule /react follows too (status.js), both copies told apart.
+  let seen = IDLE;
   const onStatus = (event) => {
+    const next = nextStatus(seen, event);
+    if (!next) return; // news (conflict, remote-update): the state stands
+    seen = next;
     const now = get().recovery;
-    if (INDICATOR_STATES.has(event.status)) {
-      if (now.status !== event.status || now.message !== event.message) {
-        patch({ status: event.status, message: event.message });
-      }
-    }
+    if (now.status !== next.status || now.message !== next.message) patch({ status: next.status, message: next.message });
   };
 
   // Typed before the store is open: not saved yet, whatever the indicator said before.
