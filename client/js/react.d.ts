@@ -3,9 +3,22 @@ import type { OpenRecoveryOptions, RecoveryStore, SessionSummary, StatusEvent } 
 
 /**
  * The save state (`conflict` and `remote-update` are news, not states): `idle` until the store
- * reports the first edit (nothing handed over, so nothing saved either).
+ * reports the first edit (nothing handed over, so nothing saved either). `saved`: on this device.
+ * With `serverCopy`, while everything is saved on this device, the server's copy: `copy-pending`
+ * (on its way), `backed-up` (the server acknowledged a copy of the last commit; a new edit drops
+ * it), `offline` (will back up when online), `copy-error` (the message says what to do).
  */
-export type IndicatorState = 'idle' | 'pending' | 'saving' | 'saved' | 'error' | 'quota';
+export type IndicatorState =
+  | 'idle'
+  | 'pending'
+  | 'saving'
+  | 'saved'
+  | 'error'
+  | 'quota'
+  | 'copy-pending'
+  | 'backed-up'
+  | 'offline'
+  | 'copy-error';
 
 /**
  * What `AutoSaveIndicator` shows (its `data-state`): the save state, or `waiting` while idle with
@@ -26,9 +39,10 @@ export interface RecoveryProviderProps {
   /** Without `store`: options of the shared store this provider opens and closes. */
   options?: OpenRecoveryOptions;
   /**
-   * How long `saving` and `saved` must hold before the indicator shows them, ms (default 250):
+   * How long `saving`, `saved`, `copy-pending` and `backed-up` must hold before the indicator shows them, ms (default 250):
    * typing then renders the indicator once per burst, not three times a keystroke. `pending`,
-   * `error` and `quota` show at once; `saved` is never shown early.
+   * `error`, `quota`, `offline` and `copy-error` show at once, and so does any change from
+   * `backed-up`; `saved` and `backed-up` are never shown early.
    */
   settleMs?: number;
   children?: ReactNode;
@@ -61,7 +75,11 @@ export function useSaveStatus(): SaveStatusSnapshot;
 /** Just the indicator's state: a component using it renders only when the state changes. */
 export function useSaveState(): IndicatorState;
 
-/** `idle`: "Nothing to save yet"; `waiting`: "Earlier work waiting to be restored"; `saved`: "All changes saved"… */
+/**
+ * `idle`: "Nothing to save yet"; `waiting`: "Earlier work waiting to be restored"; `saved`: "Saved on
+ * this device"; `backed-up`: "Backed up to the server"… (`error`, `quota` and `copy-error` are
+ * followed by the store's message).
+ */
 export const DEFAULT_LABELS: Readonly<Record<IndicatorDisplayState, string>>;
 
 export interface AutoSaveIndicatorProps extends Omit<ComponentPropsWithoutRef<'span'>, 'children'> {
@@ -71,7 +89,7 @@ export interface AutoSaveIndicatorProps extends Omit<ComponentPropsWithoutRef<'s
   /**
    * Sessions are on offer for recovery (a count, or `true`): the idle indicator then says earlier
    * work is waiting to be restored (`data-state="waiting"`) instead of "Nothing to save yet", and a
-   * saved one adds it after "All changes saved"; both carry `data-waiting="true"`.
+   * saved one adds it after "Saved on this device"; both carry `data-waiting="true"`.
    */
   waiting?: number | boolean;
   /**

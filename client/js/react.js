@@ -12,6 +12,7 @@ import {
   useSyncExternalStore,
 } from 'react';
 import { openRecoveryStore } from './index.js';
+import { IDLE, nextStatus } from './status.js';
 
 // ---- one store per page ---------------------------------------------------------------------
 
@@ -63,21 +64,21 @@ function release(key, entry) {
 
 // ---- status, as an external store -----------------------------------------------------------
 
-const INDICATOR_STATES = new Set(['pending', 'saving', 'saved', 'error', 'quota']);
 /** Shown as soon as the store says so; the others once they have held for `settleMs`. */
-const URGENT = new Set(['pending', 'error', 'quota']);
-/** Before the store has said anything: nothing was handed to it, so nothing is saved either. */
-const INITIAL_STATUS = Object.freeze({ status: 'idle', message: null, event: null });
+const URGENT = new Set(['pending', 'error', 'quota', 'offline', 'copy-error']);
+const INITIAL_STATUS = Object.freeze({ ...IDLE, event: null });
 
 /**
  * The store's status events as an external store for `useSyncExternalStore`. `status` is what
- * an indicator shows: `pending`, `error` and `quota` at once; `saving` and `saved` once they
- * have held for `settleMs` with nothing new, so that typing does not flicker the indicator
- * (and re-render it) three times a keystroke. Holding back `saved` never claims more than is
- * committed: until then the indicator still says the edit is not saved.
+ * an indicator shows (`nextStatus`, the rule /zustand's slice follows too): `pending`, `error`,
+ * `quota`, `offline` and `copy-error` at once; `saving`, `saved`, `copy-pending` and `backed-up`
+ * once they have held for `settleMs` with nothing new, so that typing does not flicker the
+ * indicator (and re-render it) three times a keystroke. Holding a state back never claims more
+ * than is true: until then the indicator says less (and `backed-up` is left at once).
  */
 function createStatusSource(settleMs) {
   let current = INITIAL_STATUS;
+  let seen = IDLE;
   let timer = null;
   const listeners = new Set();
   const publish = (next) => {
@@ -95,15 +96,14 @@ function createStatusSource(settleMs) {
     /** Follows `store`'s status events; returns the unsubscribe. */
     follow(store) {
       const onStatus = (event) => {
+        const next = nextStatus(seen, event);
+        if (!next) return publish({ ...current, event }); // news (conflict, remote-update): the state stands
         clearTimeout(timer);
-        timer = null;
-        if (!INDICATOR_STATES.has(event.status)) {
-          publish({ ...current, event }); // news (conflict, remote-update): the state stands
-        } else if (URGENT.has(event.status) || settleMs <= 0) {
-          publish({ status: event.status, message: event.message, event });
-        } else {
-          timer = setTimeout(() => publish({ status: event.status, message: event.message, event }), settleMs);
-        }
+        seen = next;
+        const shown = { status: next.status, message: next.message, event };
+        // Leaving `backed-up` is at once too: it must not outlive the copy it was about.
+        if (URGENT.has(next.status) || current.status === 'backed-up' || settleMs <= 0) publish(shown);
+        else timer = setTimeout(() => publish(shown), settleMs);
       };
       const off = store.onStatus(onStatus);
       return () => {
@@ -210,10 +210,17 @@ export const DEFAULT_LABELS = Object.freeze({
   waiting: 'Earlier work waiting to be restored',
   pending: 'Unsaved changes…',
   saving: 'Saving…',
-  saved: 'All changes saved',
+  saved: 'Saved on this device',
   error: 'Not saved',
   quota: 'Storage full',
+  'copy-pending': 'Saved on this device · backing up…',
+  'backed-up': 'Backed up to the server',
+  offline: 'Offline: saved on this device, will back up when online',
+  'copy-error': 'Server copy failed',
 });
+
+/** States whose words the store's message completes (why, and what to do). */
+const EXPLAINED = ['error', 'quota', 'copy-error'];
 
 const WAITING_SUFFIX = '; earlier work waiting to be restored';
 
@@ -234,10 +241,11 @@ export function AutoSaveIndicator({ status, message, label, waiting, className, 
   const said = status === undefined ? liveMessage : (message ?? null);
   const waits = Boolean(waiting) && (state === 'idle' || state === 'saved');
   const shown = waits && state === 'idle' ? 'waiting' : state;
+  const base = DEFAULT_LABELS[shown] ?? state;
   const text = label
     ? label(shown, said, waits)
-    : (DEFAULT_LABELS[shown] ?? state) +
-      (said && state !== 'saved' && state !== 'idle' ? `: ${said}` : '') +
+    : // The store's message may already start with the words ("Server copy failed (HTTP 503): …").
+      (!said || !EXPLAINED.includes(state) ? base : said.startsWith(base) ? said : `${base}: ${said}`) +
       (waits && state === 'saved' ? WAITING_SUFFIX : '');
   return h(
     'span',

@@ -191,11 +191,11 @@ describe('components', () => {
     await act(async () => fake.emit({ status: 'saved', sessionIds: ['a'] }));
     expect(el()?.getAttribute('data-state')).toBe('saved');
     expect(el()?.getAttribute('data-waiting')).toBe('true');
-    expect(el()?.textContent).toBe('All changes saved; earlier work waiting to be restored');
+    expect(el()?.textContent).toBe('Saved on this device; earlier work waiting to be restored');
     await show(0); // the last one restored or dismissed
     expect(el()?.getAttribute('data-state')).toBe('saved');
     expect(el()?.hasAttribute('data-waiting')).toBe(false);
-    expect(el()?.textContent).toBe('All changes saved');
+    expect(el()?.textContent).toBe('Saved on this device');
     // Without a provider, and with `status` given: idle means idle.
     await render(<AutoSaveIndicator />);
     expect(el()?.getAttribute('data-state')).toBe('idle');
