@@ -34,6 +34,11 @@ pub fn app() -> MemoryApp {
     MemoryApp::in_memory(config(), Clock::fixed(NOW))
 }
 
+/// The test app with some configuration variables added or replaced.
+pub fn app_with(extra: &[(&str, &str)]) -> MemoryApp {
+    MemoryApp::in_memory(config_with(extra), Clock::fixed(NOW))
+}
+
 /// A fresh 128-bit client secret, made the way the browser client makes it.
 pub fn client_secret() -> String {
     use base64::Engine as _;

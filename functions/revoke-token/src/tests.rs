@@ -218,3 +218,154 @@ async fn a_failing_bucket_during_purge_is_503_and_keeps_the_token_for_a_retry() 
     );
     assert!(!app.objects.contains(KEY));
 }
+
+const SESSION_PATH: &str = "/api/recovery/sessions/{session_id}";
+
+async fn delete_session(app: &MemoryApp, secret: Option<&str>, session: &str) -> Response<Body> {
+    let path = format!("/api/recovery/sessions/{session}");
+    let event = match secret {
+        Some(secret) => testing::event("DELETE", SESSION_PATH, &path, secret),
+        None => recovery_shared::apigw::HttpApiEvent::new("DELETE", SESSION_PATH, &path),
+    };
+    let req = event
+        .path_parameter("session_id", session)
+        .into_request()
+        .unwrap();
+    handle(app, req).await.unwrap()
+}
+
+/// A copy of `session` (its document and entry), a part beside it, and a token on each.
+async fn copied_session(app: &MemoryApp, secret: &str, session: &str) -> (Vec<String>, Vec<Token>) {
+    use recovery_shared::domain::{CopyEntry, ObjectKey, SessionId};
+    let owner = Owner::from_client_secret(secret).unwrap().hash();
+    let document = ObjectKey::session_copy(
+        "recovery/",
+        owner.clone(),
+        SessionId::parse(session).unwrap(),
+    )
+    .to_string();
+    let part = format!("recovery/{}/{session}/{}", owner.as_str(), "p".repeat(22));
+    let mut tokens = Vec::new();
+    for key in [&document, &part] {
+        app.objects.put_object(
+            key,
+            StoredObject {
+                bytes: vec![1; 4],
+                content_type: "audio/wav".into(),
+                filename: None,
+            },
+        );
+        let token = Token::generate().unwrap();
+        app.tokens
+            .put_token(
+                &TokenRecord {
+                    token_hash: token.hash(),
+                    audio_key: key.clone(),
+                    owner_hash: owner.clone(),
+                    session_id: session.into(),
+                    created_at: NOW,
+                    expires_at: NOW + 60,
+                    content_type: "audio/wav".into(),
+                    size_bytes: 4,
+                    filename: None,
+                    metadata: Metadata::new(),
+                    session: None,
+                    purged_at: None,
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        tokens.push(token);
+    }
+    app.tokens
+        .put_copy(
+            &owner,
+            &CopyEntry {
+                session_id: session.into(),
+                updated_at_ms: 1,
+                size: 4,
+                parts: 1,
+                expires_at: NOW + 60,
+                token_hash: tokens[0].hash(),
+            },
+        )
+        .await
+        .unwrap();
+    (vec![document, part], tokens)
+}
+
+#[tokio::test]
+async fn deleting_a_session_purges_every_object_and_token_under_it_and_only_the_owners() {
+    let app = testing::app();
+    let (a, b) = (testing::client_secret(), testing::client_secret());
+    let (keys, tokens) = copied_session(&app, &a, "s").await;
+    let (other_keys, other_tokens) = copied_session(&app, &b, "s").await;
+    // Another owner deleting a session of the same id touches nothing of this one.
+    assert_eq!(delete_session(&app, Some(&b), "s").await.status(), 204);
+    for key in &keys {
+        assert!(app.objects.contains(key), "{key}");
+    }
+    for key in &other_keys {
+        assert!(!app.objects.contains(key), "{key}");
+    }
+    for token in &other_tokens {
+        let record = app.tokens.get_token(&token.hash()).await.unwrap().unwrap();
+        assert!(record.purged_at.is_some());
+    }
+    // The owner's delete: objects gone, tokens purged, entry removed; twice is fine.
+    for _ in 0..2 {
+        assert_eq!(delete_session(&app, Some(&a), "s").await.status(), 204);
+    }
+    for key in &keys {
+        assert!(!app.objects.contains(key), "{key}");
+    }
+    for token in &tokens {
+        let record = app.tokens.get_token(&token.hash()).await.unwrap().unwrap();
+        assert!(record.purged_at.is_some());
+    }
+    let owner = Owner::from_client_secret(&a).unwrap().hash();
+    assert!(app.tokens.copies(&owner).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_purge_through_a_copys_token_purges_the_whole_session() {
+    let app = testing::app();
+    let secret = testing::client_secret();
+    let (keys, tokens) = copied_session(&app, &secret, "s").await;
+    let response = delete(&app, &secret, tokens[0].as_str(), "purge=true").await;
+    assert_eq!(response.status(), 204);
+    for key in &keys {
+        assert!(!app.objects.contains(key), "{key}");
+    }
+    // The revoked token is gone; the part's token answers 410.
+    assert!(
+        app.tokens
+            .get_token(&tokens[0].hash())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let part = app
+        .tokens
+        .get_token(&tokens[1].hash())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(part.purged_at.is_some());
+}
+
+#[tokio::test]
+async fn deleting_a_session_needs_identity_and_a_valid_id_and_an_outage_is_503() {
+    let app = testing::app();
+    let secret = testing::client_secret();
+    let (keys, _) = copied_session(&app, &secret, "s").await;
+    assert_problem(&delete_session(&app, None, "s").await, 401);
+    assert_problem(&delete_session(&app, Some(&secret), "a.b").await, 400);
+    app.objects.set_unavailable(true);
+    assert_problem(&delete_session(&app, Some(&secret), "s").await, 503);
+    app.objects.set_unavailable(false);
+    for key in &keys {
+        assert!(app.objects.contains(key), "{key}");
+    }
+}
