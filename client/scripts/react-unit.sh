@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The React + Zustand layer's fast checks, without a browser: strict tsc (--noEmit) of the example
 # app and its tests (which type-checks the package's .d.ts as an app sees them), and vitest (the
-# Zustand middleware and slice with real Zustand). `react-unit.sh [typecheck] [vitest]`: both
-# when no step is named. `make check` (scripts/check.sh) and check-react.sh run it.
+# Zustand middleware and slice with real Zustand), and the READMEs' snippets against the code they
+# are cut from (test-js/readme-snippets.mjs; check-react.sh also type-checks and builds that code
+# from the tarball). `react-unit.sh [typecheck] [vitest] [snippets]`: all three when no step is
+# named. `make check` (scripts/check.sh) and check-react.sh run it.
 # Installs nothing: without the example's node_modules it says what to run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 example="$CLIENT_DIR/examples/react"
 steps=("$@")
-[[ ${#steps[@]} -gt 0 ]] || steps=(typecheck vitest)
+[[ ${#steps[@]} -gt 0 ]] || steps=(typecheck vitest snippets)
 
 command -v npm >/dev/null 2>&1 || die "npm not found: run 'make test' once (it installs everything)"
 [[ -x "$example/node_modules/.bin/vitest" && -x "$example/node_modules/.bin/tsc" ]] ||
@@ -22,6 +24,9 @@ for step in "${steps[@]}"; do
     case $step in
         typecheck) say "tsc --noEmit (strict): the React example and its tests"; npm run --silent typecheck ;;
         vitest) say "vitest: middleware and slice"; npx --no-install vitest run ;;
-        *) die "unknown step '$step' (typecheck, vitest)" ;;
+        snippets)
+            say "README snippets still lines of the code they are cut from"
+            node "$CLIENT_DIR/test-js/readme-snippets.mjs" "$example/README.md" "$ROOT_DIR/README.md" --all "$CLIENT_DIR/README.md" ;;
+        *) die "unknown step '$step' (typecheck, vitest, snippets)" ;;
     esac
 done
