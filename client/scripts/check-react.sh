@@ -18,9 +18,10 @@
 #      app's Vite 8 and with Vite 7 (whose pre-bundling broke the wasm's URL), in Chromium:
 #      "Generate" on the unedited draft stores its text, voice and parameters with its audio part
 #      (through the slice's audio actions; vite.config.ts stubs the speech endpoint), Restore after
-#      a renderer crash brings them back, and an edit autosaves, the indicator reaching
-#      data-state="saved" (test-js/tarball-app/vite-dev.check.mjs; a dev server on a free
-#      loopback port, stopped after);
+#      a renderer crash brings them back, an edit autosaves, the indicator reaching
+#      data-state="saved", and a new take in the same session leaves only its own parts
+#      (test-js/tarball-app/vite-dev.check.mjs; a dev server on a free loopback port, stopped
+#      after);
 #   6. the package in a webpack 5 production build with nothing configured for the wasm: the .wasm
 #      emitted, and a page that opens a store, saves and restores in Chromium
 #      (test-js/tarball-app/webpack.check.mjs).
@@ -93,7 +94,7 @@ say "tarball app built: $(cd "$scratch/dist/assets" && ls | tr '\n' ' ')"
 say "the components under a host's CSS (Tailwind v4 preflight, dark theme) in Chromium"
 (cd "$scratch" && node host-css.check.mjs "$ROOT_DIR/docs/screenshots")
 
-say "the tarball app under vite dev (Vite 8, then Vite 7) in Chromium: Generate on the draft, a crash, Restore; an edit reaches 'saved'"
+say "the tarball app under vite dev (Vite 8, then Vite 7) in Chromium: Generate on the draft, a crash, Restore; an edit reaches 'saved'; a new take clears the old parts"
 (cd "$scratch" && node vite-dev.check.mjs vite && node vite-dev.check.mjs vite7)
 
 say "the package in a webpack 5 build (no configuration for the wasm) in Chromium"

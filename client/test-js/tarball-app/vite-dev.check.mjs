@@ -8,9 +8,10 @@
 // alias of vite@7 in devDependencies), and fails under vite7 with the loader of before the fix.
 // Before the edit, audio through the store with the real wasm: "Generate" on the draft the app
 // starts with (never edited, so autosave never saw it; the speech endpoint is vite.config.ts's
-// stub) stores the draft's text, voice and parameters with the part (read from IndexedDB); then
-// the renderer crashes, and on the next load Restore in the modal brings the draft and its part
-// back into the app's state.
+// stub) stores the draft's text, voice and parameters with its two parts (read from IndexedDB); then
+// the renderer crashes, and on the next load Restore in the modal brings the draft and its parts
+// back into the app's state. After the edit, a new take in the same session
+// (`startTake({ clear: true })`) leaves only its own part.
 // Usage: node vite-dev.check.mjs [vite|vite7]   (in the app, after npm install; CHROMIUM overrides
 // the browser)
 import { createServer as listen } from 'node:net';
@@ -64,28 +65,20 @@ try {
 
   const draft = await page.locator('textarea').inputValue();
   await page.getByRole('button', { name: 'Generate' }).click();
-  await page.getByText('1 audio parts').waitFor({ timeout: TIMEOUT_MS });
-  let stored = await page.evaluate(readStore);
-  for (const until = Date.now() + TIMEOUT_MS; !stored.sessions.some((s) => s.completed) && Date.now() < until; ) {
-    await page.waitForTimeout(100);
-    stored = await page.evaluate(readStore);
-  }
+  await page.getByText('2 audio parts').waitFor({ timeout: TIMEOUT_MS });
   const want = { text: draft, voiceId: 'default', params: { exaggeration: 0.5, seed: 0 }, completed: true };
-  const take = stored.sessions.find((s) => s.completed);
-  const parts = stored.chunks.filter((c) => c.sessionId === take?.id);
-  if (!take || JSON.stringify({ ...take, id: undefined }) !== JSON.stringify(want) || parts.length !== 1 || parts[0].bytes !== 4844) {
-    throw new Check(`Generate on the unedited draft stored ${JSON.stringify(stored)}; want the session ${JSON.stringify(want)} with one part of 4844 bytes`);
-  }
+  const take = await storedTake(page, want, 2);
+  const id = take.id;
   await page.goto('chrome://crash').catch(() => undefined); // no pagehide: a crash
   page = await context.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(origin);
   await page.getByTestId('recovery-open').click({ timeout: TIMEOUT_MS });
   await page.getByTestId('recovery-restore').click({ timeout: TIMEOUT_MS });
-  await page.getByText('1 audio parts').waitFor({ timeout: TIMEOUT_MS });
+  await page.getByText('2 audio parts').waitFor({ timeout: TIMEOUT_MS });
   const restoredText = await page.locator('textarea').inputValue();
   if (restoredText !== draft) throw new Check(`restored text ${JSON.stringify(restoredText)}, want the draft`);
-  console.log(`vite ${version} dev: Generate on the unedited draft stored its text, voice and parameters with its part; Restore after a crash brought them back`);
+  console.log(`vite ${version} dev: Generate on the unedited draft stored its text, voice and parameters with its parts; Restore after a crash brought them back`);
 
   const indicator = page.locator('.cbr-indicator').first();
   await indicator.waitFor({ timeout: TIMEOUT_MS });
@@ -99,6 +92,14 @@ try {
   }
   if (!prebundled.length) failed = 'the package was not served pre-bundled (no /.vite/deps/ request): the check does not test what it claims';
   else if (state !== 'saved') failed = `indicator data-state=${state}: ${await indicator.textContent()}`;
+  else {
+    // A new take of the edited text (one sentence) in the same session: startTake({ clear: true })
+    // drops the two parts of before, so one part is left, with the new text.
+    const edited = await page.locator('textarea').inputValue();
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await storedTake(page, { text: edited, voiceId: 'default', params: { exaggeration: 0.5, seed: 0 }, completed: true, id }, 1);
+    console.log(`vite ${version} dev: Generate again in the same session after an edit left only the new take's part`);
+  }
   console.log(`vite ${version} dev: data-state ${state}; wasm ${wasm.join(', ') || 'none'}; pre-bundled ${prebundled.length} module(s)`);
   if (errors.length) console.log(`page errors: ${errors.join('; ')}`);
 } catch (e) {
@@ -111,6 +112,27 @@ try {
 if (failed) {
   console.error(`vite ${version} dev check failed: ${failed}`);
   process.exit(1);
+}
+
+/**
+ * Waits until IndexedDB holds one completed session as `want` (its `id` too, when given) with
+ * `parts` parts of 4,844 bytes (the stub's WAV) and no other part; resolves that session.
+ */
+async function storedTake(page, want, parts) {
+  const matches = ({ sessions, chunks }) => {
+    const take = sessions.find((s) => s.completed && s.text === want.text && (!want.id || s.id === want.id));
+    const mine = chunks.filter((c) => c.sessionId === take?.id);
+    const same = take && JSON.stringify({ ...take, id: undefined }) === JSON.stringify({ ...want, id: undefined });
+    return same && mine.length === parts && mine.every((c) => c.bytes === 4844) ? take : null;
+  };
+  let stored = await page.evaluate(readStore);
+  for (const until = Date.now() + TIMEOUT_MS; !matches(stored) && Date.now() < until; ) {
+    await page.waitForTimeout(100);
+    stored = await page.evaluate(readStore);
+  }
+  const take = matches(stored);
+  if (!take) throw new Check(`IndexedDB holds ${JSON.stringify(stored)}; want the session ${JSON.stringify(want)} with ${parts} part(s) of 4844 bytes`);
+  return take;
 }
 
 /** In the page: the recovery store's sessions and parts as IndexedDB holds them. */

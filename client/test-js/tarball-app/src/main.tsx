@@ -37,7 +37,7 @@ type State = Editor & RecoverySlice<Params>;
 
 const editor: StateCreator<State, [['chatterbox/recovery', unknown]], [], Editor> = (set) => ({
   id: crypto.randomUUID(),
-  text: 'Hello from a draft nobody edited.',
+  text: 'A draft the app starts with. Nobody edited it.',
   voice: 'default',
   params: { exaggeration: 0.5, seed: 0 },
   parts: [],
