@@ -242,14 +242,20 @@ impl TokenStore for MemoryTokenStore {
             .unwrap_or_default())
     }
 
-    async fn put_copy(&self, owner: &OwnerHash, entry: &CopyEntry) -> StoreResult<()> {
+    async fn put_copy(
+        &self,
+        owner: &OwnerHash,
+        entry: &CopyEntry,
+        expired: &[&str],
+    ) -> StoreResult<()> {
         self.calls.push("put_copy");
         check(&self.down, "put copy")?;
-        lock(&self.tables)
-            .copies
-            .entry(owner.as_str().to_owned())
-            .or_default()
-            .insert(entry.session_id.clone(), entry.clone());
+        let mut tables = lock(&self.tables);
+        let copies = tables.copies.entry(owner.as_str().to_owned()).or_default();
+        for session in expired {
+            copies.remove(*session);
+        }
+        copies.insert(entry.session_id.clone(), entry.clone());
         Ok(())
     }
 

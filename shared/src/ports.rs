@@ -163,11 +163,14 @@ pub trait TokenStore: Send + Sync {
     fn copies(&self, owner: &OwnerHash)
     -> impl Future<Output = StoreResult<Vec<CopyEntry>>> + Send;
 
-    /// Adds or replaces one session's entry in the owner's copy list.
+    /// Adds or replaces one session's entry in the owner's copy list, and removes the entries of
+    /// `expired` (other sessions whose copies have expired) in the same write, so that an owner
+    /// who copies every day keeps a list of what is alive, well under DynamoDB's 400 KB item.
     fn put_copy(
         &self,
         owner: &OwnerHash,
         entry: &CopyEntry,
+        expired: &[&str],
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Removes one session's entry from the owner's copy list; nothing to remove is fine.

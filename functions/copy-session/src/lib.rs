@@ -161,8 +161,21 @@ async fn copy_session<T: TokenStore, O: ObjectStore>(
     let expires_at = now + i64::from(app.config.token_ttl_seconds);
     // The token before the object: a copy of a session its owner deleted is refused (410)
     // without being written back.
-    let (token_hash, issued) =
-        slide_or_issue(app, &owner, &session, &document, &query, size, expires_at).await?;
+    let copies = app.tokens.copies(&owner).await?;
+    let existing = copies
+        .iter()
+        .find(|e| e.session_id == session.as_str())
+        .cloned();
+    // Other sessions' expired copies leave the list with this write.
+    let expired: Vec<&str> = copies
+        .iter()
+        .filter(|e| e.expires_at <= now && e.session_id != session.as_str())
+        .map(|e| e.session_id.as_str())
+        .collect();
+    let (token_hash, issued) = slide_or_issue(
+        app, &owner, &session, &document, &query, size, expires_at, existing,
+    )
+    .await?;
 
     app.objects
         .store_object(PutSpec {
@@ -183,6 +196,7 @@ async fn copy_session<T: TokenStore, O: ObjectStore>(
                 expires_at,
                 token_hash,
             },
+            &expired,
         )
         .await?;
     tracing::info!(
@@ -239,6 +253,10 @@ fn document_body(req: &Request, max: u64) -> Result<(&[u8], Option<&'static str>
 /// The session's token: its expiry slid to a token lifetime from now, or a new one issued (on
 /// the first copy, when the old one is gone, or when the client asks). The new token comes back
 /// to be shown once.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the request's parts, each checked by the caller; a struct would only rename them"
+)]
 async fn slide_or_issue<T: TokenStore, O: ObjectStore>(
     app: &App<T, O>,
     owner: &OwnerHash,
@@ -247,13 +265,8 @@ async fn slide_or_issue<T: TokenStore, O: ObjectStore>(
     query: &Query,
     size: u64,
     expires_at: i64,
+    existing: Option<CopyEntry>,
 ) -> Result<(TokenHash, Option<Token>), ApiError> {
-    let existing = app
-        .tokens
-        .copies(owner)
-        .await?
-        .into_iter()
-        .find(|e| e.session_id == session.as_str());
     Ok(match existing {
         Some(entry) if !query.new_token => {
             match app

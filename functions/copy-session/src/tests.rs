@@ -339,3 +339,25 @@ async fn a_storage_outage_is_a_503_problem_never_a_panic() {
         );
     }
 }
+
+#[tokio::test]
+async fn expired_copies_of_other_sessions_leave_the_list_with_the_next_copy() {
+    let app = testing::app();
+    let secret = testing::client_secret();
+    put(&app, &secret, "old", "parts=0&updated_at=1").await;
+    put(&app, &secret, "kept", "parts=0&updated_at=1").await;
+    app.clock.advance(86_400 - 10);
+    put(&app, &secret, "kept", "parts=0&updated_at=2").await;
+    app.clock.advance(10);
+    put(&app, &secret, "new", "parts=0&updated_at=1").await;
+    let mut ids: Vec<String> = app
+        .tokens
+        .copies(&owner(&secret))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.session_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["kept", "new"]);
+}

@@ -289,6 +289,7 @@ async fn copied_session(app: &MemoryApp, secret: &str, session: &str) -> (Vec<St
                 expires_at: NOW + 60,
                 token_hash: tokens[0].hash(),
             },
+            &[],
         )
         .await
         .unwrap();

@@ -40,6 +40,7 @@ async fn copied(app: &MemoryApp, secret: &str, session: &str, updated_at_ms: i64
                 expires_at,
                 token_hash: TokenHash::from_stored("ab".repeat(32)),
             },
+            &[],
         )
         .await
         .unwrap();

@@ -13,6 +13,9 @@ use super::item::{n, s};
 use crate::domain::{CopyEntry, OwnerHash, TokenHash, copies_key};
 use crate::ports::{StoreError, StoreResult};
 
+/// The most expired entries one copy removes from the list.
+const MAX_PRUNED: usize = 25;
+
 fn entry_value(entry: &CopyEntry) -> AttributeValue {
     AttributeValue::M(HashMap::from([
         ("updated_at".to_owned(), n(&entry.updated_at_ms)),
@@ -80,24 +83,43 @@ pub(super) async fn put(
     table: &str,
     owner: &OwnerHash,
     entry: &CopyEntry,
+    expired: &[&str],
 ) -> StoreResult<()> {
     let key = copies_key(owner);
+    // At most this many expired entries go with one write, keeping the expression small; the
+    // next copies take the rest.
+    let expired: Vec<&str> = expired
+        .iter()
+        .copied()
+        .filter(|s| *s != entry.session_id)
+        .take(MAX_PRUNED)
+        .collect();
+    let mut update = "SET #sessions.#id = :entry, #exp = :exp".to_owned();
+    if !expired.is_empty() {
+        let removed: Vec<String> = (0..expired.len())
+            .map(|i| format!("#sessions.#x{i}"))
+            .collect();
+        update.push_str(" REMOVE ");
+        update.push_str(&removed.join(", "));
+    }
     // A nested path can only be set inside a map that exists: the usual case first, then the
     // map created with its first entry; a race between two first copies retries the first form.
     for _ in 0..2 {
-        let nested = client
+        let mut nested = client
             .update_item()
             .table_name(table)
             .key("token_hash", s(&key))
-            .update_expression("SET #sessions.#id = :entry, #exp = :exp")
+            .update_expression(&update)
             .condition_expression("attribute_exists(#sessions)")
             .expression_attribute_names("#sessions", "sessions")
             .expression_attribute_names("#id", &entry.session_id)
             .expression_attribute_names("#exp", "expires_at")
             .expression_attribute_values(":entry", entry_value(entry))
-            .expression_attribute_values(":exp", n(&entry.expires_at))
-            .send()
-            .await;
+            .expression_attribute_values(":exp", n(&entry.expires_at));
+        for (i, session) in expired.iter().enumerate() {
+            nested = nested.expression_attribute_names(format!("#x{i}"), *session);
+        }
+        let nested = nested.send().await;
         match nested {
             Ok(_) => return Ok(()),
             Err(e) if is_condition_failure(&e) => {}

@@ -429,8 +429,13 @@ impl TokenStore for DynamoTokenStore {
         copies::read(&self.client, &self.table, owner).await
     }
 
-    async fn put_copy(&self, owner: &OwnerHash, entry: &CopyEntry) -> StoreResult<()> {
-        copies::put(&self.client, &self.table, owner, entry).await
+    async fn put_copy(
+        &self,
+        owner: &OwnerHash,
+        entry: &CopyEntry,
+        expired: &[&str],
+    ) -> StoreResult<()> {
+        copies::put(&self.client, &self.table, owner, entry, expired).await
     }
 
     async fn remove_copy(&self, owner: &OwnerHash, session_id: &str) -> StoreResult<()> {

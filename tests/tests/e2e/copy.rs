@@ -226,6 +226,27 @@ async fn a_copy_token_slides_redeemable_after_its_first_lifetime_and_410_after_t
     problem(stack.get_session(&secret, "slide").await, 410).await;
     let listed = json_of(stack.list_sessions(&secret).await, 200).await;
     assert_eq!(listed["sessions"], json!([]));
+
+    // AND the next copy of another session takes the expired entry out of the stored list
+    json_of(
+        stack
+            .copy_session(&secret, "next", "parts=0&updated_at=3", &doc, true)
+            .await,
+        201,
+    )
+    .await;
+    let store = recovery_shared::dynamodb::DynamoTokenStore::new(
+        stack.dynamodb.clone(),
+        &stack.config.table_name,
+    );
+    let owner = recovery_shared::domain::Owner::from_client_secret(&secret)
+        .unwrap()
+        .hash();
+    let stored = recovery_shared::ports::TokenStore::copies(&store, &owner)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = stored.iter().map(|e| e.session_id.as_str()).collect();
+    assert_eq!(ids, ["next"]);
 }
 
 #[tokio::test]
