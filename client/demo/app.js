@@ -2,9 +2,12 @@
 // change is also announced as a `demo:*` event on `window` (see README, "Demo"), which is what
 // the end-to-end tests listen to. One concern per module: `editor`, `saving` (auto-save and its
 // indicator), `takes` (audio parts), `generate`, `recovery` (banner, modal, restore),
-// `server` (backup and recovery by token), `tts` (the speech endpoint and WAV handling).
+// `server` (backup and recovery by token), `copy` (the continuous server copy: its switch, the
+// recovery link, the server's copies after a lost storage), `tts` (the speech endpoint and WAV
+// handling).
 import { markCleanExit } from '/client/js/hint.js';
 import { openRecoveryStore } from '/client/js/index.js';
+import { linkToken, offerServerCopies, recoverFromLink, reopen, serverCopyOn, wireServerCopy } from './copy.js';
 import { readEditor, sameContent, sessionInput, showSettings } from './editor.js';
 import { generate, showGenerateButton } from './generate.js';
 import { offered, renderRecovery } from './recovery.js';
@@ -83,6 +86,7 @@ function wire() {
   });
   ui.open.addEventListener('click', () => ui.modal.showModal());
   ui.backup.addEventListener('click', backup);
+  wireServerCopy();
   ui.recover.addEventListener('submit', (e) => {
     e.preventDefault();
     const token = new FormData(ui.recover).get('token')?.toString().trim();
@@ -104,13 +108,8 @@ async function boot() {
   // `?recovery=off` runs the page without the client (for comparing generation times).
   if (query.get('recovery') !== 'off') {
     try {
-      state.store = await openRecoveryStore({ apiBaseUrl: location.origin });
+      state.store = await openRecoveryStore({ apiBaseUrl: location.origin, serverCopy: serverCopyOn() });
       attachStore(state.store);
-      if (state.store.dataLoss) {
-        // Said plainly: what was saved here before the crash is gone, and where to look instead.
-        ui.status.textContent = `This browser deleted the work it had saved here, finding its storage damaged ` +
-          `after the crash (${state.store.dataLoss}). A take backed up to the server can still be recovered by token.`;
-      }
       crashed = await state.store.detect();
       for (const s of crashed) offered.set(s.id, s);
     } catch (e) {
@@ -119,8 +118,43 @@ async function boot() {
   }
   renderRecovery();
   showGenerateButton();
+  if (state.store) await serverCopyAtStart();
   document.documentElement.dataset.ready = 'true';
-  emit('ready', { crashed: crashed.map((s) => s.id), tabId: state.store?.tabId ?? null, dataLoss: state.store?.dataLoss ?? null });
+  emit('ready', {
+    crashed: crashed.map((s) => s.id),
+    tabId: state.store?.tabId ?? null,
+    dataLoss: state.store?.dataLoss ?? null,
+    serverCopy: serverCopyOn(),
+  });
+}
+
+/**
+ * What the server copy does at start: the session of a `#recover=` link comes back; else, after
+ * the browser lost its storage (or with nothing saved here while the copy is on), the server's
+ * copies are offered; else the session the switch's reload left is shown again.
+ */
+async function serverCopyAtStart() {
+  const { store } = state;
+  const token = linkToken();
+  const lost = store.dataLoss;
+  if (lost) {
+    // Said plainly: what was saved here before the crash is gone, and where to look instead.
+    ui.status.textContent = `This browser deleted the work it had saved here, finding its storage damaged ` +
+      `after the crash (${lost}). A take backed up to the server can still be recovered by token.`;
+  }
+  if (token) return recoverFromLink(token);
+  let empty = false;
+  if (!lost && serverCopyOn()) {
+    try {
+      empty = (await store.list()).length === 0;
+    } catch {
+      // the indicator says why storage fails
+    }
+  }
+  if ((lost || empty) && (await offerServerCopies()) > 0) {
+    ui.status.textContent += `${lost ? ' ' : ''}The server keeps copies of your sessions: restore them under Server copy.`;
+  }
+  if (!lost) await reopen();
 }
 
 window.chatterboxDemo = {

@@ -1,10 +1,15 @@
 // Saving and the auto-save indicator. The indicator follows the store's status events, which
 // are honest by contract: `pending` at once for every edit not yet committed, `saved` only once
-// everything handed to `autosave` is committed. Before the first edit it is `idle` ("Nothing to
+// everything handed to `autosave` is committed. With the server copy on it tells the two copies
+// apart by the package's own rule (status.js, as the React indicator and the Zustand slice):
+// "Saved on this device" (`saved`), "· backing up…" (`copy-pending`), "Backed up to the server"
+// (`backed-up`, only after the store's own word for the last commit; a new edit drops it),
+// `offline`, `copy-error`. Before the first edit it is `idle` ("Nothing to
 // save yet"), or `waiting` while crashed sessions are on offer; a `saved` indicator says so too
 // while they are (both with `data-waiting`). `demo:committed` (kind `session`) is announced
 // on `saved`, for the latest snapshot of each session: everything given up to then is in
 // IndexedDB.
+import { IDLE, nextStatus } from '/client/js/status.js';
 import { emit, errorText, state, ui } from './ui.js';
 
 /** The latest snapshot handed over per session, for `demo:committed`. */
@@ -44,7 +49,36 @@ export function setWaiting(count) {
   showIndicator();
 }
 
-const SAVED = 'All changes saved';
+const SAVED = 'Saved on this device';
+
+/** The indicator's words for a state of `nextStatus`, with the store's message where it explains. */
+function words({ status, message }) {
+  switch (status) {
+    case 'pending':
+      return 'Unsaved changes…';
+    case 'saving':
+      return 'Saving…';
+    case 'saved':
+      return SAVED;
+    case 'error':
+      return `Not saved: ${message ?? 'storage error'}`;
+    case 'copy-pending':
+      return `${SAVED} · backing up…`;
+    case 'backed-up':
+      return 'Backed up to the server';
+    case 'offline':
+      return 'Offline: saved on this device, will back up when online';
+    case 'copy-error':
+      // The store's message says why, when it retries and what to do.
+      return message?.startsWith('Server copy failed') ? message
+        : `Server copy failed: ${message ?? 'it is retried; your work is saved on this device'}`;
+    default:
+      return status;
+  }
+}
+
+/** What the indicator follows, by the package's rule (see the top). */
+let seen = IDLE;
 
 /** Hands an edit to the store's write-through auto-save. */
 export function queueSave(input) {
@@ -105,26 +139,26 @@ function chunkStored(stored, evicted) {
   }
 }
 
-function onStatus({ status, sessionIds, message, evicted }) {
+function onStatus(event) {
+  const { status, sessionIds, message, evicted } = event;
   emit('status', { status, sessionIds, message, evicted });
-  if (status === 'pending') {
-    setIndicator('pending', 'Unsaved changes…');
-  } else if (status === 'saving') {
-    if (!storageFull) setIndicator('saving', 'Saving…');
-  } else if (status === 'saved') {
+  const next = nextStatus(seen, event);
+  if (next) seen = next;
+  if (status === 'saved') {
     for (const id of sessionIds) {
       const input = latest.get(id);
       if (input) emit('committed', { kind: 'session', id, text: input.text, voiceId: input.voiceId, params: input.params });
     }
-    if (!storageFull) setIndicator('saved', SAVED);
-  } else if (status === 'error') {
-    setIndicator('error', `Not saved: ${message ?? 'storage error'}`);
-  } else if (status === 'quota') {
+  }
+  if (status === 'quota') {
     storageFull = true;
     const dropped = evicted?.length ? ` Audio of ${evicted.length} older take(s) was removed.` : '';
     setIndicator('quota', `Storage full — ${message ?? 'audio is not being saved'}.${dropped} TTS goes on.`);
     for (const id of evicted ?? []) onEvicted(id);
   } else if (status === 'conflict') {
     ui.status.textContent = message ?? 'Another tab changed this session; both versions were kept.';
+  } else if (next && (!storageFull || next.status === 'pending' || next.status === 'error')) {
+    // While storage is full the indicator keeps saying so: a part is not saved on this device.
+    setIndicator(next.status, words(next));
   }
 }

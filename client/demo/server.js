@@ -12,7 +12,7 @@ function showProgress({ phase, loaded, total }) {
   emit('progress', { phase, loaded, total });
 }
 
-function say(text, outcome) {
+export function say(text, outcome) {
   ui.message.textContent = text;
   ui.message.dataset.outcome = outcome;
 }
@@ -45,18 +45,28 @@ export async function backup() {
   }
 }
 
-export async function recoverByToken(token) {
-  if (!state.store) return say('Local storage is unavailable here.', 'error');
+/**
+ * Recovers a session by token (typed, or from a recovery link: `link`, whose words say so) and
+ * puts it in the editor. Resolves with the outcome: `restored`, `expired`, `not-found`,
+ * `storage-full` or `error`.
+ */
+export async function recoverByToken(token, { link = false } = {}) {
+  if (!state.store) {
+    say('Local storage is unavailable here, so nothing can be recovered into this page.', 'error');
+    return 'error';
+  }
   // A take of this page with that token comes back under its own id; any other under the id
   // in the backup.
   const known = [...takes.values()].find((t) => t.serverToken === token);
   const button = ui.recover.querySelector('button');
   button.disabled = true;
-  say('Recovering…', 'working');
+  say(link ? 'Opening the recovery link…' : 'Recovering…', 'working');
   let id = known?.id ?? null;
+  let outcome = 'error';
   try {
     const result = await state.store.recover(id, { token, onProgress: showProgress });
     id = result.session?.id ?? id;
+    outcome = result.audio;
     let chunks = [];
     if (result.audio === 'restored' && result.session) {
       const s = result.session;
@@ -64,18 +74,26 @@ export async function recoverByToken(token) {
       const bytes = s.chunks.reduce((n, c) => n + c.bytes.byteLength, 0);
       say(`Recovered the text, settings and ${plural(s.chunks.length, 'audio part')} ` +
         `(${Math.round(bytes / 1024)} KB) from the server.`, 'restored');
-      playTake(takes.get(s.id));
+      // A session with no audio (a text-only server copy) has no take to play.
+      const take = takes.get(s.id);
+      if (take) playTake(take);
     } else if (result.audio === 'expired') {
-      say('The audio for this token has expired: server copies are kept for 24 hours. ' +
-        'Text and settings saved on this browser are not affected.', 'expired');
+      say(link
+        ? 'This recovery link has expired: the server keeps a copy for 24 hours after its last change. ' +
+          'Ask for a newer link, or open the page where the work was typed.'
+        : 'The audio for this token has expired: server copies are kept for 24 hours. ' +
+          'Text and settings saved on this browser are not affected.', 'expired');
     } else if (result.audio === 'not-found') {
-      say('There is nothing for this token: it was dismissed, or never existed.', 'not-found');
+      say(link
+        ? 'There is nothing for this recovery link: the copy was deleted, or the link is incomplete (copy all of it).'
+        : 'There is nothing for this token: it was dismissed, or never existed.', 'not-found');
     } else {
       say('The audio was downloaded, but this device has no room to keep it.', 'storage-full');
     }
     const s = result.session;
     emit('recovered', {
       id,
+      via: link ? 'link' : 'token',
       audio: result.audio,
       text: s?.text ?? null,
       voiceId: s?.voiceId ?? null,
@@ -83,9 +101,12 @@ export async function recoverByToken(token) {
       chunks,
     });
   } catch (e) {
-    say(`Recovery failed: ${errorText(e)}`, 'error');
-    emit('recovered', { id, audio: 'error', message: errorText(e) });
+    say(link
+      ? `Could not open the recovery link: ${errorText(e)}. Check the connection, then reload the page to try again.`
+      : `Recovery failed: ${errorText(e)}`, 'error');
+    emit('recovered', { id, via: link ? 'link' : 'token', audio: 'error', message: errorText(e) });
   } finally {
     button.disabled = false;
   }
+  return outcome;
 }

@@ -27,6 +27,11 @@ export const ui = {
   recover: $('server-recover'),
   progress: $('recovery-progress'),
   message: $('server-message'),
+  serverCopy: $('server-copy'),
+  copyLink: $('copy-link'),
+  link: $('recovery-link'),
+  copies: $('server-copies'),
+  copiesPanel: $('server-copies-panel'),
 };
 
 /** The Chatterbox parameters with a slider, besides the seed. */

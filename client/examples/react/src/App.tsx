@@ -12,6 +12,8 @@ import type { RecoverySummary } from '@chatterbox/recovery-client/zustand';
 import { dismiss, restore } from './recovery';
 import { statusLine } from './ui';
 import { announce, emit } from './announce';
+import { serverCopyAtStart } from './copy';
+import { serverCopyOn } from './copySwitch';
 import { Editor } from './Editor';
 import { Measured } from './Measured';
 import { ServerCopy } from './ServerCopy';
@@ -29,11 +31,23 @@ function labelOf(state: IndicatorDisplayState, message: string | null, waiting: 
     case 'saving':
       return 'Saving…';
     case 'saved':
-      return waiting ? 'All changes saved; earlier work waiting to be restored' : 'All changes saved';
+      return waiting ? 'Saved on this device; earlier work waiting to be restored' : 'Saved on this device';
     case 'error':
       return `Not saved: ${message ?? 'storage error'}`;
     case 'quota':
       return `Storage full — ${message ?? 'audio is not being saved'}`;
+    // The server copy's, shown only while everything is saved on this device (the package's rule).
+    case 'copy-pending':
+      return 'Saved on this device · backing up…';
+    case 'backed-up':
+      return 'Backed up to the server';
+    case 'offline':
+      return 'Offline: saved on this device, will back up when online';
+    case 'copy-error':
+      // The store's message says why, when it retries and what to do.
+      return message?.startsWith('Server copy failed')
+        ? message
+        : `Server copy failed: ${message ?? 'it is retried; your work is saved on this device'}`;
   }
 }
 
@@ -41,6 +55,7 @@ function Indicator() {
   // Primitives: idle until the first edit, pending at once, saving and saved once they hold (the
   // provider's settleMs), so typing renders this once per burst and never shows "saved" early.
   const status = useSaveState();
+  // The slice's message goes with the same state: both follow the package's one rule (status.js).
   const message = useStudio((s) => s.recovery.message);
   const storageFull = useStudio((s) => s.storageFull);
   // Crashed sessions on offer: the indicator does not call the page saved without saying so.
@@ -119,16 +134,24 @@ function useReady() {
     announced.current = true;
     const root = document.documentElement;
     root.classList.remove('recovery-hinted');
-    root.dataset.ready = 'true';
     const crashed = useStudio.getState().recovery.crashedSessions.map((s) => s.id);
     const opened = useStudio.recovery.getStore() as OpenedRecoveryStore | null;
     const dataLoss = opened?.dataLoss ?? null;
-    if (dataLoss) {
-      // Said plainly: what was saved here before the crash is gone, and where to look instead.
-      statusLine.set(`This browser deleted the work it had saved here, finding its storage damaged after the ` +
-        `crash (${dataLoss}). A take backed up to the server can still be recovered by token.`);
-    }
-    emit('ready', { crashed, tabId: opened?.tabId ?? null, dataLoss });
+    const lost = dataLoss
+      ? // Said plainly: what was saved here before the crash is gone, and where to look instead.
+        `This browser deleted the work it had saved here, finding its storage damaged after the ` +
+        `crash (${dataLoss}). A take backed up to the server can still be recovered by token.`
+      : '';
+    if (lost) statusLine.set(lost);
+    const serverCopy = serverCopyOn();
+    const start = opened ? serverCopyAtStart({ dataLoss, serverCopy }) : Promise.resolve(false);
+    void start.then((offered) => {
+      if (offered) {
+        statusLine.set(`${lost ? `${lost} ` : ''}The server keeps copies of your sessions: restore them under Server copy.`);
+      }
+      root.dataset.ready = 'true';
+      emit('ready', { crashed, tabId: opened?.tabId ?? null, dataLoss, serverCopy });
+    });
   }, [hydrated, failed]);
 }
 

@@ -14,7 +14,7 @@ export interface ServerView {
 
 /** The server copy's message, outcome and token, for <ServerCopy>. */
 export const server = cell<ServerView>({ message: '', outcome: null, token: '', busy: false });
-const say = (message: string, outcome: string) => server.set({ ...server.get(), message, outcome });
+export const say = (message: string, outcome: string) => server.set({ ...server.get(), message, outcome });
 
 export async function backup(): Promise<void> {
   const { takes, sessionId } = get();
@@ -48,17 +48,30 @@ export async function backup(): Promise<void> {
   }
 }
 
-export async function recoverByToken(token: string): Promise<void> {
-  if (!store()) return say('Local storage is unavailable here.', 'error');
+/** What a recovery by token (or link, or server copy) came to. */
+export type Outcome = 'restored' | 'expired' | 'not-found' | 'storage-full' | 'error';
+
+/**
+ * Recovers a session by token (typed, or from a recovery link: `link`, whose words say so) and
+ * puts it in the editor. Resolves with the outcome.
+ */
+export async function recoverByToken(token: string, { link = false } = {}): Promise<Outcome> {
+  if (!store()) {
+    say('Local storage is unavailable here, so nothing can be recovered into this page.', 'error');
+    return 'error';
+  }
+  const via = link ? 'link' : 'token';
   // A take of this page with that token comes back under its own id; any other under the id
   // in the backup.
   const known = [...get().takes.values()].find((t) => t.serverToken === token);
   let id = known?.id ?? null;
-  server.set({ ...server.get(), busy: true, message: 'Recovering…', outcome: 'working' });
+  let outcome: Outcome = 'error';
+  server.set({ ...server.get(), busy: true, message: link ? 'Opening the recovery link…' : 'Recovering…', outcome: 'working' });
   try {
     const result = await get().recovery.recover(token, { id, onProgress: (p) => emit('progress', { ...p }) });
     const session = result.session;
     id = session?.id ?? id;
+    outcome = result.audio;
     let chunks: { index: number; sha256: string; bytes: number }[] = [];
     if (result.audio === 'restored' && session) {
       updateTake(session.id, () => ({ serverToken: token }));
@@ -70,15 +83,21 @@ export async function recoverByToken(token: string): Promise<void> {
       const take = get().takes.get(session.id);
       if (take) playTake(take);
     } else if (result.audio === 'expired') {
-      say('The audio for this token has expired: server copies are kept for 24 hours. ' +
-        'Text and settings saved on this browser are not affected.', 'expired');
+      say(link
+        ? 'This recovery link has expired: the server keeps a copy for 24 hours after its last change. ' +
+          'Ask for a newer link, or open the page where the work was typed.'
+        : 'The audio for this token has expired: server copies are kept for 24 hours. ' +
+          'Text and settings saved on this browser are not affected.', 'expired');
     } else if (result.audio === 'not-found') {
-      say('There is nothing for this token: it was dismissed, or never existed.', 'not-found');
+      say(link
+        ? 'There is nothing for this recovery link: the copy was deleted, or the link is incomplete (copy all of it).'
+        : 'There is nothing for this token: it was dismissed, or never existed.', 'not-found');
     } else {
       say('The audio was downloaded, but this device has no room to keep it.', 'storage-full');
     }
     emit('recovered', {
       id,
+      via,
       audio: result.audio,
       text: session?.text ?? null,
       voiceId: session?.voiceId ?? null,
@@ -86,9 +105,12 @@ export async function recoverByToken(token: string): Promise<void> {
       chunks,
     });
   } catch (e) {
-    say(`Recovery failed: ${errorText(e)}`, 'error');
-    emit('recovered', { id, audio: 'error', message: errorText(e) });
+    say(link
+      ? `Could not open the recovery link: ${errorText(e)}. Check the connection, then reload the page to try again.`
+      : `Recovery failed: ${errorText(e)}`, 'error');
+    emit('recovered', { id, via, audio: 'error', message: errorText(e) });
   } finally {
     server.set({ ...server.get(), busy: false });
   }
+  return outcome;
 }
