@@ -724,3 +724,30 @@ async fn overwrites_count_against_the_bytes_quota_only_never_the_uploads_or_toke
         "1970-01-01T00:00:00.039Z"
     );
 }
+
+#[tokio::test]
+async fn the_copy_route_answers_a_cors_preflight_for_a_gzip_put() {
+    let stack = Stack::start().await;
+    let preflight = stack
+        .http
+        .request(
+            reqwest::Method::OPTIONS,
+            stack.url("/api/recovery/sessions/s?parts=0&updated_at=1"),
+        )
+        .header("origin", recovery_e2e::ORIGIN)
+        .header("access-control-request-method", "PUT")
+        .header(
+            "access-control-request-headers",
+            "content-type,content-encoding,x-recovery-client",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    let headers = preflight.headers();
+    assert_eq!(headers["access-control-allow-origin"], recovery_e2e::ORIGIN);
+    let methods = headers["access-control-allow-methods"].to_str().unwrap();
+    assert!(methods.contains("PUT"), "{methods}");
+    let allowed = headers["access-control-allow-headers"].to_str().unwrap();
+    assert!(allowed.contains("content-encoding"), "{allowed}");
+}
