@@ -10,6 +10,7 @@ export type {
   RecoverResult,
   RestoredSession,
   SaveStatus,
+  ServerCopy,
   SessionInput,
   SessionRecord,
   SessionSummary,
@@ -50,6 +51,22 @@ export interface SessionHint {
  * the answer. `dbName` as in `OpenOptions`.
  */
 export function peekSessions(dbName?: string): SessionHint[];
+
+/**
+ * The token of a recovery link this page was opened with (`#recover=<token>`), or null; removes the
+ * fragment from the address bar. Call once on load, then `store.recover(null, { token })`.
+ */
+export function takeRecoveryToken(): string | null;
+
+declare module '../pkg/chatterbox_recovery_client.js' {
+  interface RecoveryStore {
+    /**
+     * The session's recovery link: this page's URL with `#recover=<token>` (the token of its server
+     * copy, or of its backup). Rejects when the session has no token yet.
+     */
+    recoveryLink(sessionId: string): Promise<string>;
+  }
+}
 
 /** A store opened by `openRecoveryStore`. */
 export type OpenedRecoveryStore = RecoveryStore & {

@@ -107,6 +107,33 @@ export function peekSessions(dbName = DEFAULT_DB) {
 }
 
 /**
+ * The session's recovery link: this page's URL with `#recover=<token>`, the token kept with the
+ * session (its server copy's, which the first copy brings within seconds of the first edit, or its
+ * backup's). In the fragment, so no server, log or Referer sees it. Rejects when the session has no
+ * token yet.
+ */
+RecoveryStore.prototype.recoveryLink = async function recoveryLink(sessionId) {
+  const session = (await this.list()).find((s) => s.id === sessionId);
+  if (!session) throw new Error(`no session with id "${sessionId}"`);
+  if (!session.serverToken) {
+    throw new Error(`session "${sessionId}" has no server copy yet: turn serverCopy on, or back it up`);
+  }
+  return `${location.href.split('#')[0]}#recover=${session.serverToken}`;
+};
+
+/**
+ * The token of a recovery link this page was opened with (`#recover=<token>`), or null; the
+ * fragment is removed from the address bar (`history.replaceState`) so it is neither bookmarked
+ * nor shared by accident. Call once on load, then `store.recover(null, {token})`.
+ */
+export function takeRecoveryToken() {
+  const match = /^#recover=([A-Za-z0-9_-]{16,256})$/.exec(globalThis.location?.hash ?? '');
+  if (!match) return null;
+  history.replaceState(history.state, '', location.pathname + location.search);
+  return match[1];
+}
+
+/**
  * Whether the browser deleted the database since it was last open because it found it damaged.
  * Chromium does this after a crash now and then (a checksum mismatch in its own files), and says
  * so in the upgrade event of the next open (`dataLoss: "total"`). This open asks without creating

@@ -22,6 +22,7 @@ use crate::{
     prelude::*,
     server::{self, BackupOptions},
     store::{self, StatusEvent, Store},
+    text::concat,
 };
 
 // Optional option objects: typed in TypeScript, read field by field here.
@@ -136,6 +137,15 @@ impl RecoveryStore {
     ) -> Promise {
         let store = self.store.clone();
         promise(async move {
+            // What goes to the server must be audio (create-upload takes
+            // nothing else): refused here, before anything is stored.
+            if store.opts().server_copy && !mime.starts_with("audio/") {
+                return Err(ClientError::Invalid(concat(&[
+                    "part type must be audio/* with serverCopy on, not \"",
+                    &mime,
+                    "\"",
+                ])));
+            }
             let buffer = as_array_buffer(&bytes)?;
             Ok(write_to_js(&store.append_chunk(&id, index, buffer, &mime).await?).into())
         })
@@ -301,14 +311,29 @@ impl RecoveryStore {
             let token = js::get_str(&options, "token");
             let on_progress = progress_callback(&options);
             let out = server::recover(&store, id.as_deref(), token.as_deref(), on_progress).await?;
-            let o = Object::new();
-            js::set_str(&o, "audio", out.audio.as_str());
-            match &out.session {
-                Some(r) => js::set(&o, "session", &restored_to_js(r)),
-                None => js::set(&o, "session", &JsValue::NULL),
-            }
-            js::set(&o, "evicted", &js::array_of_strings(&out.evicted));
-            Ok(o.into())
+            Ok(recover_to_js(&out).into())
+        })
+    }
+
+    /// The caller's server copies (`GET /api/recovery/sessions`), newest
+    /// first: what to offer after the browser lost its storage.
+    #[wasm_bindgen(js_name = serverCopies, unchecked_return_type = "Promise<ServerCopy[]>")]
+    pub fn server_copies(&self) -> Promise {
+        let store = self.store.clone();
+        promise(async move { Ok(server::copies(&store).await?.into()) })
+    }
+
+    /// Restores the caller's server copy of a session (text, voice, params
+    /// and every copied part), under a new id if a different local session
+    /// has its id.
+    #[wasm_bindgen(js_name = restoreCopy, unchecked_return_type = "Promise<RecoverResult>")]
+    pub fn restore_copy(&self, session_id: String, options: Option<JsRecoverOptions>) -> Promise {
+        let store = self.store.clone();
+        let options = options.map(JsValue::from).unwrap_or_default();
+        promise(async move {
+            let out =
+                server::restore_copy(&store, &session_id, progress_callback(&options)).await?;
+            Ok(recover_to_js(&out).into())
         })
     }
 
@@ -357,6 +382,17 @@ impl RecoveryStore {
         let store = self.store.clone();
         promise(async move { store.close().await.map(|()| JsValue::UNDEFINED) })
     }
+}
+
+fn recover_to_js(out: &server::RecoverOutcome) -> Object {
+    let o = Object::new();
+    js::set_str(&o, "audio", out.audio.as_str());
+    match &out.session {
+        Some(r) => js::set(&o, "session", &restored_to_js(r)),
+        None => js::set(&o, "session", &JsValue::NULL),
+    }
+    js::set(&o, "evicted", &js::array_of_strings(&out.evicted));
+    o
 }
 
 impl RecoveryStore {

@@ -39,6 +39,7 @@ pub(crate) fn open_options(value: &JsValue) -> OpenOptions {
     if let Some(v) = js::get(value, "listenPageEvents").as_bool() {
         o.listen_page_events = v;
     }
+    o.server_copy = js::get_bool(value, "serverCopy");
     o
 }
 

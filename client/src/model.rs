@@ -63,6 +63,11 @@ pub struct SessionRecord {
     pub server_token_expires_at: Option<String>,
     /// Set on a copy kept because another tab overwrote this session.
     pub conflict_of: Option<String>,
+    /// Server copy: the parts already uploaded, `[{index, mime, size, key}]`
+    /// in index order (the copy document lists exactly these), or undefined.
+    pub copy_parts: JsValue,
+    /// Server copy: the newest revision the server acknowledged (0: none).
+    pub copied_revision: f64,
 }
 
 impl SessionRecord {
@@ -81,6 +86,8 @@ impl SessionRecord {
             server_token: None,
             server_token_expires_at: None,
             conflict_of: None,
+            copy_parts: JsValue::UNDEFINED,
+            copied_revision: 0.0,
         }
     }
 
@@ -117,6 +124,10 @@ impl SessionRecord {
             self.server_token_expires_at.as_deref(),
         );
         js::set_opt_str(&o, "conflictOf", self.conflict_of.as_deref());
+        if self.copy_parts.is_object() {
+            js::set(&o, "copyParts", &self.copy_parts);
+        }
+        js::set_f64(&o, "copiedRevision", self.copied_revision);
         o
     }
 
@@ -135,6 +146,8 @@ impl SessionRecord {
             server_token: js::get_str(value, "serverToken"),
             server_token_expires_at: js::get_str(value, "serverTokenExpiresAt"),
             conflict_of: js::get_str(value, "conflictOf"),
+            copy_parts: js::get(value, "copyParts"),
+            copied_revision: js::get_f64(value, "copiedRevision").unwrap_or(0.0),
         })
     }
 }

@@ -156,6 +156,8 @@ fn migrate_row(
         server_token: js::get_str(row, "server_token"),
         server_token_expires_at: None,
         conflict_of: None,
+        copy_parts: JsValue::UNDEFINED,
+        copied_revision: 0.0,
     };
     sessions.put(&record.to_js())?;
     Ok(())

@@ -20,6 +20,20 @@ extern "C" {
     fn clear_interval(id: &JsValue);
 }
 
+/// Resolves after `ms` (a backoff between retries). Nothing to cancel:
+/// `setTimeout` calls the promise's own resolve function.
+pub(crate) fn sleep(ms: u32) -> wasm_bindgen_futures::JsFuture {
+    js_sys::Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms);
+    })
+    .into()
+}
+
+/// `setTimeout(f, ms)` with a function of the caller's.
+pub(crate) fn after(ms: u32, f: &Function) {
+    set_timeout(f, ms);
+}
+
 /// A `setTimeout` (or, repeating, `setInterval`) that is cleared on drop.
 pub(crate) struct Timer {
     id: JsValue,

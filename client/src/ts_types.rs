@@ -31,6 +31,13 @@ export interface OpenOptions {
   tabId?: string;
   /** Flush on visibilitychange/pagehide and mark a clean exit on pagehide. Default true. */
   listenPageEvents?: boolean;
+  /**
+   * Keep a copy of every session on the server as it changes (opt-in: it sends what the user
+   * types to the server). Needs `apiBaseUrl`. At most one document upload per session every 5 s
+   * while typing, one more when the page is hidden; each audio part uploaded once. Status events
+   * `copy-pending`, `backed-up`, `offline`, `copy-error` report it. Default false.
+   */
+  serverCopy?: boolean;
 }
 
 export interface SessionInput<P = unknown> {
@@ -57,6 +64,10 @@ export interface SessionRecord<P = unknown> {
   serverTokenExpiresAt: string | null;
   /** Set on a copy kept because another tab overwrote session `conflictOf`. */
   conflictOf: string | null;
+  /** Server copy: the parts already uploaded, with their object keys (absent when none). */
+  copyParts?: { index: number; mime: string; size: number; key: string }[];
+  /** Server copy: the newest revision the server acknowledged (0: none). */
+  copiedRevision: number;
 }
 
 export type TabState = "own" | "other-tab" | "clean-exit" | "crashed";
@@ -86,9 +97,25 @@ export interface WriteResult {
 
 /**
  * `pending`: an edit handed to `autosave` is not committed yet (sent at once); `saving`: a write
- * is in flight; `saved`: everything handed to `autosave` is committed — never sent before.
+ * is in flight; `saved`: everything handed to `autosave` is committed on this device — never sent
+ * before (with `serverCopy`, the server copy may still be behind).
+ * Server copy (`serverCopy`): `copy-pending`: a copy is on its way to the server; `backed-up`:
+ * the server acknowledged a copy of the session's last local commit and of every committed part;
+ * `offline`: saved on this device, backed up when the browser is back online; `copy-error`: the
+ * copy failed, `message` says when it retries and what to do (the work is saved on this device).
  */
-export type SaveStatus = "pending" | "saving" | "saved" | "error" | "quota" | "conflict" | "remote-update";
+export type SaveStatus =
+  | "pending"
+  | "saving"
+  | "saved"
+  | "error"
+  | "quota"
+  | "conflict"
+  | "remote-update"
+  | "copy-pending"
+  | "backed-up"
+  | "offline"
+  | "copy-error";
 
 export interface StatusEvent {
   status: SaveStatus;
@@ -128,6 +155,22 @@ export interface RecoverOptions {
   /** Use this token instead of the one kept with the session. */
   token?: string;
   onProgress?: (progress: Progress) => void;
+}
+
+/**
+ * One of the caller's server copies (`serverCopies()`), as `GET /api/recovery/sessions` lists it
+ * (its field names).
+ */
+export interface ServerCopy {
+  session_id: string;
+  /** When the copy was last updated (RFC 3339). */
+  updated_at: string;
+  /** The document's size in bytes, as stored (compressed). */
+  size: number;
+  /** How many audio parts the copy lists. */
+  parts: number;
+  /** When the copy's recovery token expires unless the copy is updated again (RFC 3339). */
+  expires_at: string;
 }
 
 export interface RecoverResult<P = unknown> {

@@ -19,7 +19,7 @@ mod common;
 use std::{cell::RefCell, rc::Rc};
 
 use chatterbox_recovery_client::{
-    OpenOptions, Store,
+    OpenOptions, Status, Store,
     server::{self, AudioState, BackupOptions, Progress, no_progress},
 };
 use common::*;
@@ -411,4 +411,161 @@ async fn a_conflict_copy_is_backed_up_and_recovered_like_any_session() {
     assert_eq!(restored.record.id, "s1~3");
     assert_eq!(restored.record.text, "text to keep");
     assert_chunks(&restored);
+}
+
+// ---- the server copy against the real routes -------------------------------------------------
+
+async fn open_with_copy(db: &str, tab: &str) -> Store {
+    Store::open(OpenOptions {
+        api_base_url: Some(api_url()),
+        server_copy: true,
+        ..options(db, tab)
+    })
+    .await
+    .expect("store opens")
+}
+
+/// Waits up to `seconds` for `check` (the copy goes every 5 s at most while typing).
+async fn within(seconds: f64, what: &str, check: impl Fn() -> bool) {
+    let deadline = js_sys::Date::now() + seconds * 1000.0;
+    while !check() {
+        assert!(
+            js_sys::Date::now() < deadline,
+            "{what}: not within {seconds} s"
+        );
+        sleep(50).await;
+    }
+}
+
+/// Waits until the server lists the session's copy with `parts` parts and the record of its
+/// last revision is acknowledged; returns the record.
+async fn copied(
+    store: &Store,
+    id: &str,
+    parts: u32,
+) -> chatterbox_recovery_client::model::SessionRecord {
+    let deadline = js_sys::Date::now() + 20_000.0;
+    loop {
+        let record = store.get_record(id).await.unwrap().unwrap();
+        let listed = server::copies(store)
+            .await
+            .unwrap()
+            .iter()
+            .find(|c| js_sys::Reflect::get(c, &"session_id".into()).unwrap() == id)
+            .and_then(|c| js_sys::Reflect::get(&c, &"parts".into()).unwrap().as_f64());
+        if record.copied_revision >= record.revision && listed == Some(f64::from(parts)) {
+            return record;
+        }
+        assert!(
+            js_sys::Date::now() < deadline,
+            "not copied within 20 s: revision {} copied {}, the server lists {listed:?} parts",
+            record.revision,
+            record.copied_revision
+        );
+        sleep(200).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn typed_text_is_backed_up_then_listed_for_its_owner_and_for_no_one_else() {
+    // GIVEN the server copy on
+    let a = open_with_copy(&unique_db("copy-list"), "tab-a").await;
+    let events = Events::attach(&a);
+    // WHEN the user types
+    a.autosave(input("c1", "first words"));
+    a.flush().await.unwrap();
+    // THEN the copy is acknowledged (backed-up, with a token kept) and listed
+    within(15.0, "backed-up", || events.count(Status::BackedUp) > 0).await;
+    let record = copied(&a, "c1", 0).await;
+    assert_eq!(record.server_token.as_ref().map(String::len), Some(43));
+    let list = server::copies(&a).await.unwrap();
+    let ids: Vec<String> = list
+        .iter()
+        .filter_map(|c| {
+            js_sys::Reflect::get(&c, &"session_id".into())
+                .ok()?
+                .as_string()
+        })
+        .collect();
+    assert!(ids.contains(&"c1".to_owned()), "{ids:?}");
+    // and another owner does not see it
+    let b = open_with_copy(&unique_db("copy-list-other"), "tab-b").await;
+    assert_eq!(server::copies(&b).await.unwrap().length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn after_the_database_is_deleted_the_copy_comes_back_whole_for_the_same_owner() {
+    // GIVEN a session with three parts, copied
+    let db = unique_db("copy-wiped");
+    let a = open_with_copy(&db, "tab-a").await;
+    session_with_audio(&a, "c2").await;
+    a.autosave(input("c2", "text to keep"));
+    a.flush().await.unwrap();
+    copied(&a, "c2", 3).await;
+    a.close().await.unwrap();
+    // WHEN the browser deletes the database (as Chromium does after a damaged kill)
+    chatterbox_recovery_client::store::testing::delete_database(&db)
+        .await
+        .unwrap();
+    let b = open_with_server(&db, "tab-b").await;
+    assert!(b.restore("c2").await.unwrap().is_none());
+    // THEN the same owner (its secret kept in localStorage) finds the copy and restores it
+    let list = server::copies(&b).await.unwrap();
+    assert!(
+        list.iter()
+            .any(|c| js_sys::Reflect::get(&c, &"session_id".into())
+                .unwrap()
+                .as_string()
+                .as_deref()
+                == Some("c2")),
+        "the copy is listed"
+    );
+    let out = server::restore_copy(&b, "c2", no_progress()).await.unwrap();
+    assert_eq!(out.audio, AudioState::Restored);
+    let restored = out.session.unwrap();
+    assert_eq!(restored.record.id, "c2");
+    assert_eq!(restored.record.text, "text to keep");
+    assert_chunks(&restored);
+}
+
+#[wasm_bindgen_test]
+async fn the_copy_token_restores_the_session_on_another_browser_beside_a_different_one() {
+    // GIVEN a copied session with audio
+    let a = open_with_copy(&unique_db("copy-token-a"), "tab-a").await;
+    session_with_audio(&a, "c3").await;
+    let token = copied(&a, "c3", 3).await.server_token.unwrap();
+    // and another browser holding a different session under the same id
+    let b = open_with_server(&unique_db("copy-token-b"), "tab-b").await;
+    b.save(input("c3", "someone else's work")).await.unwrap();
+    // WHEN the recovery link's token is redeemed there
+    let out = server::recover(&b, None, Some(&token), no_progress())
+        .await
+        .unwrap();
+    // THEN the copy comes back whole under a new id, and the local session is untouched
+    assert_eq!(out.audio, AudioState::Restored);
+    let restored = out.session.unwrap();
+    assert!(
+        restored.record.id.starts_with("c3~"),
+        "{}",
+        restored.record.id
+    );
+    assert_eq!(restored.record.text, "text to keep");
+    assert_chunks(&restored);
+    let local = b.restore("c3").await.unwrap().unwrap();
+    assert_eq!(local.record.text, "someone else's work");
+    assert!(local.chunks.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn a_dismissed_copy_is_purged_and_its_token_no_longer_recovers() {
+    let a = open_with_copy(&unique_db("copy-dismiss"), "tab-a").await;
+    a.save(input("c4", "to be dismissed")).await.unwrap();
+    let token = copied(&a, "c4", 0).await.server_token.unwrap();
+    server::dismiss(&a, "c4").await.unwrap();
+    let b = open_with_server(&unique_db("copy-dismiss-b"), "tab-b").await;
+    let out = server::recover(&b, None, Some(&token), no_progress())
+        .await
+        .unwrap();
+    assert_ne!(out.audio, AudioState::Restored);
+    assert_eq!(server::copies(&a).await.unwrap().length(), 0);
 }

@@ -13,14 +13,14 @@ use super::{
     OnProgress, Progress, bad_answer,
     document::{self, SESSION_TYPE},
     post_json,
-    transfer::{Transfer, transfer},
+    transfer::{Transfer, transfer_ok},
 };
 use crate::{
     error::{ClientError, Result},
     js,
     prelude::*,
     store::Store,
-    text::{concat, i64_str, u64_str},
+    text::{concat, i64_str},
 };
 
 #[derive(Debug, Clone, Default)]
@@ -49,7 +49,7 @@ pub fn backup<'a>(
     Box::pin(backup_body(store, session_id, options, progress))
 }
 
-fn blob(parts: &Array, mime: &str) -> Result<Blob> {
+pub(super) fn blob(parts: &Array, mime: &str) -> Result<Blob> {
     let bag = BlobPropertyBag::new();
     bag.set_type(mime);
     Blob::new_with_buffer_source_sequence_and_options(parts, &bag)
@@ -152,16 +152,16 @@ async fn backup_body(
 }
 
 /// One object to upload.
-struct Upload<'a> {
-    content_type: &'a str,
-    body: JsValue,
-    length: f64,
-    filename: Option<&'a str>,
+pub(super) struct Upload<'a> {
+    pub content_type: &'a str,
+    pub body: JsValue,
+    pub length: f64,
+    pub filename: Option<&'a str>,
 }
 
 /// Uploads one object: a presigned URL from `/uploads`, then the bytes to
 /// it with progress counted from `offset` of `total`. Resolves with the key.
-fn upload<'a>(
+pub(super) fn upload<'a>(
     store: &'a Store,
     session_id: &'a str,
     object: &'a Upload<'a>,
@@ -183,35 +183,27 @@ fn upload<'a>(
             .ok_or_else(|| bad_answer("uploads", "upload_url"))?;
         let method = js::get_str(&ticket, "method").unwrap_or_else(|| "PUT".into());
         let sink = progress.clone();
-        let (status, _) = transfer(Transfer {
-            method: &method,
-            url: &url,
-            // The headers the URL was signed with: sent exactly, nothing of ours.
-            headers: &js::get(&ticket, "headers"),
-            body: &object.body,
-            response_type: "text",
-            limit: f64::INFINITY,
-            on_progress: Rc::new(move |loaded, _| {
-                sink(Progress {
-                    phase: "upload",
-                    loaded: offset + loaded,
-                    total,
-                });
-            }),
-            upload: true,
-        })
+        transfer_ok(
+            &Transfer {
+                method: &method,
+                url: &url,
+                // The headers the URL was signed with: sent exactly, nothing of ours.
+                headers: &js::get(&ticket, "headers"),
+                body: &object.body,
+                response_type: "text",
+                limit: f64::INFINITY,
+                on_progress: Rc::new(move |loaded, _| {
+                    sink(Progress {
+                        phase: "upload",
+                        loaded: offset + loaded,
+                        total,
+                    });
+                }),
+                upload: true,
+            },
+            "upload",
+        )
         .await?;
-        if (200..300).contains(&status) {
-            Ok(key)
-        } else {
-            Err(ClientError::Http {
-                status,
-                title: concat(&[
-                    "upload refused by object storage (",
-                    &u64_str(status.into()),
-                    ")",
-                ]),
-            })
-        }
+        Ok(key)
     })
 }

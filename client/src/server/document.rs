@@ -29,6 +29,42 @@ pub const MAX_PARTS: usize = 10_000;
 pub const MAX_AUDIO_BYTES: f64 = 512.0 * 1024.0 * 1024.0;
 /// Longest MIME type kept.
 const MAX_MIME: usize = 255;
+/// Longest object key kept.
+const MAX_KEY: usize = 1024;
+
+/// The server copy's document (version 2) of `record`, as JSON text: its
+/// parts are those already uploaded (`copy_parts`), with their keys.
+pub fn build_copy(record: &SessionRecord) -> Result<JsValue, JsValue> {
+    let doc = Object::new();
+    js::set_f64(&doc, "version", 2.0);
+    js::set_str(&doc, "id", &record.id);
+    js::set_str(&doc, "text", &record.text);
+    js::set_opt_str(&doc, "voiceId", record.voice_id.as_deref());
+    js::set(&doc, "params", &record.params);
+    js::set_f64(&doc, "createdAt", record.created_at);
+    js::set_f64(&doc, "updatedAt", record.updated_at);
+    js::set(&doc, "parts", &copy_parts(record));
+    js_sys::JSON::stringify(&doc).map(JsValue::from)
+}
+
+/// The parts of a record's server copy: an array, empty when none.
+pub fn copy_parts(record: &SessionRecord) -> Array {
+    if Array::is_array(&record.copy_parts) {
+        record.copy_parts.clone().unchecked_into()
+    } else {
+        Array::new()
+    }
+}
+
+/// A part of a session document, checked.
+#[derive(Debug)]
+pub struct Part {
+    pub index: u32,
+    pub mime: String,
+    pub size: u64,
+    /// Version 2: the part's object key.
+    pub key: Option<String>,
+}
 
 /// The session document for `record` and its `chunks` (as `ArrayBuffer`s),
 /// as JSON text.
@@ -72,16 +108,18 @@ pub struct SessionDocument {
     pub params: JsValue,
     pub created_at: f64,
     pub updated_at: f64,
-    /// `(index, mime, size)` in audio order.
-    pub parts: Vec<(u32, String, u64)>,
+    /// In audio order.
+    pub parts: Vec<Part>,
 }
 
 impl SessionDocument {
-    /// Reads a parsed document; `audio_size` is the size of the audio object
-    /// the parts must add up to.
+    /// Reads a parsed document: version 1 when `audio_size` is the size of
+    /// the audio object its parts must add up to, version 2 (a server copy,
+    /// each part an object of its own) when it is `None`.
     #[allow(clippy::cast_possible_truncation, reason = "indexes below MAX_PARTS")]
-    pub fn from_js(doc: &JsValue, audio_size: u64) -> Result<Self, &'static str> {
-        if js::get_f64(doc, "version") != Some(1.0) {
+    pub fn from_js(doc: &JsValue, audio_size: Option<u64>) -> Result<Self, &'static str> {
+        let version = if audio_size.is_some() { 1.0 } else { 2.0 };
+        if js::get_f64(doc, "version") != Some(version) {
             return Err("document: unknown version");
         }
         let id = js::get_str(doc, "id")
@@ -111,12 +149,22 @@ impl SessionDocument {
             let mime = js::get_str(&part, "mime")
                 .filter(|m| m.len() <= MAX_MIME)
                 .unwrap_or_default();
-            parts.push((0, mime, 0));
+            let key = js::get_str(&part, "key").filter(|k| k.len() <= MAX_KEY);
+            // A copy's parts are audio and each names its object.
+            if audio_size.is_none() && (key.is_none() || !mime.starts_with("audio/")) {
+                return Err("document: a part without key or of a type other than audio/*");
+            }
+            parts.push(Part {
+                index: 0,
+                mime,
+                size: 0,
+                key,
+            });
         }
         let checked = check_parts(&indexes, &sizes, audio_size)?;
         for (part, (index, size)) in parts.iter_mut().zip(checked) {
-            part.0 = index;
-            part.2 = size;
+            part.index = index;
+            part.size = size;
         }
         Ok(Self {
             id,
@@ -141,18 +189,18 @@ impl SessionDocument {
         let mut start = 0u32;
         self.parts
             .iter()
-            .map(|(index, mime, size)| {
+            .map(|part| {
                 // Sizes were checked to add up to the length: they fit u32
                 // ranges of the downloaded array.
-                let end = start + *size as u32;
+                let end = start + part.size as u32;
                 let piece = bytes.slice(start, end);
                 start = end;
                 NewChunk {
-                    index: *index,
-                    mime: if mime.is_empty() {
+                    index: part.index,
+                    mime: if part.mime.is_empty() {
                         default_mime.to_owned()
                     } else {
-                        mime.clone()
+                        part.mime.clone()
                     },
                     bytes: piece.buffer().into(),
                 }
@@ -186,12 +234,19 @@ pub fn whole(value: f64) -> Option<u64> {
 
 /// Checks the parts of a document: at most [`MAX_PARTS`], indexes whole,
 /// below 2^32 and strictly increasing, sizes whole and adding up (without
-/// overflow) to exactly `audio_size`. Returns `(index, size)` per part.
+/// overflow) to exactly `audio_size` when there is one (version 1), else to
+/// at most [`MAX_AUDIO_BYTES`]. Returns `(index, size)` per part.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "MAX_AUDIO_BYTES is a whole number"
+)]
 pub fn check_parts(
     indexes: &[f64],
     sizes: &[f64],
-    audio_size: u64,
+    audio_size: Option<u64>,
 ) -> Result<Vec<(u32, u64)>, &'static str> {
+    let limit = audio_size.unwrap_or(MAX_AUDIO_BYTES as u64);
     if indexes.len() > MAX_PARTS || indexes.len() != sizes.len() {
         return Err("document: too many parts");
     }
@@ -209,11 +264,11 @@ pub fn check_parts(
         let size = whole(size).ok_or("document: part size not a whole number")?;
         total = total
             .checked_add(size)
-            .filter(|t| *t <= audio_size)
+            .filter(|t| *t <= limit)
             .ok_or("document: sizes do not add up")?;
         out.push((index, size));
     }
-    if total != audio_size {
+    if audio_size.is_some_and(|a| a != total) {
         return Err("document: sizes do not add up");
     }
     Ok(out)
@@ -226,38 +281,48 @@ mod tests {
     #[test]
     fn parts_that_add_up_pass_with_their_indexes() {
         assert_eq!(
-            check_parts(&[0.0, 1.0, 5.0], &[3.0, 2.0, 0.0], 5),
+            check_parts(&[0.0, 1.0, 5.0], &[3.0, 2.0, 0.0], Some(5)),
             Ok(vec![(0, 3), (1, 2), (5, 0)])
         );
-        assert_eq!(check_parts(&[], &[], 0), Ok(vec![]));
+        assert_eq!(check_parts(&[], &[], Some(0)), Ok(vec![]));
     }
 
     #[test]
     fn sizes_that_do_not_add_up_or_overflow_are_refused() {
-        assert!(check_parts(&[0.0, 1.0], &[3.0, 3.0], 5).is_err());
-        assert!(check_parts(&[0.0], &[3.0], 5).is_err());
+        assert!(check_parts(&[0.0, 1.0], &[3.0, 3.0], Some(5)).is_err());
+        assert!(check_parts(&[0.0], &[3.0], Some(5)).is_err());
         // 2^53 twice would overflow nothing in u64 but exceeds any audio;
         // u64::MAX-sized claims are not whole numbers we accept.
         let big = 9_007_199_254_740_992.0;
-        assert!(check_parts(&[0.0, 1.0], &[big, big], u64::MAX).is_err());
-        assert!(check_parts(&[0.0], &[1e300], u64::MAX).is_err());
+        assert!(check_parts(&[0.0, 1.0], &[big, big], Some(u64::MAX)).is_err());
+        assert!(check_parts(&[0.0], &[1e300], Some(u64::MAX)).is_err());
     }
 
     #[test]
     fn bad_numbers_and_orders_are_refused() {
-        assert!(check_parts(&[0.0], &[-1.0], 0).is_err());
-        assert!(check_parts(&[0.0], &[1.5], 2).is_err());
-        assert!(check_parts(&[0.0], &[f64::NAN], 0).is_err());
-        assert!(check_parts(&[-1.0], &[1.0], 1).is_err());
-        assert!(check_parts(&[4_294_967_296.0], &[1.0], 1).is_err());
-        assert!(check_parts(&[1.0, 1.0], &[1.0, 1.0], 2).is_err());
-        assert!(check_parts(&[2.0, 1.0], &[1.0, 1.0], 2).is_err());
+        assert!(check_parts(&[0.0], &[-1.0], Some(0)).is_err());
+        assert!(check_parts(&[0.0], &[1.5], Some(2)).is_err());
+        assert!(check_parts(&[0.0], &[f64::NAN], Some(0)).is_err());
+        assert!(check_parts(&[-1.0], &[1.0], Some(1)).is_err());
+        assert!(check_parts(&[4_294_967_296.0], &[1.0], Some(1)).is_err());
+        assert!(check_parts(&[1.0, 1.0], &[1.0, 1.0], Some(2)).is_err());
+        assert!(check_parts(&[2.0, 1.0], &[1.0, 1.0], Some(2)).is_err());
+    }
+
+    #[test]
+    fn a_copy_s_parts_need_not_add_up_to_an_audio_object_but_stay_under_the_cap() {
+        assert_eq!(
+            check_parts(&[0.0, 2.0], &[3.0, 4.0], None),
+            Ok(vec![(0, 3), (2, 4)])
+        );
+        assert!(check_parts(&[0.0], &[MAX_AUDIO_BYTES + 1.0], None).is_err());
+        assert!(check_parts(&[1.0, 0.0], &[1.0, 1.0], None).is_err());
     }
 
     #[test]
     fn a_huge_part_count_is_refused_before_anything_is_allocated() {
         let many = vec![0.0; MAX_PARTS + 1];
-        assert!(check_parts(&many, &many, 0).is_err());
+        assert!(check_parts(&many, &many, Some(0)).is_err());
     }
 
     #[test]

@@ -4,19 +4,22 @@
 //! token on any browser.
 
 mod backup;
+pub mod copy;
 pub mod document;
 mod recover;
 mod transfer;
 
 use alloc::rc::Rc;
+use core::cell::Cell;
 
 use js_sys::{Object, Promise};
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{RequestInit, Response};
+use web_sys::{AbortController, RequestInit, Response};
 
 pub use backup::{BackupOptions, BackupOutcome, backup};
-pub use recover::{AudioState, RecoverOutcome, recover};
+pub use copy::copies;
+pub use recover::{AudioState, RecoverOutcome, recover, restore_copy};
 
 use crate::{
     Boxed,
@@ -25,6 +28,7 @@ use crate::{
     prelude::*,
     store::Store,
     text::concat,
+    timer::{Timer, sleep},
 };
 
 const API_PATH: &str = "/api/recovery";
@@ -64,23 +68,185 @@ fn encode(segment: &str) -> String {
     String::from(js_sys::encode_uri_component(segment))
 }
 
-fn send<'a>(
-    url: &'a str,
-    method: &'a str,
-    headers: &'a Object,
-    body: Option<&'a JsValue>,
-) -> Boxed<'a, Result<Response>> {
-    Box::pin(async move {
-        let init = RequestInit::new();
-        init.set_method(method);
-        init.set_headers(headers);
-        if let Some(body) = body {
-            init.set_body(body);
+/// How long an API request may take, its answer's body included.
+const API_TIMEOUT_MS: u32 = 10_000;
+/// Attempts of an idempotent request (GET, PUT, DELETE) that met a network
+/// failure, a timeout, a 5xx or a 429.
+const ATTEMPTS: u32 = 3;
+/// Longest API answer read, in UTF-16 units (a busy owner's copies list is
+/// far below).
+const MAX_ANSWER_CHARS: u32 = 4 * 1024 * 1024;
+
+#[wasm_bindgen]
+extern "C" {
+    type Headers;
+    #[wasm_bindgen(method)]
+    fn get(this: &Headers, name: &str) -> Option<String>;
+}
+
+/// An API request.
+pub(crate) struct Request<'a> {
+    pub url: &'a str,
+    pub method: &'a str,
+    pub headers: &'a Object,
+    pub body: Option<&'a JsValue>,
+    /// Outlives the page (`pagehide`); bodies up to 64 KiB.
+    pub keepalive: bool,
+}
+
+/// An API answer, read whole within the request's timeout.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    /// The parsed JSON body, or undefined.
+    pub body: JsValue,
+    /// `Retry-After`, in seconds.
+    pub retry_after: Option<f64>,
+}
+
+impl Answer {
+    pub(crate) fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The error for a non-2xx answer, from the RFC 9457 problem's `detail`
+    /// (or `title`) when the server sent one.
+    pub(crate) fn problem(&self) -> ClientError {
+        let title = js::get_str(&self.body, "detail")
+            .or_else(|| js::get_str(&self.body, "title"))
+            .unwrap_or_else(|| "request failed".into());
+        ClientError::Http {
+            status: self.status,
+            title,
         }
-        let response = JsFuture::from(global_fetch(url, &init))
-            .await
-            .map_err(|e| ClientError::api_unreachable(url, &e))?;
-        Ok(response.unchecked_into())
+    }
+}
+
+/// The wait before retry `n` (1-based): 1 s, 2 s, 4 s … capped at 30 s,
+/// jittered down by up to half (`random` in 0..1) so that many clients do
+/// not come back together; at least what `Retry-After` asks, up to 5 min.
+pub fn backoff_ms(n: u32, retry_after: Option<f64>, random: f64) -> f64 {
+    let base = f64::from(1u32 << n.clamp(1, 6).saturating_sub(1)) * 1000.0;
+    let jittered = base.min(30_000.0) * (1.0 - random.clamp(0.0, 1.0) / 2.0);
+    match retry_after {
+        Some(s) if s > 0.0 => jittered.max((s * 1000.0).min(300_000.0)),
+        _ => jittered,
+    }
+}
+
+/// One attempt, aborted after [`API_TIMEOUT_MS`].
+pub(crate) async fn attempt(r: &Request<'_>) -> Result<Answer> {
+    let controller = AbortController::new().map_err(|e| ClientError::network(&e))?;
+    let init = RequestInit::new();
+    init.set_method(r.method);
+    init.set_headers(r.headers);
+    init.set_signal(Some(&controller.signal()));
+    if let Some(body) = r.body {
+        init.set_body(body);
+    }
+    if r.keepalive {
+        js::set(&init, "keepalive", &JsValue::TRUE);
+    }
+    let timed_out = Rc::new(Cell::new(false));
+    let flag = timed_out.clone();
+    let _timer = Timer::once(API_TIMEOUT_MS, move || {
+        flag.set(true);
+        controller.abort();
+    });
+    let failed = |e: JsValue| {
+        if timed_out.get() {
+            ClientError::Network(concat(&[
+                "the API at ",
+                r.url,
+                " did not answer within 10 s",
+            ]))
+        } else {
+            ClientError::api_unreachable(r.url, &e)
+        }
+    };
+    let response: Response = JsFuture::from(global_fetch(r.url, &init))
+        .await
+        .map_err(failed)?
+        .unchecked_into();
+    let text = JsFuture::from(response.text().map_err(failed)?)
+        .await
+        .map_err(failed)?;
+    let text: js_sys::JsString = text.unchecked_into();
+    let body = if text.length() == 0 || text.length() > MAX_ANSWER_CHARS {
+        JsValue::UNDEFINED
+    } else {
+        js_sys::JSON::parse(&String::from(text)).unwrap_or(JsValue::UNDEFINED)
+    };
+    let headers: Headers = js::get(&response, "headers").unchecked_into();
+    Ok(Answer {
+        status: response.status(),
+        body,
+        retry_after: headers
+            .get("retry-after")
+            .map(|v| js_sys::Number::parse_float(&v))
+            .filter(|v| !v.is_nan()),
+    })
+}
+
+/// Sends an API request: an idempotent one (not POST) is retried with
+/// backoff after a network failure, a timeout, a 5xx or a 429, up to
+/// [`ATTEMPTS`] in all; no attempt waits longer than [`API_TIMEOUT_MS`].
+pub(crate) fn call<'a>(r: &'a Request<'a>) -> Boxed<'a, Result<Answer>> {
+    Box::pin(async move {
+        let mut n = 0;
+        loop {
+            n += 1;
+            let result = attempt(r).await;
+            let again = match &result {
+                Err(ClientError::Network(_)) => None,
+                Ok(a) if a.status >= 500 || a.status == 429 => a.retry_after,
+                _ => break result,
+            };
+            if r.method == "POST" || n >= ATTEMPTS {
+                break result;
+            }
+            let _ = sleep(wait_ms(backoff_ms(n, again, js_sys::Math::random()))).await;
+        }
+    })
+}
+
+/// A wait in ms as `setTimeout` takes it.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a wait of at most 5 min: `as` saturates, NaN becomes 0"
+)]
+pub(crate) fn wait_ms(ms: f64) -> u32 {
+    ms as u32
+}
+
+/// A request with the API headers, sent by [`call`]; a non-2xx answer is
+/// an error.
+fn api<'a>(
+    store: &'a Store,
+    method: &'a str,
+    path: &'a str,
+    body: Option<&'a JsValue>,
+) -> Boxed<'a, Result<JsValue>> {
+    Box::pin(async move {
+        let headers = api_headers(store).await?;
+        if body.is_some() {
+            js::set_str(&headers, "Content-Type", "application/json");
+        }
+        let url = endpoint(store, path)?;
+        let answer = call(&Request {
+            url: &url,
+            method,
+            headers: &headers,
+            body,
+            keepalive: false,
+        })
+        .await?;
+        if answer.ok() {
+            Ok(answer.body)
+        } else {
+            Err(answer.problem())
+        }
     })
 }
 
@@ -110,41 +276,11 @@ fn api_headers(store: &Store) -> Boxed<'_, Result<Object>> {
     })
 }
 
-async fn json_body(response: &Response) -> Result<JsValue> {
-    let promise = response.json().map_err(|e| ClientError::network(&e))?;
-    JsFuture::from(promise)
-        .await
-        .map_err(|e| ClientError::network(&e))
-}
-
-/// Turns a non-2xx answer into an error, using the RFC 9457 problem's
-/// `detail` (or `title`) when the server sent one.
-async fn problem(response: &Response) -> ClientError {
-    let status = response.status();
-    let body = json_body(response).await.unwrap_or(JsValue::UNDEFINED);
-    let title = js::get_str(&body, "detail")
-        .or_else(|| js::get_str(&body, "title"))
-        .unwrap_or_else(|| response.status_text());
-    ClientError::Http { status, title }
-}
-
 fn post_json<'a>(store: &'a Store, path: &'a str, body: &'a Object) -> Boxed<'a, Result<JsValue>> {
     Box::pin(async move {
-        let headers = api_headers(store).await?;
-        js::set_str(&headers, "Content-Type", "application/json");
         let text =
             js_sys::JSON::stringify(body).map_err(|e| ClientError::Invalid(js::describe(&e)))?;
-        let response = send(
-            &endpoint(store, path)?,
-            "POST",
-            &headers,
-            Some(&text.into()),
-        )
-        .await?;
-        if !response.ok() {
-            return Err(problem(&response).await);
-        }
-        json_body(&response).await
+        api(store, "POST", path, Some(&text.into())).await
     })
 }
 
@@ -156,13 +292,10 @@ fn bad_answer(route: &str, field: &str) -> ClientError {
 /// the session document too.
 pub fn revoke<'a>(store: &'a Store, token: &'a str) -> Boxed<'a, Result<()>> {
     Box::pin(async move {
-        let headers = api_headers(store).await?;
-        let url = endpoint(store, &concat(&["/token/", &encode(token), "?purge=true"]))?;
-        let response = send(&url, "DELETE", &headers, None).await?;
-        if response.ok() || response.status() == 404 {
-            Ok(())
-        } else {
-            Err(problem(&response).await)
+        let path = concat(&["/token/", &encode(token), "?purge=true"]);
+        match api(store, "DELETE", &path, None).await {
+            Err(ClientError::Http { status: 404, .. }) => Ok(()),
+            other => other.map(|_| ()),
         }
     })
 }
@@ -187,4 +320,35 @@ pub async fn dismiss(store: &Store, session_id: &str) -> Result<()> {
         ])));
     }
     store.delete(session_id).await
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    reason = "whole milliseconds: exact equality is the assertion"
+)]
+mod tests {
+    use super::backoff_ms;
+
+    #[test]
+    fn retries_wait_one_two_four_seconds_and_never_more_than_thirty() {
+        assert_eq!(backoff_ms(1, None, 0.0), 1_000.0);
+        assert_eq!(backoff_ms(2, None, 0.0), 2_000.0);
+        assert_eq!(backoff_ms(3, None, 0.0), 4_000.0);
+        assert_eq!(backoff_ms(9, None, 0.0), 30_000.0);
+        assert_eq!(backoff_ms(40, None, 0.0), 30_000.0);
+    }
+
+    #[test]
+    fn jitter_shortens_a_wait_by_at_most_half() {
+        assert_eq!(backoff_ms(3, None, 1.0), 2_000.0);
+        assert_eq!(backoff_ms(3, None, 0.5), 3_000.0);
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_five_minutes() {
+        assert_eq!(backoff_ms(1, Some(20.0), 0.0), 20_000.0);
+        assert_eq!(backoff_ms(1, Some(3_600.0), 0.0), 300_000.0);
+        assert_eq!(backoff_ms(6, Some(1.0), 0.0), 30_000.0);
+    }
 }

@@ -5,20 +5,22 @@
 
 use alloc::rc::Rc;
 
-use js_sys::Uint8Array;
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsValue;
 
 use super::{
-    OnProgress, Progress, api_headers, bad_answer,
-    document::{self, MAX_AUDIO_BYTES, MAX_DOCUMENT_BYTES, SessionDocument},
-    endpoint, json_body, problem, send,
-    transfer::{Transfer, transfer},
+    OnProgress, Progress, Request, api_headers, bad_answer, call,
+    document::{
+        self, MAX_AUDIO_BYTES, MAX_DOCUMENT_BYTES, MAX_PARTS, SESSION_TYPE, SessionDocument,
+    },
+    encode, endpoint,
+    transfer::{Transfer, transfer_ok},
 };
 use crate::{
     Boxed,
     error::{ClientError, Result},
     js,
-    model::SessionInput,
+    model::{self, SessionInput, SessionRecord},
     prelude::*,
     store::{NewChunk, Restored, Store},
     text::concat,
@@ -57,15 +59,50 @@ pub struct RecoverOutcome {
 
 /// Brings the session behind `token` (or the token kept with `session_id`)
 /// into IndexedDB. With `session_id` `None` the session comes back under the
-/// id in its backed-up document. An expired token is an outcome, not an
-/// error: the caller still gets the local text and parameters.
+/// id in its backed-up document, or under a new id when a different local
+/// session has that id. An expired token is an outcome, not an error: the
+/// caller still gets the local text and parameters.
 pub fn recover<'a>(
     store: &'a Store,
     session_id: Option<&'a str>,
     token: Option<&'a str>,
     progress: OnProgress,
 ) -> Boxed<'a, Result<RecoverOutcome>> {
-    Box::pin(recover_body(store, session_id, token, progress))
+    Box::pin(async move {
+        let local = match session_id {
+            Some(id) => store.get_record(id).await?,
+            None => None,
+        };
+        let token = match (token, local.as_ref().and_then(|r| r.server_token.clone())) {
+            (Some(t), _) => t.to_owned(),
+            (None, Some(t)) => t,
+            (None, None) => return Err(ClientError::NoToken(session_id.unwrap_or("").to_owned())),
+        };
+        recover_body(store, session_id, Source::Token(&token), progress).await
+    })
+}
+
+/// Restores the caller's server copy of `session_id` (`GET /sessions/{id}`:
+/// after the browser lost its storage, or on another device of a signed-in
+/// user), as `recover` does a token's.
+pub fn restore_copy<'a>(
+    store: &'a Store,
+    session_id: &'a str,
+    progress: OnProgress,
+) -> Boxed<'a, Result<RecoverOutcome>> {
+    Box::pin(recover_body(
+        store,
+        None,
+        Source::Copy(session_id),
+        progress,
+    ))
+}
+
+/// What to look up: a recovery token, or the caller's copy of a session.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Token(&'a str),
+    Copy(&'a str),
 }
 
 #[allow(
@@ -77,25 +114,16 @@ pub fn recover<'a>(
 async fn recover_body(
     store: &Store,
     session_id: Option<&str>,
-    token: Option<&str>,
+    source: Source<'_>,
     progress: OnProgress,
 ) -> Result<RecoverOutcome> {
-    let mut local = match session_id {
-        Some(id) => store.get_record(id).await?,
-        None => None,
-    };
-    let token = match (token, local.as_ref().and_then(|r| r.server_token.clone())) {
-        (Some(t), _) => t.to_owned(),
-        (None, Some(t)) => t,
-        (None, None) => return Err(ClientError::NoToken(session_id.unwrap_or("").to_owned())),
-    };
     // A presigned URL lives a few minutes at most, and never past the
     // token: if object storage refuses it (403), look the token up once more
     // for a fresh URL, or for the news that the token has expired meanwhile.
     let mut attempts = 0;
     let (info, backup) = loop {
         attempts += 1;
-        let info = match look_up_token(store, &token).await? {
+        let info = match look_up(store, source).await? {
             Ok(info) => info,
             Err(audio) => {
                 let session = match session_id {
@@ -109,7 +137,15 @@ async fn recover_body(
                 });
             }
         };
-        match download(&info, &progress).await {
+        // A server copy: a document and one object per part.
+        let copy = matches!(source, Source::Copy(_))
+            || js::get_str(&info, "content_type").as_deref() == Some(SESSION_TYPE);
+        let downloaded = if copy {
+            download_copy(&info, &progress).await
+        } else {
+            download(&info, &progress).await
+        };
+        match downloaded {
             // Refused: round the loop again for a fresh URL.
             Err(ClientError::Http { status: 403, .. }) if attempts < 2 => {}
             other => break (info, other?),
@@ -117,18 +153,27 @@ async fn recover_body(
     };
     let Backup { document, chunks } = backup;
     let metadata = js::get(&info, "metadata");
-    let id = match (session_id, &document) {
+    let mut id = match (session_id, &document) {
         (Some(id), _) => id.to_owned(),
         (None, Some(doc)) => doc.id.clone(),
         (None, None) => js::get_str(&metadata, "session_id")
             .filter(|id| document::valid_session_id(id))
             .ok_or_else(|| bad_answer("audio", "session id"))?,
     };
-    if session_id.is_none() {
-        local = store.get_record(&id).await?;
+    let token = match source {
+        Source::Token(t) => Some(t),
+        Source::Copy(_) => None,
+    };
+    let mut local = store.get_record(&id).await?;
+    if let (None, Some(l), Some(doc)) = (session_id, &local, &document)
+        && !same_session(l, doc, token)
+    {
+        // Never over a different session that happens to have the same id.
+        id = fresh_id(&id)?;
+        local = None;
     }
     if local.is_none() {
-        adopt(store, &id, &token, document.as_ref(), &metadata).await?;
+        adopt(store, &id, token, document.as_ref(), &metadata).await?;
     }
     let count = chunks.len() as f64;
     let on_stored = |n: usize| {
@@ -150,28 +195,115 @@ async fn recover_body(
     })
 }
 
+/// Whether the local record is the session the document describes: it
+/// was made at the same instant (a restored session keeps its `createdAt`),
+/// or it keeps the very token being redeemed.
+#[allow(clippy::float_cmp, reason = "whole milliseconds, compared exactly")]
+fn same_session(local: &SessionRecord, doc: &SessionDocument, token: Option<&str>) -> bool {
+    local.created_at == doc.created_at
+        || token.is_some_and(|t| local.server_token.as_deref() == Some(t))
+}
+
+/// A new id for a recovered session whose id is taken here: the id (cut to
+/// fit the server's 128), `~`, 8 random base64url characters.
+fn fresh_id(id: &str) -> Result<String> {
+    let stem = id.get(..100).unwrap_or(id);
+    Ok(concat(&[
+        stem,
+        "~",
+        &model::base64url(&crate::store::random_bytes::<6>()?),
+    ]))
+}
+
 /// Where the redeem route takes the token: a header keeps it out of the URL,
 /// so no access log of a CDN or proxy in front of the API holds it.
 const TOKEN_HEADER: &str = "X-Recovery-Token";
 
-/// `GET /audio` with the token in `X-Recovery-Token`: the download
-/// description (JSON), or why there is none (410 expired, 404 unknown or
-/// revoked).
-fn look_up_token<'a>(
+/// The download description (JSON) of a token (`GET /audio` with the token
+/// in `X-Recovery-Token`) or of the caller's copy (`GET /sessions/{id}`), or
+/// why there is none (410 expired, 404 unknown or revoked).
+fn look_up<'a>(
     store: &'a Store,
-    token: &'a str,
+    source: Source<'a>,
 ) -> Boxed<'a, Result<core::result::Result<JsValue, AudioState>>> {
     Box::pin(async move {
         let headers = api_headers(store).await?;
-        js::set_str(&headers, TOKEN_HEADER, token);
-        let url = endpoint(store, "/audio")?;
-        let response = send(&url, "GET", &headers, None).await?;
-        match response.status() {
+        let path = match source {
+            Source::Token(token) => {
+                js::set_str(&headers, TOKEN_HEADER, token);
+                "/audio".to_owned()
+            }
+            Source::Copy(id) => concat(&["/sessions/", &encode(id)]),
+        };
+        let url = endpoint(store, &path)?;
+        let answer = call(&Request {
+            url: &url,
+            method: "GET",
+            headers: &headers,
+            body: None,
+            keepalive: false,
+        })
+        .await?;
+        match answer.status {
             410 => Ok(Err(AudioState::Expired)),
             404 => Ok(Err(AudioState::NotFound)),
-            _ if !response.ok() => Err(problem(&response).await),
-            _ => Ok(Ok(json_body(&response).await?)),
+            _ if !answer.ok() => Err(answer.problem()),
+            _ => Ok(Ok(answer.body)),
         }
+    })
+}
+
+/// Downloads a server copy: the document (version 2) from `url`, then each
+/// part it names from the presigned GETs in `parts` (`[{key, url, size}]`),
+/// each checked against the size the document gives. A part the listing
+/// lacks is left out: the text and the other parts still come back.
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::float_cmp,
+    reason = "sizes checked whole below 2^53: exact in f64, compared exactly"
+)]
+fn download_copy<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, Result<Backup>> {
+    Box::pin(async move {
+        let url = js::get_str(info, "url").ok_or_else(|| bad_answer("copy", "url"))?;
+        let listed = js::get(info, "parts");
+        if !Array::is_array(&listed) || Array::from(&listed).length() as usize > MAX_PARTS {
+            return Err(bad_answer("copy", "parts"));
+        }
+        let listed = Array::from(&listed);
+        let text = get(&url, "text", MAX_DOCUMENT_BYTES, 0.0, 0.0, progress).await?;
+        let doc = text
+            .as_string()
+            .and_then(|t| js_sys::JSON::parse(&t).ok())
+            .ok_or_else(|| bad_answer("document", "JSON"))?;
+        let doc =
+            SessionDocument::from_js(&doc, None).map_err(|e| ClientError::BadAnswer(e.into()))?;
+        let total: f64 = doc.parts.iter().map(|p| p.size as f64).sum();
+        let mut loaded = 0.0;
+        let mut chunks = Vec::with_capacity(doc.parts.len());
+        for part in &doc.parts {
+            let url = listed
+                .iter()
+                .find(|p| js::get_str(p, "key") == part.key)
+                .and_then(|p| js::get_str(&p, "url"));
+            let Some(url) = url else { continue };
+            let size = part.size as f64;
+            let bytes = get(&url, "arraybuffer", size, loaded, total, progress).await?;
+            if document::byte_length(&bytes) != size {
+                return Err(ClientError::BadAnswer(
+                    "part size differs from the document".into(),
+                ));
+            }
+            loaded += size;
+            chunks.push(NewChunk {
+                index: part.index,
+                mime: part.mime.clone(),
+                bytes,
+            });
+        }
+        Ok(Backup {
+            document: Some(doc),
+            chunks,
+        })
     })
 }
 
@@ -232,7 +364,7 @@ fn download<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, Result
                     .and_then(|t| js_sys::JSON::parse(&t).ok())
                     .ok_or_else(|| bad_answer("document", "JSON"))?;
                 Some(
-                    SessionDocument::from_js(&parsed, audio_size as u64)
+                    SessionDocument::from_js(&parsed, Some(audio_size as u64))
                         .map_err(|e| ClientError::BadAnswer(e.into()))?,
                 )
             }
@@ -268,31 +400,26 @@ fn get<'a>(
         let sink = progress.clone();
         // Straight to object storage: no API headers, so the request stays
         // CORS-simple.
-        let (status, body) = transfer(Transfer {
-            method: "GET",
-            url,
-            headers: &JsValue::UNDEFINED,
-            body: &JsValue::UNDEFINED,
-            response_type,
-            limit,
-            on_progress: Rc::new(move |loaded, _| {
-                sink(Progress {
-                    phase: "download",
-                    loaded: offset + loaded,
-                    total,
-                });
-            }),
-            upload: false,
-        })
-        .await?;
-        if (200..300).contains(&status) {
-            Ok(body)
-        } else {
-            Err(ClientError::Http {
-                status,
-                title: "download refused by object storage".into(),
-            })
-        }
+        transfer_ok(
+            &Transfer {
+                method: "GET",
+                url,
+                headers: &JsValue::UNDEFINED,
+                body: &JsValue::UNDEFINED,
+                response_type,
+                limit,
+                on_progress: Rc::new(move |loaded, _| {
+                    sink(Progress {
+                        phase: "download",
+                        loaded: offset + loaded,
+                        total,
+                    });
+                }),
+                upload: false,
+            },
+            "download",
+        )
+        .await
     })
 }
 
@@ -312,7 +439,7 @@ fn one_part(bytes: &Uint8Array, mime: &str) -> Vec<NewChunk> {
 fn adopt<'a>(
     store: &'a Store,
     id: &'a str,
-    token: &'a str,
+    token: Option<&'a str>,
     document: Option<&'a SessionDocument>,
     metadata: &'a JsValue,
 ) -> Boxed<'a, Result<()>> {
@@ -332,7 +459,10 @@ fn adopt<'a>(
             },
         };
         store.save(input).await?;
-        let (token, created_at) = (token.to_owned(), document.map_or(0.0, |d| d.created_at));
+        let (token, created_at) = (
+            token.map(ToOwned::to_owned),
+            document.map_or(0.0, |d| d.created_at),
+        );
         store
             .update_record(
                 id,
@@ -341,7 +471,9 @@ fn adopt<'a>(
                         r.created_at = created_at.min(r.updated_at);
                     }
                     r.completed = true;
-                    r.server_token = Some(token);
+                    if token.is_some() {
+                        r.server_token = token;
+                    }
                 }),
             )
             .await

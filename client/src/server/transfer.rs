@@ -14,7 +14,8 @@ use web_sys::EventTarget;
 use crate::{
     error::{ClientError, Result},
     js,
-    timer::Listener,
+    text::{concat, u64_str},
+    timer::{Listener, sleep},
 };
 
 #[wasm_bindgen]
@@ -39,6 +40,8 @@ extern "C" {
     fn set_response_type(this: &Xhr, value: &str);
     #[wasm_bindgen(method, getter, js_class = XMLHttpRequest)]
     fn upload(this: &Xhr) -> EventTarget;
+    #[wasm_bindgen(method, setter, js_class = XMLHttpRequest)]
+    fn set_timeout(this: &Xhr, ms: u32);
 }
 
 /// One transfer to or from a presigned URL.
@@ -100,12 +103,64 @@ fn ok(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
+/// How long a transfer may take: 30 s, plus 1 s per 32 KiB of `bytes` (a
+/// slow uplink's pace), so a stalled object storage never holds a promise
+/// for ever and a big part on a slow line still goes through.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a JS number: `as` saturates, the clamp wanted here"
+)]
+pub(super) fn timeout_ms(bytes: f64) -> u32 {
+    (30_000.0 + bytes / 32.768).min(3_600_000.0) as u32
+}
+
+/// Attempts of a transfer (a presigned PUT or GET is idempotent) that met
+/// a network failure, a timeout or a 5xx.
+const ATTEMPTS: u32 = 2;
+
+/// Runs the transfer, retried once after a network failure, a timeout or a
+/// 5xx, and resolves with the answer of a 2xx; anything else is an error
+/// that names `what` was refused.
+pub(super) async fn transfer_ok(t: &Transfer<'_>, what: &str) -> Result<JsValue> {
+    let mut n = 0;
+    loop {
+        n += 1;
+        let result = transfer(t).await;
+        match result {
+            Ok((status, body)) if ok(status) => return Ok(body),
+            Ok((status, _)) if status < 500 || n >= ATTEMPTS => {
+                return Err(ClientError::Http {
+                    status,
+                    title: concat(&[
+                        what,
+                        " refused by object storage (",
+                        &u64_str(status.into()),
+                        ")",
+                    ]),
+                });
+            }
+            Err(e) if n >= ATTEMPTS || !matches!(e, ClientError::Network(_)) => return Err(e),
+            _ => {
+                let _ = sleep(1_000).await;
+            }
+        }
+    }
+}
+
 /// Runs the transfer: the status and the answer (`response`), once done.
-/// A network failure is an error; an HTTP status is the caller's to judge.
-pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
+/// A network failure or a timeout is an error; an HTTP status is the
+/// caller's to judge.
+pub(super) async fn transfer(t: &Transfer<'_>) -> Result<(u16, JsValue)> {
     let xhr = Xhr::new().map_err(|e| ClientError::network(&e))?;
     xhr.open(t.method, t.url)
         .map_err(|e| ClientError::network(&e))?;
+    let size = if t.upload {
+        super::document::byte_length(t.body).max(js::get_f64(t.body, "size").unwrap_or(0.0))
+    } else {
+        t.limit.min(1e9)
+    };
+    xhr.set_timeout(timeout_ms(size));
     if t.headers.is_object() {
         for entry in Object::entries(t.headers.unchecked_ref()).iter() {
             let name = js::get(&entry, "0").as_string().unwrap_or_default();
@@ -157,6 +212,9 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
         xhr.clone().unchecked_into()
     };
     let _progress = Listener::new(&target, "progress", progress);
+    let timed_out = Rc::new(Cell::new(false));
+    let flag = timed_out.clone();
+    let _timeout = Listener::new(xhr.unchecked_ref(), "timeout", move |_| flag.set(true));
     let (done, resolve, _) = js::deferred();
     let _done = Listener::new(xhr.unchecked_ref(), "loadend", move |event| {
         let _ = resolve.call1(&JsValue::NULL, &event);
@@ -177,6 +235,10 @@ pub(super) async fn transfer(t: Transfer<'_>) -> Result<(u16, JsValue)> {
         ));
     }
     match xhr.status() {
+        0 if timed_out.get() => Err(ClientError::Network(concat(&[
+            t.method,
+            " to object storage timed out",
+        ]))),
         0 => Err(ClientError::storage_unreachable(t.method, t.url)),
         status => Ok((status, xhr.response())),
     }

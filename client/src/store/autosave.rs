@@ -329,6 +329,8 @@ impl Store {
             self.inner.known.borrow_mut().saw(id, Some(*rev));
             self.notify_other_tabs(id, *rev);
             hints::put(&self.inner.db_name, id, *updated_at);
+            // The copy is due; it never holds this write up.
+            crate::server::copy::committed(self, id, *rev);
         }
         for (id, copy, updated_at) in conflicts {
             hints::put(&self.inner.db_name, &copy, updated_at);

@@ -121,6 +121,8 @@ impl Store {
             hints::put(&self.inner.db_name, session_id, at);
         }
         self.inner.known.borrow_mut().saw(session_id, None);
+        // Uploaded beside generation, never awaited here.
+        crate::server::copy::part(self, session_id, index, bytes.clone(), mime);
         Ok(())
     }
 

@@ -20,6 +20,15 @@ pub enum Status {
     Conflict,
     /// Another tab saved a session this tab has open.
     RemoteUpdate,
+    /// Server copy (`serverCopy`): a document or part is on its way up.
+    CopyPending,
+    /// The server acknowledged a copy covering the last local commit of
+    /// the session and all its committed parts.
+    BackedUp,
+    /// Saved on this device; the copy waits for the browser to be online.
+    Offline,
+    /// The copy failed; the message says when it retries and what to do.
+    CopyError,
 }
 
 impl Status {
@@ -32,6 +41,10 @@ impl Status {
             Status::Quota => "quota",
             Status::Conflict => "conflict",
             Status::RemoteUpdate => "remote-update",
+            Status::CopyPending => "copy-pending",
+            Status::BackedUp => "backed-up",
+            Status::Offline => "offline",
+            Status::CopyError => "copy-error",
         }
     }
 }
@@ -75,7 +88,7 @@ impl Store {
             .retain(|(i, _)| *i != id);
     }
 
-    pub(super) fn emit(
+    pub(crate) fn emit(
         &self,
         status: Status,
         session_ids: Vec<String>,

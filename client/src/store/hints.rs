@@ -67,6 +67,19 @@ pub(crate) fn remove(db_name: &str, id: &str) {
     edit(db_name, id, None);
 }
 
+/// A localStorage item, `None` when absent or unreadable (the client
+/// secret's mirror, `secret.rs`).
+pub(crate) fn get_item(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok()?.as_string()
+}
+
+/// Sets a localStorage item; failures are ignored like the hint's.
+pub(crate) fn set_item(key: &str, value: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(key, &JsValue::from_str(value));
+    }
+}
+
 /// Replaces the whole index (at open, from what IndexedDB holds).
 pub(crate) fn replace(db_name: &str, index: &Object) {
     if let Some(storage) = storage() {

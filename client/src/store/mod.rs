@@ -38,6 +38,7 @@ pub use autosave::WriteOutcome;
 pub use chunks::NewChunk;
 pub use events::{Listener, Status, StatusEvent};
 pub use recovery::{Chunk, Restored, SessionSummary};
+pub(crate) use secret::random_bytes;
 
 use crate::{
     error::{ClientError, Result},
@@ -71,6 +72,13 @@ pub struct OpenOptions {
     /// `pagehide`. Off only for stores that play another tab in tests.
     pub listen_page_events: bool,
     pub clock: Rc<dyn Fn() -> f64>,
+    /// Keep a copy of every session on the server as it changes
+    /// (`server::copy`); needs `api_base_url`.
+    pub server_copy: bool,
+    /// The timer seam of the server copy's waits (throttle and backoff):
+    /// `schedule(ms, resolve)` calls `resolve` after `ms`. `None`:
+    /// `setTimeout`. Tests drive it with `clock` as fake time.
+    pub schedule: Option<Rc<dyn Fn(u32, Function)>>,
 }
 
 impl core::fmt::Debug for OpenOptions {
@@ -82,6 +90,7 @@ impl core::fmt::Debug for OpenOptions {
             .field("heartbeat_ms", &self.heartbeat_ms)
             .field("retention_ms", &self.retention_ms)
             .field("api_base_url", &self.api_base_url)
+            .field("server_copy", &self.server_copy)
             .finish_non_exhaustive()
     }
 }
@@ -98,6 +107,8 @@ impl Default for OpenOptions {
             authorization: None,
             listen_page_events: true,
             clock: Rc::new(js_sys::Date::now),
+            server_copy: false,
+            schedule: None,
         }
     }
 }
@@ -175,12 +186,19 @@ pub(crate) struct Inner {
     queue: autosave::Queue,
     known: RefCell<Known>,
     client_secret: RefCell<Option<String>>,
+    /// The server copy's state, when `server_copy` is on.
+    pub(crate) copy: core::cell::OnceCell<crate::server::copy::Engine>,
     #[cfg(feature = "test-hooks")]
     hooks: testing::Hooks,
 }
 
 impl Store {
     pub async fn open(opts: OpenOptions) -> Result<Store> {
+        if opts.server_copy && opts.api_base_url.is_none() {
+            return Err(ClientError::Invalid(
+                "serverCopy needs apiBaseUrl (the origin of the recovery API)".into(),
+            ));
+        }
         let db = idb::open(&opts.db_name).await?;
         let tab_id = match &opts.tab_id {
             Some(t) => t.clone(),
@@ -210,6 +228,7 @@ impl Store {
             queue: autosave::Queue::default(),
             known: RefCell::new(Known::default()),
             client_secret: RefCell::new(None),
+            copy: core::cell::OnceCell::new(),
             #[cfg(feature = "test-hooks")]
             hooks: testing::Hooks::default(),
         });
@@ -229,6 +248,9 @@ impl Store {
             store.listen_page_events();
         }
         store.listen_other_tabs();
+        if store.inner.opts.server_copy {
+            crate::server::copy::start(&store);
+        }
         Ok(store)
     }
 
@@ -246,6 +268,14 @@ impl Store {
 
     pub(crate) fn authorization(&self) -> Option<&Function> {
         self.inner.opts.authorization.as_ref()
+    }
+
+    pub(crate) fn opts(&self) -> &OpenOptions {
+        &self.inner.opts
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.inner.closed.get()
     }
 
     pub(crate) fn now(&self) -> f64 {

@@ -203,6 +203,7 @@ impl Store {
         idb::req(idb::store(&tx, CHUNKS)?.delete(&idb::session_chunk_range(session_id)?))?;
         idb::committed(&tx).await?;
         self.inner.known.borrow_mut().forget(session_id);
+        crate::server::copy::forget(self, session_id);
         hints::remove(&self.inner.db_name, session_id);
         Ok(())
     }

@@ -15,6 +15,7 @@ mod common;
 
 mod autosave;
 mod backup_stubbed;
+mod copy_stubbed;
 mod crash;
 mod js_api;
 mod quota;

@@ -1,0 +1,693 @@
+//! The server copy (`serverCopy`, README "Server copy"): every session
+//! this tab commits is kept on the server as it changes, so that a lost,
+//! wiped or replaced browser loses nothing older than a few seconds.
+//!
+//! - The document (version 2: text, voice, params and the parts already
+//!   copied, each with its key) goes gzip-compressed in one request,
+//!   `PUT /sessions/{id}`, which both stores it and slides its token: at most
+//!   one per session every [`INTERVAL_MS`] while the user types, and one at
+//!   once on `visibilitychange: hidden` / `pagehide` (`keepalive`).
+//! - Each committed audio part is uploaded once (create-upload, then the
+//!   presigned PUT) beside generation: `append_chunk` never waits for it.
+//!   Then the document, listing the part, is due.
+//! - Failures back off (1 s, 2 s, 4 s … 30 s, jittered; `Retry-After`
+//!   honoured); offline, copies wait for `online`.
+//! - Local saving never waits for any of this: the store's write paths only
+//!   call [`committed`] and [`part`], which start tasks and return.
+//!
+//! Status events tell the two copies apart: `copy-pending` (on its way),
+//! `backed-up` (the server acknowledged a document covering the last local
+//! commit and every committed part), `offline`, `copy-error` (with when it
+//! retries and what to do).
+
+use alloc::rc::{Rc, Weak};
+use core::cell::RefCell;
+
+use js_sys::{Array, Object, Promise};
+use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::EventTarget;
+
+use super::{
+    Request, api, api_headers, attempt, backoff_ms,
+    backup::{Upload, blob, upload},
+    bad_answer,
+    document::{self, SESSION_TYPE, byte_length, copy_parts, valid_session_id},
+    encode, endpoint, no_progress, wait_ms,
+};
+use crate::{
+    Boxed,
+    error::{ClientError, Result},
+    js,
+    prelude::*,
+    store::{Inner, Status, Store},
+    text::{concat, i64_str, u64_str},
+    timer::{Listener, after},
+};
+
+/// At most one document upload per session in this many ms while typing.
+pub const INTERVAL_MS: f64 = 5_000.0;
+/// The largest body a `keepalive` request may carry.
+const KEEPALIVE_MAX: f64 = 65_536.0;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = CompressionStream)]
+    type Compression;
+    #[wasm_bindgen(constructor, js_class = "CompressionStream", catch)]
+    fn new(format: &str) -> core::result::Result<Compression, JsValue>;
+    type ByteStream;
+    #[wasm_bindgen(method, js_name = pipeThrough)]
+    fn pipe_through(this: &ByteStream, transform: &Compression) -> ByteStream;
+    type BlobStream;
+    #[wasm_bindgen(method)]
+    fn stream(this: &BlobStream) -> ByteStream;
+    #[wasm_bindgen(js_name = Response)]
+    type Body;
+    #[wasm_bindgen(constructor, js_class = "Response", catch)]
+    fn new(body: &ByteStream) -> core::result::Result<Body, JsValue>;
+    #[wasm_bindgen(method, js_name = arrayBuffer)]
+    fn array_buffer(this: &Body) -> Promise;
+}
+
+/// A committed part waiting for its upload: index, bytes, MIME type.
+type PendingPart = (u32, JsValue, String);
+
+/// One session's copy.
+#[derive(Debug)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent flags of one session's copy, not states of one machine"
+)]
+struct Session {
+    id: String,
+    /// The newest revision committed here.
+    committed: f64,
+    /// The newest revision the server acknowledged.
+    acked: f64,
+    /// When the last document upload started (the store's clock).
+    last_put: f64,
+    /// No upload before this (backoff).
+    retry_at: f64,
+    failures: u32,
+    /// A task is copying this session.
+    running: bool,
+    /// Upload at once, with `keepalive` (the page is being hidden).
+    force: bool,
+    /// Ends the task's current wait.
+    wake: Option<js_sys::Function>,
+    /// Committed parts not uploaded yet, oldest first.
+    parts: Vec<PendingPart>,
+    /// A part was copied since the last document: the document is due.
+    parts_dirty: bool,
+    /// The server refused for good (the copy was deleted, or too big), or
+    /// the session is gone here.
+    stopped: bool,
+}
+
+impl Session {
+    fn new(id: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            committed: 0.0,
+            acked: 0.0,
+            last_put: f64::NEG_INFINITY,
+            retry_at: 0.0,
+            failures: 0,
+            running: false,
+            force: false,
+            wake: None,
+            parts: Vec::new(),
+            parts_dirty: false,
+            stopped: false,
+        }
+    }
+
+    /// The document is behind what is committed here.
+    fn behind(&self) -> bool {
+        self.committed > self.acked || self.parts_dirty
+    }
+
+    fn due(&self) -> bool {
+        !self.stopped && (self.behind() || !self.parts.is_empty())
+    }
+}
+
+/// The copy state of an open store (`Inner::copy`).
+#[derive(Default)]
+pub struct Engine {
+    sessions: RefCell<Vec<Session>>,
+    page_events: RefCell<Vec<Listener>>,
+}
+
+impl core::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Engine")
+    }
+}
+
+impl Engine {
+    /// Runs `f` on the session's state, created on first use. (A thin
+    /// generic shell over [`Engine::visit`], so the search is compiled once.)
+    fn with<T: Default>(&self, id: &str, f: impl FnOnce(&mut Session) -> T) -> T {
+        let (mut f, mut out) = (Some(f), T::default());
+        self.visit(id, &mut |s| {
+            if let Some(f) = f.take() {
+                out = f(s);
+            }
+        });
+        out
+    }
+
+    fn visit(&self, id: &str, f: &mut dyn FnMut(&mut Session)) {
+        let mut list = self.sessions.borrow_mut();
+        if !list.iter().any(|s| s.id == id) {
+            list.push(Session::new(id));
+        }
+        if let Some(s) = list.iter_mut().find(|s| s.id == id) {
+            f(s);
+        }
+    }
+
+    fn due(&self) -> Vec<String> {
+        self.sessions
+            .borrow()
+            .iter()
+            .filter(|s| s.due())
+            .map(|s| s.id.clone())
+            .collect()
+    }
+}
+
+/// Starts the copy of a store opened with `server_copy`: listens to the
+/// page and the network, and takes up what an earlier page left uncopied.
+pub(crate) fn start(store: &Store) {
+    let _ = store.inner.copy.set(Engine::default());
+    let Some(engine) = store.inner.copy.get() else {
+        return;
+    };
+    let window: EventTarget = js::global().unchecked_into();
+    let weak = Rc::downgrade(&store.inner);
+    // Back online: every copy that waits goes now.
+    let mut listeners = vec![Listener::new(&window, "online", move |_| {
+        copy_now(&weak, false);
+    })];
+    if let (true, Some(document)) = (
+        store.opts().listen_page_events,
+        js::global_object("document"),
+    ) {
+        let weak = Rc::downgrade(&store.inner);
+        let doc = document.clone();
+        listeners.push(Listener::new(
+            document.unchecked_ref(),
+            "visibilitychange",
+            move |_| {
+                if js::get_str(&doc, "visibilityState").as_deref() == Some("hidden") {
+                    copy_now(&weak, true);
+                }
+            },
+        ));
+        let weak = Rc::downgrade(&store.inner);
+        listeners.push(Listener::new(&window, "pagehide", move |_| {
+            copy_now(&weak, true);
+        }));
+    }
+    *engine.page_events.borrow_mut() = listeners;
+    spawn_local(resume(store.clone()));
+}
+
+/// Every copy that is behind goes now. `hiding`: the page is being hidden
+/// or left, so the local flush goes first and the uploads outlive the page.
+fn copy_now(weak: &Weak<Inner>, hiding: bool) {
+    if let Some(inner) = weak.upgrade() {
+        let store = Store { inner };
+        spawn_local(async move {
+            if hiding {
+                let _ = store.flush().await;
+            }
+            if let Some(engine) = store.inner.copy.get() {
+                for id in engine.due() {
+                    // Back online: no backoff left to sit out.
+                    engine.with(&id, |s| s.retry_at = 0.0);
+                    kick(&store, &id, hiding);
+                }
+            }
+        });
+    }
+}
+
+/// Sessions an earlier page left uncopied (edits after the last
+/// acknowledged revision, parts not yet uploaded) are copied now. Sessions
+/// another open tab is writing are that tab's to copy.
+async fn resume(store: Store) {
+    let Ok(list) = store.list().await else {
+        return;
+    };
+    for summary in list {
+        let r = &summary.record;
+        if summary.state == crate::model::Liveness::OtherTab {
+            continue;
+        }
+        if r.revision > r.copied_revision {
+            committed(&store, &r.id, r.revision);
+        }
+        let copied = copy_parts(r);
+        if summary.chunk_count > copied.length()
+            && let Ok(Some(session)) = store.read_session(&r.id).await
+        {
+            let has = |index: f64| {
+                copied
+                    .iter()
+                    .any(|p| js::get_f64(&p, "index") == Some(index))
+            };
+            for chunk in session.chunks.iter().filter(|c| !has(c.index)) {
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "stored indexes are u32"
+                )]
+                part(
+                    &store,
+                    &r.id,
+                    chunk.index as u32,
+                    chunk.bytes.clone(),
+                    &chunk.mime,
+                );
+            }
+        }
+    }
+}
+
+/// A session write committed revision `revision`: its copy is due.
+pub(crate) fn committed(store: &Store, id: &str, revision: f64) {
+    if let Some(engine) = store.inner.copy.get() {
+        engine.with(id, |s| s.committed = s.committed.max(revision));
+        kick(store, id, false);
+    }
+}
+
+/// A committed audio part: uploaded once, beside whatever the app does
+/// next (nothing here is awaited by the write); then the document, listing
+/// it, is due. Parts of a type other than `audio/*` are never uploaded
+/// (`appendChunk` refuses them when `serverCopy` is on).
+pub(crate) fn part(store: &Store, id: &str, index: u32, bytes: JsValue, mime: &str) {
+    if let (Some(engine), true) = (store.inner.copy.get(), mime.starts_with("audio/")) {
+        engine.with(id, |s| s.parts.push((index, bytes, mime.to_owned())));
+        kick(store, id, false);
+    }
+}
+
+/// Forgets a deleted session (its record is gone; nothing more to copy).
+pub(crate) fn forget(store: &Store, id: &str) {
+    if let Some(engine) = store.inner.copy.get() {
+        engine.with(id, |s| s.stopped = true);
+    }
+}
+
+/// Starts the copy task of a session unless one runs, and ends its wait;
+/// `force` makes its next document upload go at once with `keepalive`.
+fn kick(store: &Store, id: &str, force: bool) {
+    let Some(engine) = store.inner.copy.get() else {
+        return;
+    };
+    let (start, wake) = engine.with(id, |s| {
+        s.force |= force;
+        let start = !s.running && s.due();
+        s.running |= start;
+        (start, s.wake.take())
+    });
+    if let Some(wake) = wake {
+        let _ = wake.call0(&JsValue::NULL);
+    }
+    if start {
+        spawn_local(run(store.clone(), id.to_owned()));
+    }
+}
+
+/// What a session's copy task does next.
+#[derive(Default)]
+enum Next {
+    #[default]
+    Done,
+    Wait(f64),
+    Part(PendingPart),
+    Document {
+        keepalive: bool,
+    },
+}
+
+/// A session's copy task, while anything is behind: parts first, each as
+/// soon as it is committed; the document no sooner than `INTERVAL_MS`
+/// after the previous one (unless the page is being hidden); after a
+/// failure, nothing before the backoff is over.
+async fn run(store: Store, id: String) {
+    loop {
+        let Some(engine) = store.inner.copy.get() else {
+            return;
+        };
+        let now = store.now();
+        let next = engine.with(&id, |s| {
+            let wait = s.retry_at - now;
+            if store.is_closed() || !s.due() {
+                s.running = false;
+                Next::Done
+            } else if s.force && s.behind() {
+                s.force = false;
+                Next::Document { keepalive: true }
+            } else if wait > 0.0 {
+                Next::Wait(wait)
+            } else if let Some(part) = s.parts.first() {
+                Next::Part(part.clone())
+            } else {
+                match s.last_put + INTERVAL_MS - now {
+                    wait if wait > 0.0 => Next::Wait(wait),
+                    _ => Next::Document { keepalive: false },
+                }
+            }
+        });
+        let result = match next {
+            Next::Done => return,
+            Next::Wait(ms) => {
+                wait(&store, &id, ms).await;
+                continue;
+            }
+            Next::Part(part) => copy_part(&store, &id, part).await,
+            Next::Document { keepalive } => {
+                let was_dirty = engine.with(&id, |s| {
+                    s.last_put = now;
+                    core::mem::take(&mut s.parts_dirty)
+                });
+                store.emit(Status::CopyPending, vec![id.clone()], None, Vec::new());
+                let result = put_document(&store, &id, keepalive).await;
+                engine.with(&id, |s| s.parts_dirty |= was_dirty && result.is_err());
+                result
+            }
+        };
+        settle(&store, &id, result);
+    }
+}
+
+const OFFLINE: &str = "Offline: your work is saved on this device and will be backed up when the browser is back online";
+
+/// Books the outcome of an upload and tells the app.
+fn settle(store: &Store, id: &str, result: Put) {
+    let Some(engine) = store.inner.copy.get() else {
+        return;
+    };
+    let ids = vec![id.to_owned()];
+    match result {
+        Ok(revision) => {
+            let backed_up = engine.with(id, |s| {
+                s.acked = s.acked.max(revision);
+                s.failures = 0;
+                s.retry_at = 0.0;
+                !s.behind() && s.parts.is_empty()
+            });
+            // Never while an edit is still uncommitted here.
+            if backed_up && !store.has_pending() {
+                store.emit(Status::BackedUp, ids, None, Vec::new());
+            }
+        }
+        Err((error, retry_after)) => {
+            let gone = matches!(
+                error,
+                ClientError::Http {
+                    status: 410 | 413,
+                    ..
+                } | ClientError::NotFound(_)
+            );
+            let delay = engine.with(id, |s| {
+                s.failures += 1;
+                s.stopped |= gone;
+                // The backoff, not the typing throttle, says when to retry.
+                s.last_put = f64::NEG_INFINITY;
+                let delay = backoff_ms(s.failures, retry_after, js_sys::Math::random());
+                s.retry_at = store.now() + delay;
+                delay
+            });
+            // A request that could not go out while the browser says it is
+            // offline: `offline`, and the `online` event ends the wait. (Only
+            // then: `navigator.onLine` is false on machines whose API is on
+            // loopback alone, so it never stops a request by itself.)
+            if !gone && !online() && matches!(error, ClientError::Network(_)) {
+                store.emit(Status::Offline, ids, Some(OFFLINE.into()), Vec::new());
+                return;
+            }
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a wait of at most 5 min, rounded up to seconds"
+            )]
+            let what = if gone {
+                "; the server no longer takes this session".to_owned()
+            } else {
+                concat(&[
+                    ": will retry in ",
+                    &u64_str(((delay + 999.0) / 1000.0) as u64),
+                    " s",
+                ])
+            };
+            let hint = match error {
+                ClientError::Http {
+                    status: 401 | 403, ..
+                } => "; sign in again if this persists",
+                ClientError::Http { status: 429, .. } => {
+                    "; the server's daily limit may be reached"
+                }
+                _ => "",
+            };
+            let cause = match &error {
+                ClientError::Http { status, .. } => {
+                    concat(&["HTTP ", &u64_str(u64::from(*status))])
+                }
+                other => other.message(),
+            };
+            let message = concat(&[
+                "Server copy failed (",
+                &cause,
+                ")",
+                &what,
+                "; your work is saved on this device",
+                hint,
+            ]);
+            store.emit(Status::CopyError, ids, Some(message), Vec::new());
+        }
+    }
+}
+
+/// Waits `ms` on the timer seam; a `kick` ends the wait early.
+async fn wait(store: &Store, id: &str, ms: f64) {
+    let (promise, resolve, _) = js::deferred();
+    if let Some(engine) = store.inner.copy.get() {
+        engine.with(id, |s| s.wake = Some(resolve.clone()));
+    }
+    // Through the store's timer seam when it has one (tests), else
+    // `setTimeout`.
+    match &store.opts().schedule {
+        Some(schedule) => schedule(wait_ms(ms), resolve),
+        None => after(wait_ms(ms), &resolve),
+    }
+    let _ = JsFuture::from(promise).await;
+}
+
+/// False when the browser says it is offline.
+fn online() -> bool {
+    js::get(&js::get(&js::global(), "navigator"), "onLine")
+        .as_bool()
+        .unwrap_or(true)
+}
+
+/// An upload's outcome: the revision the server acknowledged (0 for a
+/// part); or the error and `Retry-After`.
+type Put = core::result::Result<f64, (ClientError, Option<f64>)>;
+
+/// Uploads the session's document once (no retry: the task backs off and
+/// reports) and keeps what the server answered: the token of a 201, the
+/// acknowledged revision.
+fn put_document<'a>(store: &'a Store, id: &'a str, keepalive: bool) -> Boxed<'a, Put> {
+    Box::pin(async move {
+        let plain = |e: ClientError| (e, None);
+        let record = store
+            .get_record(id)
+            .await
+            .map_err(plain)?
+            .ok_or_else(|| plain(ClientError::NotFound(id.to_owned())))?;
+        let text = document::build_copy(&record)
+            .map_err(|e| plain(ClientError::Invalid(js::describe(&e))))?;
+        let (body, gzipped) = gzip(&text).await;
+        let headers = api_headers(store).await.map_err(plain)?;
+        js::set_str(&headers, "Content-Type", SESSION_TYPE);
+        if gzipped {
+            js::set_str(&headers, "Content-Encoding", "gzip");
+        }
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "updatedAt is a whole number of ms"
+        )]
+        let path = concat(&[
+            "/sessions/",
+            &encode(id),
+            "?parts=",
+            &u64_str(u64::from(copy_parts(&record).length())),
+            "&updated_at=",
+            &i64_str(record.updated_at as i64),
+            if record.server_token.is_none() {
+                "&new_token=true"
+            } else {
+                ""
+            },
+        ]);
+        let url = endpoint(store, &path).map_err(plain)?;
+        // Compressed bytes, or (without CompressionStream) UTF-16 units: at
+        // most a third of the UTF-8 bytes.
+        let size = byte_length(&body).max(3.0 * f64::from(js_sys::JsString::from(text).length()));
+        let answer = attempt(&Request {
+            url: &url,
+            method: "PUT",
+            headers: &headers,
+            body: Some(&body),
+            keepalive: keepalive && size <= KEEPALIVE_MAX,
+        })
+        .await
+        .map_err(plain)?;
+        if !answer.ok() {
+            return Err((answer.problem(), answer.retry_after));
+        }
+        let token = js::get_str(&answer.body, "token");
+        let expires_at = js::get_str(&answer.body, "expires_at");
+        let revision = record.revision;
+        store
+            .update_record(
+                id,
+                Box::new(move |r| {
+                    r.copied_revision = r.copied_revision.max(revision);
+                    if token.is_some() {
+                        r.server_token = token;
+                        r.server_token_expires_at = expires_at;
+                    }
+                }),
+            )
+            .await
+            .map_err(plain)?;
+        Ok(revision)
+    })
+}
+
+/// The document gzip-compressed (`CompressionStream`), or as it is where
+/// the browser has none.
+async fn gzip(text: &JsValue) -> (JsValue, bool) {
+    let compressed = async {
+        let source = blob(&Array::of1(text), SESSION_TYPE).ok()?;
+        let stream = source
+            .unchecked_ref::<BlobStream>()
+            .stream()
+            .pipe_through(&Compression::new("gzip").ok()?);
+        JsFuture::from(Body::new(&stream).ok()?.array_buffer())
+            .await
+            .ok()
+    };
+    match compressed.await {
+        Some(bytes) => (bytes, true),
+        None => (text.clone(), false),
+    }
+}
+
+/// Uploads a committed part once (create-upload, then the presigned PUT)
+/// and lists it in the record's `copy_parts`. A part the server refuses
+/// for good (400, 413, 415) is dropped after a `copy-error`; it stays on
+/// this device.
+fn copy_part<'a>(store: &'a Store, id: &'a str, part: PendingPart) -> Boxed<'a, Put> {
+    Box::pin(async move {
+        let (index, bytes, mime) = part;
+        let size = byte_length(&bytes);
+        let object = Upload {
+            content_type: &mime,
+            body: bytes,
+            length: size,
+            filename: None,
+        };
+        let drop_part = |copied: bool| {
+            if let Some(engine) = store.inner.copy.get() {
+                engine.with(id, |s| {
+                    s.parts.retain(|p| p.0 != index);
+                    s.parts_dirty |= copied;
+                });
+            }
+        };
+        let key = match upload(store, id, &object, 0.0, size, &no_progress()).await {
+            Ok(key) => key,
+            Err(
+                e @ ClientError::Http {
+                    status: 400 | 413 | 415,
+                    ..
+                },
+            ) => {
+                drop_part(false);
+                store.emit(
+                    Status::CopyError,
+                    vec![id.to_owned()],
+                    Some(concat(&[
+                        "Server copy refused audio part ",
+                        &u64_str(index.into()),
+                        " (",
+                        &e.message(),
+                        "); it stays on this device",
+                    ])),
+                    Vec::new(),
+                );
+                return Ok(0.0);
+            }
+            Err(e) => return Err((e, None)),
+        };
+        let entry = Object::new();
+        js::set_f64(&entry, "index", f64::from(index));
+        js::set_str(&entry, "mime", &mime);
+        js::set_f64(&entry, "size", size);
+        js::set_str(&entry, "key", &key);
+        store
+            .update_record(
+                id,
+                Box::new(move |r| r.copy_parts = with_part(&r.copy_parts, index, &entry).into()),
+            )
+            .await
+            .map_err(|e| (e, None))?;
+        drop_part(true);
+        Ok(0.0)
+    })
+}
+
+/// `parts` (`[{index, …}]` in index order, or undefined) with `entry` in
+/// its place: replacing the part with the same index, if any.
+fn with_part(parts: &JsValue, index: u32, entry: &Object) -> Array {
+    let list = if Array::is_array(parts) {
+        Array::from(parts)
+    } else {
+        Array::new()
+    };
+    let index = f64::from(index);
+    let at = list
+        .iter()
+        .position(|p| js::get_f64(&p, "index").is_some_and(|i| i >= index))
+        .and_then(|i| u32::try_from(i).ok())
+        .unwrap_or_else(|| list.length());
+    let same = js::get_f64(&list.get(at), "index") == Some(index);
+    list.splice(at, u32::from(same), entry);
+    list
+}
+
+/// The caller's server copies (`GET /sessions`), newest first, as the API
+/// lists them: `[{session_id, updated_at, size, parts, expires_at}]`, at
+/// most 1,000, each with a valid session id.
+pub fn copies(store: &Store) -> Boxed<'_, Result<Array>> {
+    Box::pin(async move {
+        let list = js::get(&api(store, "GET", "/sessions", None).await?, "sessions");
+        if !Array::is_array(&list) {
+            return Err(bad_answer("sessions", "sessions"));
+        }
+        Ok(Array::from(&list)
+            .iter()
+            .take(1_000)
+            .filter(|s| js::get_str(s, "session_id").is_some_and(|id| valid_session_id(&id)))
+            .collect())
+    })
+}
