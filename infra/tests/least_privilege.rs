@@ -625,3 +625,128 @@ fn string_like_matches_as_iam_does() {
     assert!(like("audio#recovery/*", "audio#recovery/o/s/x"));
     assert!(!like("audio#recovery/*", &"a".repeat(64)));
 }
+
+/// The partition keys a port method's DynamoDB adapter reads with `GetItem`; `None` for a method
+/// that reads none.
+fn get_item_keys(method: &str, walk: &Walk) -> Option<Vec<String>> {
+    match method {
+        "get_token" => Some(walk.token_hashes.iter().cloned().collect()),
+        "copies" => Some(vec![walk.copies_key()]),
+        _ => None,
+    }
+}
+
+/// For each statement of the function's policy that allows `action`, its
+/// `dynamodb:LeadingKeys` patterns, or `None` when it covers the whole table.
+fn leading_key_grants(function: &str, action: &str) -> Vec<Option<Vec<String>>> {
+    statements(function)
+        .into_iter()
+        .filter(|s| {
+            s["Effect"].as_str() == Some("Allow")
+                && s["Action"]
+                    .as_sequence()
+                    .is_some_and(|a| a.iter().any(|a| a.as_str() == Some(action)))
+        })
+        .map(|s| {
+            let condition = s.get("Condition")?;
+            Some(
+                condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_get_item_grant_is_limited_to_the_copy_lists_unless_the_code_reads_token_records() {
+    let walk = walk().await;
+    for (method, actions) in IAM_ACTIONS {
+        if actions.contains(&"dynamodb:GetItem") {
+            assert!(
+                get_item_keys(method, &walk).is_some(),
+                "{method}: which keys does it read?"
+            );
+        }
+    }
+    let mut conditioned = Vec::new();
+    for function in Function::ALL {
+        let id = function.logical_id();
+        let read: BTreeSet<String> = walk.methods[id]
+            .iter()
+            .filter_map(|m| get_item_keys(m, &walk))
+            .flatten()
+            .collect();
+        let grants = leading_key_grants(id, "dynamodb:GetItem");
+        if read.is_empty() {
+            assert!(grants.is_empty(), "{id} reads nothing with GetItem");
+            continue;
+        }
+        assert_eq!(grants.len(), 1, "{id}: one GetItem statement");
+        match &grants[0] {
+            Some(patterns) => {
+                for key in &read {
+                    assert!(
+                        patterns.iter().any(|p| like(p, key)),
+                        "{id} reads {key}, which none of {patterns:?} grants"
+                    );
+                }
+                assert!(
+                    !patterns
+                        .iter()
+                        .any(|p| walk.token_hashes.iter().any(|h| like(p, h))),
+                    "{id}: {patterns:?} lets it read token records"
+                );
+                conditioned.push(id);
+            }
+            None => assert!(
+                read.iter().any(|k| walk.is_token_record(k)),
+                "{id} reads only {read:?}, yet its grant covers the whole table"
+            ),
+        }
+    }
+    // The copy list's readers see nothing else of the table.
+    assert_eq!(conditioned, ["CopySessionFunction", "SessionsFunction"]);
+}
+
+#[tokio::test]
+async fn listing_a_sessions_objects_is_granted_only_under_the_recovery_prefix() {
+    // Every function that lists (ListObjectsV2 of a session's prefix) has s3:ListBucket with an
+    // s3:prefix condition that admits exactly the prefixes it lists; HeadObject's unconditioned
+    // grant stays issue-token's alone (see the test above).
+    let walk = walk().await;
+    let session_prefix = format!("{}/", walk.key.rsplit_once('/').unwrap().0);
+    for function in Function::ALL {
+        let id = function.logical_id();
+        let lists = walk.methods[id].contains("list_objects");
+        let grants: Vec<serde_yaml_ng::Value> = statements(id)
+            .into_iter()
+            .filter(|s| {
+                s["Action"]
+                    .as_sequence()
+                    .is_some_and(|a| a.iter().any(|a| a.as_str() == Some("s3:ListBucket")))
+            })
+            .collect();
+        if !lists {
+            continue;
+        }
+        assert_eq!(grants.len(), 1, "{id}: one s3:ListBucket statement");
+        let prefixes: Vec<&str> = grants[0]["Condition"]["StringLike"]["s3:prefix"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{id}: s3:ListBucket without an s3:prefix condition"))
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert!(
+            prefixes.iter().any(|p| like(p, &session_prefix)),
+            "{id}: {prefixes:?} does not admit {session_prefix}"
+        );
+        assert!(
+            !prefixes.iter().any(|p| like(p, "other/")),
+            "{id}: {prefixes:?} admits other prefixes"
+        );
+    }
+}
