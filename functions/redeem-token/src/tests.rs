@@ -230,3 +230,56 @@ async fn answers_503_when_the_table_is_down() {
     app.tokens.set_unavailable(true);
     assert_problem(&get(&app, token.as_str(), false).await, 503);
 }
+
+#[tokio::test]
+async fn a_server_copys_token_answers_its_document_and_every_other_object_of_the_session() {
+    use recovery_shared::memory::StoredObject;
+    let app = testing::app();
+    let token = Token::generate().unwrap();
+    let document = "recovery/o/sess/session-copy";
+    app.tokens
+        .put_token(
+            &TokenRecord {
+                token_hash: token.hash(),
+                audio_key: document.into(),
+                owner_hash: OwnerHash::from_stored("o".into()),
+                session_id: "sess".into(),
+                created_at: NOW,
+                expires_at: NOW + 60,
+                content_type: SESSION_DOCUMENT_TYPE.into(),
+                size_bytes: 5,
+                filename: None,
+                metadata: Metadata::new(),
+                session: None,
+                purged_at: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let object = |n: usize, content_type: &str| StoredObject {
+        bytes: vec![1; n],
+        content_type: content_type.into(),
+        filename: None,
+    };
+    // The copy was overwritten since the token was made: 12 bytes now.
+    app.objects
+        .put_object(document, object(12, SESSION_DOCUMENT_TYPE));
+    app.objects
+        .put_object("recovery/o/sess/part-a", object(3, "audio/wav"));
+    app.objects
+        .put_object("recovery/o/other/part-b", object(4, "audio/wav"));
+    let response = get(&app, token.as_str(), true).await;
+    assert_eq!(response.status(), 200);
+    let body = body_json(&response);
+    assert_eq!(body["content_type"], SESSION_DOCUMENT_TYPE);
+    assert_eq!(body["size"], 12);
+    assert!(body["url"].as_str().unwrap().contains(document));
+    assert_eq!(body["parts"].as_array().unwrap().len(), 1);
+    assert_eq!(body["parts"][0]["key"], "recovery/o/sess/part-a");
+    assert_eq!(body["parts"][0]["size"], 3);
+    // Audio tokens answer no `parts`.
+    let audio = stored_token(&app, 60, None).await;
+    let body = body_json(&get(&app, audio.as_str(), true).await);
+    assert!(body.get("parts").is_none(), "{body}");
+}
