@@ -142,6 +142,15 @@ async fn a_copy_is_stored_gzip_encoded_listed_newest_first_and_its_token_redeems
         download.bytes().await.unwrap().to_vec(),
         gzip_stored(&second)
     );
+
+    // AND the owner restores it by its session id, as the contract says
+    let one = "GET /api/recovery/sessions/{session_id}";
+    let restored = json_of(stack.get_session(&secret, "s-1").await, 200).await;
+    openapi.assert_response(one, 200, "application/json", &restored);
+    assert_eq!(restored["size"], gzip_stored(&second).len());
+    assert_eq!(restored["parts"], json!([]));
+    let missing = problem(stack.get_session(&secret, "nope").await, 404).await;
+    openapi.assert_response(one, 404, "application/problem+json", &missing);
 }
 
 #[tokio::test]
