@@ -11,7 +11,10 @@
 # SCHEMATHESIS_SEEDED_KEYS (16) vary a run.
 #
 # The stateful phase follows openapi.yaml's links: createUpload -> issueToken (the upload's key)
-# -> redeemToken, redeemTokenInHeader, revokeToken (the issued token). schemathesis cannot PUT
+# -> redeemToken, redeemTokenInHeader, revokeToken (the issued token), and copySession ->
+# getSession, deleteSession (its session) and redeemTokenInHeader, revokeToken (a first copy's
+# token). It also seeds a server copy (a gzip document), whose session id and token are drawn
+# half of the time for `{session_id}` and the token parameters. schemathesis cannot PUT
 # the audio to S3, so a token for a key it was just handed answers 404 (documented). So that
 # tokens are also issued, redeemed and revoked for real, this script first uploads objects itself
 # (presigned PUT, as a browser does) and issues a token for one of them; schemathesis then draws,
@@ -85,12 +88,26 @@ def uploaded(name):
 
 token = post("token", {"key": uploaded("seeded-token.wav")})["token"]
 print(token)
+# A server copy (PUT /sessions/{id}, a gzip document), so that the copy routes also meet a
+# session that exists: its id and its token go into the dictionaries below.
+import gzip
+copy = requests.put(
+    f"{base}/api/recovery/sessions/schemathesis-copy",
+    params={"parts": 0, "updated_at": 1767225600000},
+    data=gzip.compress(b'{"version":2,"id":"schemathesis-copy","text":"seeded","parts":[]}'),
+    headers={**identity, "Content-Type": "application/vnd.chatterbox.session+json", "Content-Encoding": "gzip"},
+    timeout=15,
+)
+if copy.status_code != 201:
+    sys.exit(f"seeding: PUT sessions answered {copy.status_code}: {copy.text}")
+print(copy.json()["token"])
 for n in range(int(sys.argv[3])):
     print(uploaded(f"seeded-key-{n}.wav"))
 PY
-seeded_token=$(head -n 1 "$work/seeded")
+seeded_token=$(sed -n 1p "$work/seeded")
+seeded_copy_token=$(sed -n 2p "$work/seeded")
 # As a TOML array of strings (keys and tokens are base64url and slashes: nothing to escape).
-seeded_keys=$(tail -n +2 "$work/seeded" | sed 's/.*/"&"/' | paste -sd, -)
+seeded_keys=$(tail -n +3 "$work/seeded" | sed 's/.*/"&"/' | paste -sd, -)
 
 # The repository's configuration, and the seeded values as dictionaries drawn from half of the time
 # (only where they fit the schema: a negative case still gets a malformed value).
@@ -102,12 +119,17 @@ cat >>"$work/schemathesis.toml" <<TOML
 values = [$seeded_keys]
 
 [dictionaries.seeded-tokens]
-values = ["$seeded_token"]
+values = ["$seeded_token", "$seeded_copy_token"]
+
+# The seeded server copy's session.
+[dictionaries.seeded-sessions]
+values = ["schemathesis-copy"]
 
 [parameters]
 "body.key" = { dictionary = "seeded-keys", probability = 0.5 }
 "path.token" = { dictionary = "seeded-tokens", probability = 0.5 }
 "header.X-Recovery-Token" = { dictionary = "seeded-tokens", probability = 0.5 }
+"path.session_id" = { dictionary = "seeded-sessions", probability = 0.5 }
 TOML
 
 echo "==> schemathesis against $base (openapi.yaml)"
