@@ -41,7 +41,7 @@ export interface RecoveryProviderProps {
   /**
    * How long `saving`, `saved`, `copy-pending` and `backed-up` must hold before the indicator shows them, ms (default 250):
    * typing then renders the indicator once per burst, not three times a keystroke. `pending`,
-   * `error`, `quota`, `offline` and `copy-error` show at once, and so does any change from
+   * `error`, `quota`, `offline` and `copy-error` show at once, and so does every change from
    * `backed-up`; `saved` and `backed-up` are never shown early.
    */
   settleMs?: number;

@@ -22,9 +22,9 @@ function until(when: string | number | null): string | null {
 /** The server's copies on offer after the browser lost its storage, each with "Restore". */
 function ServerCopies() {
   const { copies, restoring } = useSyncExternalStore(copyView.subscribe, copyView.get);
-  if (!copies.length) return null;
+  // Always in the page (hidden while empty), as on the plain demo.
   return (
-    <div className="copies" data-testid="server-copies-panel">
+    <div className="copies" data-testid="server-copies-panel" hidden={!copies.length}>
       <p className="hint">This browser has no work saved, but the server keeps copies of your sessions:</p>
       <ul className="items" data-testid="server-copies">
         {copies.map((c) => (
