@@ -245,7 +245,7 @@ export function AutoSaveIndicator({ status, message, label, waiting, className, 
   const text = label
     ? label(shown, said, waits)
     : // The store's message may already start with the words ("Server copy failed (HTTP 503): …").
-      (!said || !EXPLAINED.includes(state) ? base : said.startsWith(base) ? said : `${base}: ${said}`) +
+      (said && EXPLAINED.includes(state) ? (said.startsWith(base) ? said : `${base}: ${said}`) : base) +
       (waits && state === 'saved' ? WAITING_SUFFIX : '');
   return h(
     'span',
