@@ -1,4 +1,9 @@
-import type { OpenOptions, RecoveryStore } from '../pkg/chatterbox_recovery_client.js';
+import type {
+  OpenOptions,
+  RecoverOptions,
+  RecoverResult,
+  RecoveryStore,
+} from '../pkg/chatterbox_recovery_client.js';
 
 export type {
   AudioChunk,
@@ -65,6 +70,15 @@ declare module '../pkg/chatterbox_recovery_client.js' {
      * copy, or of its backup). Rejects when the session has no token yet.
      */
     recoveryLink(sessionId: string): Promise<string>;
+    /**
+     * Restores the caller's server copy of a session (`GET /api/recovery/sessions/{id}`): text,
+     * voice, parameters and every copied part, under a new id if a different local session has
+     * its id. `recover(null, { copyOf: sessionId })`.
+     */
+    restoreCopy(
+      sessionId: string,
+      options?: Omit<RecoverOptions, 'token' | 'copyOf'>,
+    ): Promise<RecoverResult>;
   }
 }
 

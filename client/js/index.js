@@ -122,6 +122,14 @@ RecoveryStore.prototype.recoveryLink = async function recoveryLink(sessionId) {
 };
 
 /**
+ * Restores the caller's server copy of a session (text, voice, parameters and every copied part),
+ * under a new id if a different local session has its id: `recover` with `copyOf`.
+ */
+RecoveryStore.prototype.restoreCopy = function restoreCopy(sessionId, options = {}) {
+  return this.recover(null, { ...options, copyOf: sessionId });
+};
+
+/**
  * The token of a recovery link this page was opened with (`#recover=<token>`), or null; the
  * fragment is removed from the address bar (`history.replaceState`) so it is neither bookmarked
  * nor shared by accident. Call once on load, then `store.recover(null, {token})`.

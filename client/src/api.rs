@@ -310,7 +310,13 @@ impl RecoveryStore {
         promise(async move {
             let token = js::get_str(&options, "token");
             let on_progress = progress_callback(&options);
-            let out = server::recover(&store, id.as_deref(), token.as_deref(), on_progress).await?;
+            // `restoreCopy(sessionId)` (js/index.js) comes this way.
+            let out = match js::get_str(&options, "copyOf") {
+                Some(copy) => server::restore_copy(&store, &copy, on_progress).await?,
+                None => {
+                    server::recover(&store, id.as_deref(), token.as_deref(), on_progress).await?
+                }
+            };
             Ok(recover_to_js(&out).into())
         })
     }
@@ -321,20 +327,6 @@ impl RecoveryStore {
     pub fn server_copies(&self) -> Promise {
         let store = self.store.clone();
         promise(async move { Ok(server::copies(&store).await?.into()) })
-    }
-
-    /// Restores the caller's server copy of a session (text, voice, params
-    /// and every copied part), under a new id if a different local session
-    /// has its id.
-    #[wasm_bindgen(js_name = restoreCopy, unchecked_return_type = "Promise<RecoverResult>")]
-    pub fn restore_copy(&self, session_id: String, options: Option<JsRecoverOptions>) -> Promise {
-        let store = self.store.clone();
-        let options = options.map(JsValue::from).unwrap_or_default();
-        promise(async move {
-            let out =
-                server::restore_copy(&store, &session_id, progress_callback(&options)).await?;
-            Ok(recover_to_js(&out).into())
-        })
     }
 
     /// The `X-Recovery-Client` secret (created once, then kept).

@@ -154,6 +154,11 @@ export interface BackupResult {
 export interface RecoverOptions {
   /** Use this token instead of the one kept with the session. */
   token?: string;
+  /**
+   * Restore the caller's server copy of this session id instead (`GET /api/recovery/sessions/{id}`),
+   * under a new id if a different local session has it: what `restoreCopy(sessionId)` does.
+   */
+  copyOf?: string;
   onProgress?: (progress: Progress) => void;
 }
 

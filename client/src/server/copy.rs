@@ -236,44 +236,15 @@ fn copy_now(weak: &Weak<Inner>, hiding: bool) {
     }
 }
 
-/// Sessions an earlier page left uncopied (edits after the last
-/// acknowledged revision, parts not yet uploaded) are copied now. Sessions
-/// another open tab is writing are that tab's to copy.
+/// Sessions an earlier page left with edits after the last acknowledged
+/// revision are copied now. (Parts whose upload a crash cut short are not
+/// taken up again: they stay on this device.) Sessions another open tab is
+/// writing are that tab's to copy.
 async fn resume(store: Store) {
-    let Ok(list) = store.list().await else {
-        return;
-    };
-    for summary in list {
+    for summary in store.list().await.unwrap_or_default() {
         let r = &summary.record;
-        if summary.state == crate::model::Liveness::OtherTab {
-            continue;
-        }
-        if r.revision > r.copied_revision {
+        if summary.state != crate::model::Liveness::OtherTab && r.revision > r.copied_revision {
             committed(&store, &r.id, r.revision);
-        }
-        let copied = copy_parts(r);
-        if summary.chunk_count > copied.length()
-            && let Ok(Some(session)) = store.read_session(&r.id).await
-        {
-            let has = |index: f64| {
-                copied
-                    .iter()
-                    .any(|p| js::get_f64(&p, "index") == Some(index))
-            };
-            for chunk in session.chunks.iter().filter(|c| !has(c.index)) {
-                #[allow(
-                    clippy::cast_possible_truncation,
-                    clippy::cast_sign_loss,
-                    reason = "stored indexes are u32"
-                )]
-                part(
-                    &store,
-                    &r.id,
-                    chunk.index as u32,
-                    chunk.bytes.clone(),
-                    &chunk.mime,
-                );
-            }
         }
     }
 }
@@ -409,12 +380,10 @@ fn settle(store: &Store, id: &str, result: Put) {
             }
         }
         Err((error, retry_after)) => {
+            // 410: the owner deleted the copy; the session is gone here.
             let gone = matches!(
                 error,
-                ClientError::Http {
-                    status: 410 | 413,
-                    ..
-                } | ClientError::NotFound(_)
+                ClientError::Http { status: 410, .. } | ClientError::NotFound(_)
             );
             let delay = engine.with(id, |s| {
                 s.failures += 1;
@@ -538,15 +507,13 @@ fn put_document<'a>(store: &'a Store, id: &'a str, keepalive: bool) -> Boxed<'a,
             },
         ]);
         let url = endpoint(store, &path).map_err(plain)?;
-        // Compressed bytes, or (without CompressionStream) UTF-16 units: at
-        // most a third of the UTF-8 bytes.
-        let size = byte_length(&body).max(3.0 * f64::from(js_sys::JsString::from(text).length()));
         let answer = attempt(&Request {
             url: &url,
             method: "PUT",
             headers: &headers,
             body: Some(&body),
-            keepalive: keepalive && size <= KEEPALIVE_MAX,
+            // (Uncompressed, the body's size is not known cheaply: no keepalive.)
+            keepalive: keepalive && gzipped && byte_length(&body) <= KEEPALIVE_MAX,
         })
         .await
         .map_err(plain)?;
@@ -614,31 +581,17 @@ fn copy_part<'a>(store: &'a Store, id: &'a str, part: PendingPart) -> Boxed<'a, 
                 });
             }
         };
-        let key = match upload(store, id, &object, 0.0, size, &no_progress()).await {
-            Ok(key) => key,
-            Err(
-                e @ ClientError::Http {
-                    status: 400 | 413 | 415,
-                    ..
-                },
-            ) => {
-                drop_part(false);
-                store.emit(
-                    Status::CopyError,
-                    vec![id.to_owned()],
-                    Some(concat(&[
-                        "Server copy refused audio part ",
-                        &u64_str(index.into()),
-                        " (",
-                        &e.message(),
-                        "); it stays on this device",
-                    ])),
-                    Vec::new(),
-                );
-                return Ok(0.0);
-            }
-            Err(e) => return Err((e, None)),
-        };
+        let uploaded = upload(store, id, &object, 0.0, size, &no_progress()).await;
+        // Refused for good (its type or size): dropped, reported as a failure; the part stays
+        // on this device.
+        if let Err(ClientError::Http {
+            status: 400 | 413 | 415,
+            ..
+        }) = uploaded
+        {
+            drop_part(false);
+        }
+        let key = uploaded.map_err(|e| (e, None))?;
         let entry = Object::new();
         js::set_f64(&entry, "index", f64::from(index));
         js::set_str(&entry, "mime", &mime);

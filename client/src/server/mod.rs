@@ -73,9 +73,6 @@ const API_TIMEOUT_MS: u32 = 10_000;
 /// Attempts of an idempotent request (GET, PUT, DELETE) that met a network
 /// failure, a timeout, a 5xx or a 429.
 const ATTEMPTS: u32 = 3;
-/// Longest API answer read, in UTF-16 units (a busy owner's copies list is
-/// far below).
-const MAX_ANSWER_CHARS: u32 = 4 * 1024 * 1024;
 
 #[wasm_bindgen]
 extern "C" {
@@ -168,14 +165,16 @@ pub(crate) async fn attempt(r: &Request<'_>) -> Result<Answer> {
         .await
         .map_err(failed)?
         .unchecked_into();
-    let text = JsFuture::from(response.text().map_err(failed)?)
-        .await
-        .map_err(failed)?;
-    let text: js_sys::JsString = text.unchecked_into();
-    let body = if text.length() == 0 || text.length() > MAX_ANSWER_CHARS {
-        JsValue::UNDEFINED
-    } else {
-        js_sys::JSON::parse(&String::from(text)).unwrap_or(JsValue::UNDEFINED)
+    // Read within the same timeout: a server that sends its headers and
+    // then stalls must not hold the promise either. Not JSON (an empty body,
+    // a proxy's HTML page): undefined.
+    let body = match response.json() {
+        Ok(promise) => match JsFuture::from(promise).await {
+            Ok(body) => body,
+            Err(e) if timed_out.get() => return Err(failed(e)),
+            Err(_) => JsValue::UNDEFINED,
+        },
+        Err(_) => JsValue::UNDEFINED,
     };
     let headers: Headers = js::get(&response, "headers").unchecked_into();
     Ok(Answer {

@@ -270,13 +270,7 @@ fn download_copy<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, R
             return Err(bad_answer("copy", "parts"));
         }
         let listed = Array::from(&listed);
-        let text = get(&url, "text", MAX_DOCUMENT_BYTES, 0.0, 0.0, progress).await?;
-        let doc = text
-            .as_string()
-            .and_then(|t| js_sys::JSON::parse(&t).ok())
-            .ok_or_else(|| bad_answer("document", "JSON"))?;
-        let doc =
-            SessionDocument::from_js(&doc, None).map_err(|e| ClientError::BadAnswer(e.into()))?;
+        let doc = get_document(&url, MAX_DOCUMENT_BYTES, None, 0.0, progress).await?;
         let total: f64 = doc.parts.iter().map(|p| p.size as f64).sum();
         let mut loaded = 0.0;
         let mut chunks = Vec::with_capacity(doc.parts.len());
@@ -287,12 +281,7 @@ fn download_copy<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, R
                 .and_then(|p| js::get_str(&p, "url"));
             let Some(url) = url else { continue };
             let size = part.size as f64;
-            let bytes = get(&url, "arraybuffer", size, loaded, total, progress).await?;
-            if document::byte_length(&bytes) != size {
-                return Err(ClientError::BadAnswer(
-                    "part size differs from the document".into(),
-                ));
-            }
+            let bytes = get_exact(&url, size, loaded, total, progress).await?;
             loaded += size;
             chunks.push(NewChunk {
                 index: part.index,
@@ -357,25 +346,12 @@ fn download<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, Result
             total,
         });
         let document = match &doc_url {
-            Some(doc_url) => {
-                let text = get(doc_url, "text", doc_size, 0.0, total, progress).await?;
-                let parsed = text
-                    .as_string()
-                    .and_then(|t| js_sys::JSON::parse(&t).ok())
-                    .ok_or_else(|| bad_answer("document", "JSON"))?;
-                Some(
-                    SessionDocument::from_js(&parsed, Some(audio_size as u64))
-                        .map_err(|e| ClientError::BadAnswer(e.into()))?,
-                )
-            }
+            Some(doc_url) => Some(
+                get_document(doc_url, doc_size, Some(audio_size as u64), total, progress).await?,
+            ),
             None => None,
         };
-        let buffer = get(&url, "arraybuffer", audio_size, doc_size, total, progress).await?;
-        if document::byte_length(&buffer) != audio_size {
-            return Err(ClientError::BadAnswer(
-                "audio size differs from the claim".into(),
-            ));
-        }
+        let buffer = get_exact(&url, audio_size, doc_size, total, progress).await?;
         let bytes = Uint8Array::new(&buffer);
         let mime =
             js::get_str(info, "content_type").unwrap_or_else(|| "application/octet-stream".into());
@@ -384,6 +360,49 @@ fn download<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, Result
             None => one_part(&bytes, &mime),
         };
         Ok(Backup { document, chunks })
+    })
+}
+
+/// Downloads a session document and reads it: version 1 when `audio_size`
+/// is the size of the audio its parts cut, version 2 (a copy) when `None`.
+fn get_document<'a>(
+    url: &'a str,
+    limit: f64,
+    audio_size: Option<u64>,
+    total: f64,
+    progress: &'a OnProgress,
+) -> Boxed<'a, Result<SessionDocument>> {
+    Box::pin(async move {
+        get(url, "text", limit, 0.0, total, progress)
+            .await?
+            .as_string()
+            .and_then(|t| js_sys::JSON::parse(&t).ok())
+            .ok_or_else(|| bad_answer("document", "JSON"))
+            .and_then(|doc| {
+                SessionDocument::from_js(&doc, audio_size)
+                    .map_err(|e| ClientError::BadAnswer(e.into()))
+            })
+    })
+}
+
+/// Downloads `size` bytes of audio (an `ArrayBuffer`), exactly that many.
+#[allow(clippy::float_cmp, reason = "whole byte counts, compared exactly")]
+fn get_exact<'a>(
+    url: &'a str,
+    size: f64,
+    offset: f64,
+    total: f64,
+    progress: &'a OnProgress,
+) -> Boxed<'a, Result<JsValue>> {
+    Box::pin(async move {
+        let bytes = get(url, "arraybuffer", size, offset, total, progress).await?;
+        if document::byte_length(&bytes) == size {
+            Ok(bytes)
+        } else {
+            Err(ClientError::BadAnswer(
+                "audio size differs from the claim".into(),
+            ))
+        }
     })
 }
 
