@@ -78,7 +78,8 @@ export function ServerCopy() {
         <span>
           <strong>Keep a copy on the server</strong> — sends what you type (and the other sessions saved on this
           browser) to the recovery server as you type, so a lost, wiped or replaced browser loses nothing older than a
-          few seconds. Off: nothing leaves this browser unless you back it up.
+          few seconds. Off: nothing leaves this browser unless you back it up; copies already sent expire 24 hours
+          after their last change.
         </span>
       </label>
       <div className="row">
