@@ -15,6 +15,8 @@ export function demoUrl(query = {}) {
 const EVENTS = [
   'ready', 'indicator', 'status', 'committed', 'tts', 'generation', 'restored', 'dismissed',
   'progress', 'backup', 'recovered',
+  // The server copy's (issue 17): a session's recovery link made, the server's copies offered.
+  'recovery-link', 'server-copies',
 ];
 
 export const tid = (id) => `[data-testid="${id}"]`;

@@ -1,0 +1,144 @@
+// The kill loop with the server copy on and the profile's IndexedDB deleted before every relaunch
+// (as Chromium deletes it after a damaged kill, or a wiped profile): nothing on the device
+// survives, so everything owed comes back from the server's copy, through the list the page
+// offers. Owed: the text typed at least COPY_MS before each kill and every audio part committed
+// at least COPY_MS before it (the copy's schedule: one document upload per 5 s while typing).
+// Unlike the local loop (kill-loop.test.mjs), a lost start is not tolerated: the copy is there
+// precisely for it.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BASE_URL, BROWSER, newProfile } from './lib/browser.mjs';
+import { indicatorTrail, startTimed, turnCopyOn } from './lib/copy.mjs';
+import { readChunks, tid, ttsUrl } from './lib/demo.mjs';
+import { deleteIndexedDB } from './lib/faults.mjs';
+
+const RUNS = Number(process.env.COPY_KILL_RUNS ?? 6);
+const COPY_MS = Number(process.env.COPY_KILL_MS ?? 5_000);
+const SEED = Number(process.env.KILL_LOOP_SEED ?? Date.now() % 1e9);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function random(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const WORDS = 'storm river bridge lantern harbour signal quiet morning letter garden window silver'.split(' ');
+
+test(`server-copy kill loop: ${RUNS} SIGKILLs, IndexedDB deleted before each relaunch; text typed and parts committed ${COPY_MS} ms before each kill come back from the copy (${BROWSER})`, async () => {
+  const rand = random(SEED);
+  const pick = (list) => list[Math.floor(rand() * list.length)];
+  const sentence = () => `${pick(WORDS)} ${pick(WORDS)} ${pick(WORDS)}. `.replace(/^./, (c) => c.toUpperCase());
+  const profile = newProfile('copy-loop');
+  const query = { tts: ttsUrl({ chunks: 3, chunk_delay_ms: 40 }) };
+  /** Per session owed back: `text` (typed COPY_MS before a kill) and `chunks` (index -> sha256). */
+  const owed = new Map();
+  const figure = { texts: 0, textsBack: 0, parts: 0, partsBack: 0, typedChars: 0 };
+  const lost = [];
+  let lastRun = null;
+
+  for (let run = 1; run <= RUNS + 1; run++) {
+    const { browser, log, page, ready } = await startTimed(profile, query);
+    try {
+      if (run === 1) {
+        await turnCopyOn(page, log);
+      } else {
+        assert.equal(ready.serverCopy, true, `run ${run}: the switch survived the wipe`);
+        assert.deepEqual(ready.crashed, [], `run ${run}: nothing is left on the device`);
+        const offered = (await log.waitFor('server-copies', () => true, { timeout: 30_000 })).detail.ids;
+        for (const [id, want] of owed) {
+          if (!offered.includes(id)) {
+            lost.push(`run ${run}: session ${id} not offered (offered ${offered.join(', ')}); owed ${JSON.stringify({ text: want.text, parts: [...want.chunks.keys()] })}\n  the run before: ${JSON.stringify(lastRun)}`);
+            continue;
+          }
+          const seq = log.seq;
+          await page.click(`${tid('server-copy-item')}[data-session-id="${id}"] ${tid('server-copy-restore')}`);
+          const got = (await log.waitFor('recovered', (d) => d.via === 'copy', { after: seq, timeout: 30_000 })).detail;
+          if (got.audio !== 'restored') {
+            lost.push(`run ${run}: session ${id} did not restore: ${JSON.stringify(got)}`);
+            continue;
+          }
+          if (want.text !== null) {
+            figure.texts++;
+            if (got.text?.startsWith(want.text)) figure.textsBack++;
+            else lost.push(`run ${run}: text of ${id}: ${JSON.stringify(got.text)} lacks ${JSON.stringify(want.text)}\n  the run before: ${JSON.stringify(lastRun)}`);
+          }
+          const shown = new Map((await readChunks(page, got.id)).map((c) => [c.index, c.sha256]));
+          for (const [index, sha256] of want.chunks) {
+            figure.parts++;
+            if (shown.get(index) === sha256) figure.partsBack++;
+            else lost.push(`run ${run}: part ${index} of ${id} (${shown.has(index) ? 'different bytes' : 'missing'})`);
+          }
+          // With nothing left on the device no local session can share its id: it keeps its own.
+          if (got.id !== id) lost.push(`run ${run}: session ${id} restored under another id (${got.id})`);
+        }
+      }
+      if (run === RUNS + 1) break;
+
+      // Work: type, generate a take now and then, type on; killed 6.5 to 9 s in.
+      const keys = [];
+      const start = log.seq;
+      const stop = { now: false };
+      const work = (async () => {
+        if (run % 3 === 1) await page.click(tid('tts-new'));
+        let generated = false;
+        while (!stop.now) {
+          const words = sentence();
+          const base = await page.value(tid('tts-text'));
+          let id = null;
+          await page.type(tid('tts-text'), words, {
+            delay: 15,
+            end: true,
+            onKey: async (i, at) => {
+              if (i === 0) id = await page.evaluate(() => window.chatterboxDemo.currentId);
+              keys.push({ at, id, text: base + words.slice(0, i + 1) });
+            },
+          });
+          if (!generated && rand() < 0.5) {
+            generated = true;
+            const seq = log.seq;
+            await page.click(tid('tts-generate'));
+            await log.waitFor('generation', (d) => d.phase !== 'start', { after: seq });
+          }
+        }
+      })().catch(() => {});
+      await sleep(6_500 + rand() * 2_500);
+      stop.now = true;
+      const killedAt = Date.now();
+      await browser.kill();
+      log.close();
+      await work;
+      const due = killedAt - COPY_MS;
+      for (const k of keys) if (k.at <= due && k.id) owed.set(k.id, { text: k.text, chunks: owed.get(k.id)?.chunks ?? new Map() });
+      for (const e of log.events.slice(start)) {
+        if (e.name === 'committed' && e.detail.kind === 'chunk' && e.at <= due) {
+          const entry = owed.get(e.detail.id) ?? { text: null, chunks: new Map() };
+          entry.chunks.set(e.detail.index, e.detail.sha256);
+          owed.set(e.detail.id, entry);
+        }
+      }
+      figure.typedChars = Math.max(figure.typedChars, ...[...owed.values()].map((o) => o.text?.length ?? 0));
+      lastRun = {
+        killedAt,
+        indicator: indicatorTrail(log, start),
+        timeline: log.events.slice(start).filter((e) => ['indicator', 'committed', 'generation'].includes(e.name))
+          .map((e) => [e.at - killedAt, e.name, e.detail.state ?? e.detail.kind ?? e.detail.phase, e.detail.index ?? e.detail.text?.length ?? '']),
+        lastOwedKey: keys.filter((k) => k.at <= due).at(-1)?.at - killedAt,
+      };
+      deleteIndexedDB(profile, BASE_URL);
+    } catch (e) {
+      await browser.kill();
+      throw e;
+    }
+  }
+  console.log(`[${BROWSER}] server-copy kill loop: ${RUNS} kills (seed ${SEED}), IndexedDB deleted before each start: ` +
+    `${figure.textsBack}/${figure.texts} texts typed >= ${COPY_MS} ms before a kill and ${figure.partsBack}/${figure.parts} parts ` +
+    `committed >= ${COPY_MS} ms before came back from the server copy`);
+  assert.deepEqual(lost, []);
+  assert.ok(figure.texts >= RUNS, `texts were owed back (${figure.texts})`);
+  assert.ok(figure.parts >= 1, `parts were owed back (${figure.parts})`);
+});
