@@ -106,6 +106,17 @@ impl Listener {
     }
 }
 
+/// A `visibilitychange` listener on `document` that calls `f` when the page
+/// becomes hidden (the last moment a page is sure to run on mobile).
+pub(crate) fn on_hidden(document: &JsValue, f: impl Fn() + 'static) -> Listener {
+    let doc = document.clone();
+    Listener::new(document.unchecked_ref(), "visibilitychange", move |_| {
+        if crate::js::get_str(&doc, "visibilityState").as_deref() == Some("hidden") {
+            f();
+        }
+    })
+}
+
 impl Drop for Listener {
     fn drop(&mut self) {
         let _ = self

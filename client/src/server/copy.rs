@@ -42,7 +42,7 @@ use crate::{
     prelude::*,
     store::{Inner, Status, Store},
     text::{concat, i64_str, u64_str},
-    timer::{Listener, after},
+    timer::{Listener, after, on_hidden},
 };
 
 /// At most one document upload per session in this many ms while typing.
@@ -197,16 +197,7 @@ pub(crate) fn start(store: &Store) {
         js::global_object("document"),
     ) {
         let weak = Rc::downgrade(&store.inner);
-        let doc = document.clone();
-        listeners.push(Listener::new(
-            document.unchecked_ref(),
-            "visibilitychange",
-            move |_| {
-                if js::get_str(&doc, "visibilityState").as_deref() == Some("hidden") {
-                    copy_now(&weak, true);
-                }
-            },
-        ));
+        listeners.push(on_hidden(&document, move || copy_now(&weak, true)));
         let weak = Rc::downgrade(&store.inner);
         listeners.push(Listener::new(&window, "pagehide", move |_| {
             copy_now(&weak, true);

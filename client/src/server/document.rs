@@ -35,15 +35,20 @@ const MAX_KEY: usize = 1024;
 /// The server copy's document (version 2) of `record`, as JSON text: its
 /// parts are those already uploaded (`copy_parts`), with their keys.
 pub fn build_copy(record: &SessionRecord) -> Result<JsValue, JsValue> {
+    document(record, 2.0, &copy_parts(record))
+}
+
+/// A session document of `version` for `record` with `parts`, as JSON text.
+fn document(record: &SessionRecord, version: f64, parts: &Array) -> Result<JsValue, JsValue> {
     let doc = Object::new();
-    js::set_f64(&doc, "version", 2.0);
+    js::set_f64(&doc, "version", version);
     js::set_str(&doc, "id", &record.id);
     js::set_str(&doc, "text", &record.text);
     js::set_opt_str(&doc, "voiceId", record.voice_id.as_deref());
     js::set(&doc, "params", &record.params);
     js::set_f64(&doc, "createdAt", record.created_at);
     js::set_f64(&doc, "updatedAt", record.updated_at);
-    js::set(&doc, "parts", &copy_parts(record));
+    js::set(&doc, "parts", parts);
     js_sys::JSON::stringify(&doc).map(JsValue::from)
 }
 
@@ -69,14 +74,6 @@ pub struct Part {
 /// The session document for `record` and its `chunks` (as `ArrayBuffer`s),
 /// as JSON text.
 pub fn build(record: &SessionRecord, chunks: &[Chunk], mime: &str) -> Result<JsValue, JsValue> {
-    let doc = Object::new();
-    js::set_f64(&doc, "version", 1.0);
-    js::set_str(&doc, "id", &record.id);
-    js::set_str(&doc, "text", &record.text);
-    js::set_opt_str(&doc, "voiceId", record.voice_id.as_deref());
-    js::set(&doc, "params", &record.params);
-    js::set_f64(&doc, "createdAt", record.created_at);
-    js::set_f64(&doc, "updatedAt", record.updated_at);
     let parts: Array = chunks
         .iter()
         .map(|c| {
@@ -91,8 +88,7 @@ pub fn build(record: &SessionRecord, chunks: &[Chunk], mime: &str) -> Result<JsV
             JsValue::from(part)
         })
         .collect();
-    js::set(&doc, "parts", &parts);
-    js_sys::JSON::stringify(&doc).map(JsValue::from)
+    document(record, 1.0, &parts)
 }
 
 pub fn byte_length(buffer: &JsValue) -> f64 {

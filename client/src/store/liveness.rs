@@ -17,7 +17,7 @@ use crate::{
     prelude::*,
     schema::TABS,
     text::{concat, u64_str},
-    timer::{Listener, Timer},
+    timer::{Listener, Timer, on_hidden},
 };
 
 impl Store {
@@ -82,16 +82,7 @@ impl Store {
         let window: EventTarget = js::global().unchecked_into();
         let mut listeners = Vec::new();
         let weak = Rc::downgrade(&self.inner);
-        let doc = document.clone();
-        listeners.push(Listener::new(
-            document.unchecked_ref(),
-            "visibilitychange",
-            move |_| {
-                if js::get_str(&doc, "visibilityState").as_deref() == Some("hidden") {
-                    flush_in_background(&weak);
-                }
-            },
-        ));
+        listeners.push(on_hidden(&document, move || flush_in_background(&weak)));
         let weak = Rc::downgrade(&self.inner);
         listeners.push(Listener::new(&window, "pagehide", move |_| {
             if let Some(inner) = weak.upgrade() {

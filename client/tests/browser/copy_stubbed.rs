@@ -66,6 +66,17 @@ fn fake_objects() -> js_sys::Function {
     install.call0(&JsValue::NULL).unwrap().dyn_into().unwrap()
 }
 
+/// A store with the server copy on, against the fake API.
+async fn open_copy(db: &str) -> Store {
+    Store::open(OpenOptions {
+        api_base_url: Some(API.into()),
+        server_copy: true,
+        ..options(db, "tab-a")
+    })
+    .await
+    .unwrap()
+}
+
 fn global(name: &str) -> JsValue {
     Reflect::get(&js_sys::global(), &name.into()).unwrap()
 }
@@ -229,13 +240,7 @@ async fn offline_the_copy_waits_and_says_so_and_back_online_it_goes_at_once() {
     set_global("h2Online", &JsValue::FALSE);
     set_global("h2Down", &JsValue::TRUE);
     let db = unique_db("copy-offline");
-    let store = Store::open(OpenOptions {
-        api_base_url: Some(API.into()),
-        server_copy: true,
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
+    let store = open_copy(&db).await;
     let events = Events::attach(&store);
     // WHEN the user types
     store.autosave(input("s1", "typed offline"));
@@ -278,13 +283,7 @@ async fn a_network_failure_while_online_is_a_copy_error_that_says_when_it_retrie
     let restore = fake_api();
     set_global("h2Down", &JsValue::TRUE);
     let db = unique_db("copy-down");
-    let store = Store::open(OpenOptions {
-        api_base_url: Some(API.into()),
-        server_copy: true,
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
+    let store = open_copy(&db).await;
     let events = Events::attach(&store);
     store.autosave(input("s1", "typed"));
     store.flush().await.unwrap();
@@ -306,13 +305,7 @@ async fn a_stalled_api_is_given_up_after_its_timeout_and_reported_not_awaited_fo
     let restore = fake_api();
     set_global("h2Stall", &JsValue::TRUE);
     let db = unique_db("copy-stall");
-    let store = Store::open(OpenOptions {
-        api_base_url: Some(API.into()),
-        server_copy: true,
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
+    let store = open_copy(&db).await;
     let events = Events::attach(&store);
     // WHEN the user types
     let started = js_sys::Date::now();
@@ -465,13 +458,7 @@ async fn the_client_secret_survives_the_deletion_of_the_database() {
 #[wasm_bindgen_test]
 async fn with_the_server_copy_on_a_part_that_is_not_audio_is_refused() {
     let db = unique_db("copy-mime");
-    let store = Store::open(OpenOptions {
-        api_base_url: Some(API.into()),
-        server_copy: true,
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
+    let store = open_copy(&db).await;
     let js = RecoveryStore::from_core(store.clone());
     let promise = js.append_chunk("s1".into(), 0, bytes(1, 3), "text/html".into());
     let err = JsFuture::from(promise).await.expect_err("refused");
