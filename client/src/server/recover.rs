@@ -68,18 +68,7 @@ pub fn recover<'a>(
     token: Option<&'a str>,
     progress: OnProgress,
 ) -> Boxed<'a, Result<RecoverOutcome>> {
-    Box::pin(async move {
-        let local = match session_id {
-            Some(id) => store.get_record(id).await?,
-            None => None,
-        };
-        let token = match (token, local.as_ref().and_then(|r| r.server_token.clone())) {
-            (Some(t), _) => t.to_owned(),
-            (None, Some(t)) => t,
-            (None, None) => return Err(ClientError::NoToken(session_id.unwrap_or("").to_owned())),
-        };
-        recover_body(store, session_id, Source::Token(&token), progress).await
-    })
+    Box::pin(recover_body(store, session_id, token, None, progress))
 }
 
 /// Restores the caller's server copy of `session_id` (`GET /sessions/{id}`:
@@ -90,19 +79,7 @@ pub fn restore_copy<'a>(
     session_id: &'a str,
     progress: OnProgress,
 ) -> Boxed<'a, Result<RecoverOutcome>> {
-    Box::pin(recover_body(
-        store,
-        None,
-        Source::Copy(session_id),
-        progress,
-    ))
-}
-
-/// What to look up: a recovery token, or the caller's copy of a session.
-#[derive(Clone, Copy)]
-enum Source<'a> {
-    Token(&'a str),
-    Copy(&'a str),
+    Box::pin(recover_body(store, None, None, Some(session_id), progress))
 }
 
 #[allow(
@@ -114,16 +91,26 @@ enum Source<'a> {
 async fn recover_body(
     store: &Store,
     session_id: Option<&str>,
-    source: Source<'_>,
+    token: Option<&str>,
+    copy: Option<&str>,
     progress: OnProgress,
 ) -> Result<RecoverOutcome> {
+    // The token given, else the one kept with the session (not for a copy).
+    let token = match (copy, token, session_id) {
+        (None, Some(t), _) => Some(t.to_owned()),
+        (None, None, Some(id)) => store.get_record(id).await?.and_then(|r| r.server_token),
+        _ => None,
+    };
+    if copy.is_none() && token.is_none() {
+        return Err(ClientError::NoToken(session_id.unwrap_or("").to_owned()));
+    }
     // A presigned URL lives a few minutes at most, and never past the
     // token: if object storage refuses it (403), look the token up once more
     // for a fresh URL, or for the news that the token has expired meanwhile.
     let mut attempts = 0;
     let (info, backup) = loop {
         attempts += 1;
-        let info = match look_up(store, source).await? {
+        let info = match look_up(store, token.as_deref(), copy).await? {
             Ok(info) => info,
             Err(audio) => {
                 let session = match session_id {
@@ -138,9 +125,9 @@ async fn recover_body(
             }
         };
         // A server copy: a document and one object per part.
-        let copy = matches!(source, Source::Copy(_))
-            || js::get_str(&info, "content_type").as_deref() == Some(SESSION_TYPE);
-        let downloaded = if copy {
+        let downloaded = if copy.is_some()
+            || js::get_str(&info, "content_type").as_deref() == Some(SESSION_TYPE)
+        {
             download_copy(&info, &progress).await
         } else {
             download(&info, &progress).await
@@ -160,10 +147,7 @@ async fn recover_body(
             .filter(|id| document::valid_session_id(id))
             .ok_or_else(|| bad_answer("audio", "session id"))?,
     };
-    let token = match source {
-        Source::Token(t) => Some(t),
-        Source::Copy(_) => None,
-    };
+    let token = token.as_deref();
     let mut local = store.get_record(&id).await?;
     if let (None, Some(l), Some(doc)) = (session_id, &local, &document)
         && !same_session(l, doc, token)
@@ -224,16 +208,17 @@ const TOKEN_HEADER: &str = "X-Recovery-Token";
 /// why there is none (410 expired, 404 unknown or revoked).
 fn look_up<'a>(
     store: &'a Store,
-    source: Source<'a>,
+    token: Option<&'a str>,
+    copy: Option<&'a str>,
 ) -> Boxed<'a, Result<core::result::Result<JsValue, AudioState>>> {
     Box::pin(async move {
         let headers = api_headers(store).await?;
-        let path = match source {
-            Source::Token(token) => {
-                js::set_str(&headers, TOKEN_HEADER, token);
+        let path = match (copy, token) {
+            (Some(id), _) => concat(&["/sessions/", &encode(id)]),
+            (None, token) => {
+                js::set_str(&headers, TOKEN_HEADER, token.unwrap_or_default());
                 "/audio".to_owned()
             }
-            Source::Copy(id) => concat(&["/sessions/", &encode(id)]),
         };
         let url = endpoint(store, &path)?;
         let answer = call(&Request {
