@@ -12,6 +12,8 @@ const DEFAULT_DB = 'chatterbox-recovery';
 
 const PACKAGE = '@chatterbox/recovery-client';
 const WASM_FILE = 'chatterbox_recovery_client_bg.wasm';
+/** How long fetching the wasm may take. */
+const WASM_TIMEOUT_MS = 60_000;
 /** Every WebAssembly binary starts with "\0asm". */
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 /** What to add when no URL gave the wasm; the error names it. */
@@ -45,12 +47,14 @@ function wasmCandidates() {
  */
 async function fetchWasm(url) {
   let response;
+  let bytes;
   try {
-    response = await fetch(url);
+    // A stalled server must not hold the store's open for ever: 60 s for the ~140 KB.
+    response = await fetch(url, { signal: AbortSignal.timeout?.(WASM_TIMEOUT_MS) });
+    bytes = new Uint8Array(await response.arrayBuffer());
   } catch (error) {
     return new Error(`${url}: ${error instanceof Error ? error.message : error}`);
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
   if (response.ok && WASM_MAGIC.every((b, i) => bytes[i] === b)) return bytes;
   const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
   const type = response.headers.get('content-type') ?? 'no content type';
