@@ -147,6 +147,7 @@ async fn a_purge_reaches_a_thousand_tokens_of_the_audio_and_the_document_within_
 
     // GIVEN one backup through the API, 998 more tokens of its audio and document (an index
     // holds about a thousand in a day), and one token of other audio with the same document
+    let _heavy = recovery_e2e::HEAVY.lock().await;
     let stack = Stack::start().await;
     let secret = client_secret();
     let session = "many";
