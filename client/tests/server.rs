@@ -569,3 +569,24 @@ async fn a_dismissed_copy_is_purged_and_its_token_no_longer_recovers() {
     assert_ne!(out.audio, AudioState::Restored);
     assert_eq!(server::copies(&a).await.unwrap().length(), 0);
 }
+
+#[wasm_bindgen_test]
+async fn parts_stored_before_the_copy_was_turned_on_are_copied_when_it_is() {
+    // GIVEN a session with three parts stored while the server copy was off
+    let db = unique_db("copy-later");
+    let a = open_with_server(&db, "tab-a").await;
+    session_with_audio(&a, "c5").await;
+    a.close().await.unwrap();
+    // WHEN the page opens the store again with the copy on (the switch reloads the page)
+    let b = open_with_copy(&db, "tab-b").await;
+    // THEN the document and all three parts reach the server, and come back whole elsewhere
+    let token = copied(&b, "c5", 3).await.server_token.unwrap();
+    let c = open_with_server(&unique_db("copy-later-c"), "tab-c").await;
+    let restored = server::recover(&c, None, Some(&token), no_progress())
+        .await
+        .unwrap()
+        .session
+        .unwrap();
+    assert_eq!(restored.record.id, "c5");
+    assert_chunks(&restored);
+}

@@ -227,15 +227,42 @@ fn copy_now(weak: &Weak<Inner>, hiding: bool) {
     }
 }
 
-/// Sessions an earlier page left with edits after the last acknowledged
-/// revision are copied now. (Parts whose upload a crash cut short are not
-/// taken up again: they stay on this device.) Sessions another open tab is
-/// writing are that tab's to copy.
+/// What an earlier page left uncopied is copied now: edits after the last
+/// acknowledged revision, and parts never uploaded (a crash cut the upload
+/// short, or the server copy was off when they came). Sessions another open
+/// tab is writing are that tab's to copy.
 async fn resume(store: Store) {
     for summary in store.list().await.unwrap_or_default() {
         let r = &summary.record;
-        if summary.state != crate::model::Liveness::OtherTab && r.revision > r.copied_revision {
+        if summary.state == crate::model::Liveness::OtherTab {
+            continue;
+        }
+        if r.revision > r.copied_revision {
             committed(&store, &r.id, r.revision);
+        }
+        let copied = copy_parts(r);
+        if summary.chunk_count > copied.length()
+            && let Ok(Some(session)) = store.read_session(&r.id).await
+        {
+            let has = |index: f64| {
+                copied
+                    .iter()
+                    .any(|p| js::get_f64(&p, "index") == Some(index))
+            };
+            for chunk in session.chunks.iter().filter(|c| !has(c.index)) {
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "stored indexes are u32"
+                )]
+                part(
+                    &store,
+                    &r.id,
+                    chunk.index as u32,
+                    chunk.bytes.clone(),
+                    &chunk.mime,
+                );
+            }
         }
     }
 }
