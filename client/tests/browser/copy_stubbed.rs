@@ -222,6 +222,50 @@ async fn steady_typing_sends_at_most_one_document_every_five_seconds_then_the_la
     assert_eq!(record.copied_revision, record.revision);
 }
 
+#[wasm_bindgen_test]
+async fn when_the_page_is_hidden_the_copy_goes_at_once_with_keepalive() {
+    // GIVEN a copied session and fake time that does not move: the throttle holds the next
+    // document back
+    let restore = fake_api();
+    let time = FakeTime::default();
+    time.now.set(2_000_000.0);
+    let db = unique_db("copy-hidden");
+    let store = Store::open(OpenOptions {
+        listen_page_events: true,
+        ..time.options(&db)
+    })
+    .await
+    .unwrap();
+    let events = Events::attach(&store);
+    store.save(input("s1", "first")).await.unwrap();
+    eventually(|| events.count(Status::BackedUp) == 1).await;
+    store.autosave(input("s1", "typed just before leaving"));
+    store.flush().await.unwrap();
+    sleep(100).await;
+    assert_eq!(puts().length(), 1, "held back by the 5 s throttle");
+    // WHEN the page becomes hidden
+    let document = web_sys::window().unwrap().document().unwrap();
+    let hidden = Object::new();
+    Reflect::set(&hidden, &"value".into(), &"hidden".into()).unwrap();
+    Reflect::set(&hidden, &"configurable".into(), &JsValue::TRUE).unwrap();
+    Object::define_property(&document, &"visibilityState".into(), &hidden);
+    document
+        .dispatch_event(&web_sys::Event::new("visibilitychange").unwrap())
+        .unwrap();
+    Reflect::delete_property(&document, &"visibilityState".into()).unwrap();
+    // THEN the document goes at once, in a request that outlives the page
+    eventually(|| events.count(Status::BackedUp) == 2).await;
+    restore.call0(&JsValue::NULL).unwrap();
+    let last = puts().get(1);
+    assert_eq!(Reflect::get(&last, &"keepalive".into()).unwrap(), true);
+    let doc = put_document(&last).await;
+    assert_eq!(
+        Reflect::get(&doc, &"text".into()).unwrap(),
+        "typed just before leaving"
+    );
+    store.close().await.unwrap();
+}
+
 /// Makes `navigator.onLine` read `globalThis.h2Online` (true unless set false).
 fn fake_online_flag() {
     js_sys::Function::new_no_args(
