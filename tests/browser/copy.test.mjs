@@ -31,7 +31,12 @@ async function typeAndCommit(page, log, text) {
   const seq = log.seq;
   await page.type(tid('tts-text'), text, { delay: 2, end: true });
   const want = await page.value(tid('tts-text'));
-  const committed = await log.waitFor('committed', (d) => d.kind === 'session' && d.text === want, { after: seq });
+  const committed = await log.waitFor('committed', (d) => d.kind === 'session' && d.text === want, { after: seq, timeout: 20_000 })
+    .catch((e) => {
+      const last = log.all('committed').at(-1)?.detail;
+      throw new Error(`${e.message}: the editor shows ${JSON.stringify(want)}, the last commit was ${JSON.stringify(last?.text)}; ` +
+        `the indicator went ${indicatorTrail(log, seq).join(' > ')}`);
+    });
   return { id: committed.detail.id, text: want, committed };
 }
 
