@@ -24,6 +24,10 @@ pub const ROUTE: &str = "PUT /api/recovery/sessions/{session_id}";
 pub const MAX_PARTS: u32 = 10_000;
 /// The latest `updated_at` accepted: 9999-12-31T23:59:59.999Z, the last instant RFC 3339 writes.
 pub const MAX_UPDATED_AT_MS: i64 = 253_402_300_799_999;
+/// The largest body this route takes, whatever `MAX_SESSION_DOCUMENT_BYTES` says: Lambda's
+/// synchronous invocation payload is 6 MB, and the body travels in it base64-encoded (4/3 of
+/// its size) beside the rest of the event.
+pub const MAX_COPY_BYTES: u64 = 4 * 1024 * 1024;
 /// A generated token colliding with a stored one does not happen; a broken RNG is refused.
 const TOKEN_ATTEMPTS: u32 = 3;
 
@@ -140,7 +144,8 @@ async fn copy_session<T: TokenStore, O: ObjectStore>(
             .unwrap_or_default(),
     )?;
     let query = query(&req)?;
-    let (body, encoding) = document_body(&req, app.config.max_session_document_bytes)?;
+    let max = app.config.max_session_document_bytes.min(MAX_COPY_BYTES);
+    let (body, encoding) = document_body(&req, max)?;
     let size = body.len() as u64;
 
     let now = app.clock.now();

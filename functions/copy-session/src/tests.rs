@@ -361,3 +361,28 @@ async fn expired_copies_of_other_sessions_leave_the_list_with_the_next_copy() {
     ids.sort();
     assert_eq!(ids, ["kept", "new"]);
 }
+
+#[tokio::test]
+async fn a_copy_is_never_larger_than_lambdas_payload_allows_whatever_the_configuration() {
+    let app = testing::app_with(&[("MAX_SESSION_DOCUMENT_BYTES", "8388608")]);
+    let secret = testing::client_secret();
+    let limit = usize::try_from(MAX_COPY_BYTES).unwrap();
+    let at_limit = [&GZIP[..], &vec![0; limit - GZIP.len()]].concat();
+    let response = handle(
+        &app,
+        request(&secret, "s", "parts=0&updated_at=1", &at_limit),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 201);
+    let over = [&at_limit[..], &[0]].concat();
+    let response = handle(&app, request(&secret, "s", "parts=0&updated_at=2", &over))
+        .await
+        .unwrap();
+    assert!(
+        assert_problem(&response, 413)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("4194304")
+    );
+}
