@@ -177,27 +177,39 @@ async fn copy_session<T: TokenStore, O: ObjectStore>(
         .filter(|e| e.expires_at <= now && e.session_id != session.as_str())
         .map(|e| e.session_id.as_str())
         .collect();
+    // A copy of an older edit than the one stored (a retry that lands after a later copy, or
+    // an in-flight copy overtaken by the one sent on `pagehide`) must not replace it: the token
+    // still slides, and the answer names the edit the server holds.
+    let newer = existing
+        .as_ref()
+        .filter(|e| e.updated_at_ms > query.updated_at_ms)
+        .map(|e| (e.updated_at_ms, e.size, e.parts));
     let (token_hash, issued) = slide_or_issue(
         app, &owner, &session, &document, &query, size, expires_at, existing,
     )
     .await?;
 
-    app.objects
-        .store_object(PutSpec {
-            key: &document,
-            body: body.to_vec(),
-            content_type: SESSION_DOCUMENT_TYPE,
-            content_encoding: encoding,
-        })
-        .await?;
+    let (updated_at_ms, size, parts) = if let Some(stored) = newer {
+        stored
+    } else {
+        app.objects
+            .store_object(PutSpec {
+                key: &document,
+                body: body.to_vec(),
+                content_type: SESSION_DOCUMENT_TYPE,
+                content_encoding: encoding,
+            })
+            .await?;
+        (query.updated_at_ms, size, query.parts)
+    };
     app.tokens
         .put_copy(
             &owner,
             &CopyEntry {
                 session_id: session.as_str().to_owned(),
-                updated_at_ms: query.updated_at_ms,
+                updated_at_ms,
                 size,
-                parts: query.parts,
+                parts,
                 expires_at,
                 token_hash,
             },
@@ -206,7 +218,8 @@ async fn copy_session<T: TokenStore, O: ObjectStore>(
         .await?;
     tracing::info!(
         size,
-        parts = query.parts,
+        parts,
+        stale = newer.is_some(),
         issued = issued.is_some(),
         "session copied"
     );
@@ -220,9 +233,9 @@ async fn copy_session<T: TokenStore, O: ObjectStore>(
         status,
         &CopyResponse {
             session_id: session.as_str().to_owned(),
-            updated_at: rfc3339_millis(query.updated_at_ms)?,
+            updated_at: rfc3339_millis(updated_at_ms)?,
             size,
-            parts: query.parts,
+            parts,
             expires_at: rfc3339(expires_at)?,
             token: issued.map(|t| t.as_str().to_owned()),
         },

@@ -386,3 +386,41 @@ async fn a_copy_is_never_larger_than_lambdas_payload_allows_whatever_the_configu
             .contains("4194304")
     );
 }
+
+#[tokio::test]
+async fn a_copy_of_an_older_edit_never_replaces_a_newer_one_but_still_slides_the_token() {
+    let app = testing::app();
+    let secret = testing::client_secret();
+    let key = ObjectKey::session_copy("recovery/", owner(&secret), SessionId::parse("s").unwrap());
+    let newer = [&GZIP[..], b"newer"].concat();
+    let sent = handle(
+        &app,
+        request(&secret, "s", "parts=2&updated_at=2000", &newer),
+    )
+    .await
+    .unwrap();
+    let token = Token::parse(body_json(&sent)["token"].as_str().unwrap()).unwrap();
+    // WHEN the copy of an earlier edit lands later (a retry, or overtaken on pagehide)
+    app.clock.advance(60);
+    let late = put(&app, &secret, "s", "parts=1&updated_at=1000").await;
+    // THEN the newer copy stays, the answer names it, and the token slid all the same
+    assert_eq!(late.status(), 200);
+    let body = body_json(&late);
+    assert_eq!(body["updated_at"], "1970-01-01T00:00:02Z");
+    assert_eq!(body["size"], newer.len());
+    assert_eq!(body["parts"], 2);
+    assert_eq!(app.objects.get(key.as_str()).unwrap().bytes, newer);
+    let record = app.tokens.get_token(&token.hash()).await.unwrap().unwrap();
+    assert_eq!(record.expires_at, NOW + 60 + 86_400);
+    let entries = app.tokens.copies(&owner(&secret)).await.unwrap();
+    assert_eq!(entries[0].updated_at_ms, 2000);
+    assert_eq!(entries[0].expires_at, NOW + 60 + 86_400);
+    // An equal or later edit replaces it.
+    assert_eq!(
+        put(&app, &secret, "s", "parts=0&updated_at=2000")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.objects.get(key.as_str()).unwrap().bytes, GZIP);
+}
