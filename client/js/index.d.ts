@@ -26,6 +26,8 @@ export type {
 } from '../pkg/chatterbox_recovery_client.js';
 export { RecoveryStore } from '../pkg/chatterbox_recovery_client.js';
 export { createRecoveryStorage, type RecoveryStateStorage } from './storage.js';
+export { recoveryDbName, type RecoveryDbOptions } from './hint.js';
+import type { RecoveryDbOptions } from './hint.js';
 
 export interface OpenRecoveryOptions extends OpenOptions {
   /**
@@ -34,6 +36,12 @@ export interface OpenRecoveryOptions extends OpenOptions {
    * dev also the package's own folder.
    */
   wasmUrl?: string | URL;
+  /**
+   * The signed-in user, when one browser profile may serve several: the store uses that user's
+   * own database, `recoveryDbName({ dbName, user })` (a hash of the id, not the id). Pass the same
+   * to the hint and to `clearRecoveryData` on sign-out. Empty or missing: `dbName` itself.
+   */
+  user?: string | null;
 }
 
 /**
@@ -53,9 +61,9 @@ export interface SessionHint {
  * A first look at start-up, synchronous and before the wasm loads: the
  * sessions stored in this browser, newest first, from a small localStorage
  * index. Only a hint (it can be missing or a little behind); `detect()` is
- * the answer. `dbName` as in `OpenOptions`.
+ * the answer. A `dbName`, or `{ dbName, user }` as in `openRecoveryStore`.
  */
-export function peekSessions(dbName?: string): SessionHint[];
+export function peekSessions(db?: string | RecoveryDbOptions): SessionHint[];
 
 /**
  * The token of a recovery link this page was opened with (`#recover=<token>`), or null; removes the
@@ -94,3 +102,13 @@ export type OpenedRecoveryStore = RecoveryStore & {
 
 /** Loads the wasm if needed and opens the recovery store. */
 export function openRecoveryStore(options?: OpenRecoveryOptions): Promise<OpenedRecoveryStore>;
+
+/**
+ * Deletes what the store keeps on this device for `{ user }` (or `{ dbName }`): its IndexedDB
+ * database (sessions, audio, the client secret) and its localStorage items (the start-up hint and
+ * the client secret's mirror), e.g. on sign-out from a shared browser profile. Close the store
+ * first: this closes nothing, and rejects while a store this page opened for that database is
+ * still open (after waiting up to 2 s for one that is closing). Rejects, naming what holds the
+ * database, when the browser reports the deletion blocked. The server copies stay on the server.
+ */
+export function clearRecoveryData(options?: RecoveryDbOptions): Promise<void>;
