@@ -25,4 +25,4 @@
     // No localStorage or no document here, or a damaged index: the hint is only a hint.
   }
   return found;
-})(null,{},true);
+})(null,{"dbName":"chatterbox-recovery"},true);

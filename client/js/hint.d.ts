@@ -10,9 +10,18 @@ export interface RecoveryHint {
   crashed: boolean;
 }
 
-export interface RecoveryHintOptions {
+/** Which database: as in `openRecoveryStore({ dbName, user })`. */
+export interface RecoveryDbOptions {
   /** The store's database, as in `openRecoveryStore({ dbName })` (default `chatterbox-recovery`). */
   dbName?: string;
+  /**
+   * The signed-in user, as in `openRecoveryStore({ user })`: that user's own database, named by a hash of the id.
+   * Empty or missing: `dbName` itself.
+   */
+  user?: string | null;
+}
+
+export interface RecoveryHintOptions extends RecoveryDbOptions {
   /** Sessions older than this (ms) do not count; default one day. */
   maxAge?: number;
   /** The current time (ms since the epoch); default `Date.now()`. */
@@ -36,14 +45,22 @@ export function applyRecoveryHint(root?: HTMLElement | null, options?: RecoveryH
  * Records that the page closed with nothing left to recover (call it on `pagehide` once the
  * recovery check is done and no crashed session is on offer). Never throws.
  */
-export function markCleanExit(options?: { dbName?: string; now?: number }): void;
+export function markCleanExit(options?: RecoveryDbOptions & { now?: number }): void;
 
 /**
  * `applyRecoveryHint(null, options)` as the text of a classic inline script, for an HTML
  * template or a build step (e.g. Vite's `transformIndexHtml`): a classic script in <head> runs
- * before the first paint in every browser, where a module script may not.
+ * before the first paint in every browser, where a module script may not. With `user`, the script names the user's
+ * database (a hash), not the user.
  */
-export function recoveryHintScript(options?: Pick<RecoveryHintOptions, 'dbName' | 'maxAge'>): string;
+export function recoveryHintScript(options?: Pick<RecoveryHintOptions, 'dbName' | 'user' | 'maxAge'>): string;
 
 /** The localStorage key of one of the store's hints (`index`, `clean-exit`) for `dbName`. */
 export declare function hintKey(dbName: string, what: 'index' | 'clean-exit'): string;
+
+/**
+ * The database of `{ user, dbName }`: `dbName` (default `chatterbox-recovery`), or with a user
+ * `<dbName>:user-<16 hex digits>`, a 64-bit hash of the id, so the id (often an e-mail) is not in a
+ * name devtools show. Not a secret: anyone who can guess the id can compute it.
+ */
+export function recoveryDbName(options?: RecoveryDbOptions): string;

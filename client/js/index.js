@@ -1,14 +1,11 @@
 // Entry point of the package: loads the wasm once, then opens stores.
 import init, { RecoveryStore } from '../pkg/chatterbox_recovery_client.js';
-import { hintKey } from './hint.js';
+import { hintKey, recoveryDbName } from './hint.js';
 
-export { RecoveryStore };
+export { RecoveryStore, recoveryDbName };
 export { createRecoveryStorage } from './storage.js';
 
 let ready;
-
-/** The store's database when `dbName` is not given (as in the wasm's `OpenOptions`). */
-const DEFAULT_DB = 'chatterbox-recovery';
 
 const PACKAGE = '@chatterbox/recovery-client';
 const WASM_FILE = 'chatterbox_recovery_client_bg.wasm';
@@ -96,10 +93,12 @@ export function initRecovery(wasmUrl) {
  * A first look at start-up, synchronous and before the wasm loads: the
  * sessions stored in this browser, newest first, from a small localStorage
  * index the store keeps beside IndexedDB. Only a hint (it can be missing or
- * a little behind, e.g. after a hard kill); `detect()` is the answer.
+ * a little behind, e.g. after a hard kill); `detect()` is the answer. Takes
+ * a `dbName` or `{ dbName, user }` as `openRecoveryStore` does.
  */
-export function peekSessions(dbName = DEFAULT_DB) {
+export function peekSessions(db) {
   try {
+    const dbName = typeof db === 'string' ? db : recoveryDbName(db);
     const index = JSON.parse(localStorage.getItem(hintKey(dbName, 'index')));
     return Object.entries(index ?? {})
       .filter(([, updatedAt]) => typeof updatedAt === 'number')
@@ -178,18 +177,81 @@ function browserDataLoss(dbName) {
   });
 }
 
+/** This page's stores opened by `openRecoveryStore` and not yet closed, with their database's name. */
+const pageStores = new Map();
+
+const closeStore = RecoveryStore.prototype.close;
+RecoveryStore.prototype.close = function close() {
+  const closed = closeStore.call(this);
+  const forget = () => pageStores.delete(this);
+  closed.then(forget, forget);
+  return closed;
+};
+
 /**
- * Loads the wasm if needed and opens the recovery store. The store's `dataLoss` is the browser's
- * message when it deleted this storage as damaged since the last open (nothing saved on this
- * browser before then can come back; a server copy still can), else null.
+ * Loads the wasm if needed and opens the recovery store: for `user`, that user's own database
+ * (`recoveryDbName`). The store's `dataLoss` is the browser's message when it deleted this
+ * storage as damaged since the last open (nothing saved on this browser before then can come back;
+ * a server copy still can), else null.
  */
 export async function openRecoveryStore(options = {}) {
-  const { wasmUrl, ...storeOptions } = options;
-  const [, dataLoss] = await Promise.all([
-    initRecovery(wasmUrl),
-    browserDataLoss(storeOptions.dbName ?? DEFAULT_DB),
-  ]);
+  const { wasmUrl, user, ...storeOptions } = options;
+  storeOptions.dbName = recoveryDbName({ dbName: storeOptions.dbName, user });
+  const [, dataLoss] = await Promise.all([initRecovery(wasmUrl), browserDataLoss(storeOptions.dbName)]);
   const store = await RecoveryStore.open(storeOptions);
   store.dataLoss = dataLoss;
+  pageStores.set(store, storeOptions.dbName);
   return store;
+}
+
+/** How long `clearRecoveryData` waits for this page's store to finish closing (an unmount closes it a tick later). */
+const CLOSE_WAIT_MS = 2_000;
+
+/**
+ * Deletes everything the store keeps on this device for `{ user }` (or `{ dbName }`): its
+ * IndexedDB database (sessions, audio, the client secret) and its localStorage items (the
+ * start-up hint's index and clean-exit mark, the client secret's mirror). For sign-out on a
+ * browser profile that several users share. Close the store first: it closes nothing itself, and
+ * rejects, deleting nothing, while a store this page opened for that database stays open (it
+ * waits up to 2 s for one that is closing, e.g. a RecoveryProvider that just unmounted). Another
+ * tab's store for it loses its connection. Rejects, naming what holds it, when the browser
+ * reports the deletion blocked; the database then goes once that connection closes.
+ */
+export async function clearRecoveryData(options) {
+  const dbName = recoveryDbName(options);
+  for (let waited = 0; [...pageStores.values()].includes(dbName); waited += 25) {
+    if (waited >= CLOSE_WAIT_MS) {
+      throw new Error(
+        `${PACKAGE}: clearRecoveryData: this page's store for "${dbName}" is still open: ` +
+          'await store.close() first (with React, unmount the RecoveryProvider that opened it)',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  try {
+    await new Promise((resolve, reject) => {
+      const request = indexedDB.deleteDatabase(dbName);
+      request.onsuccess = () => resolve();
+      request.onerror = () =>
+        reject(new Error(`${PACKAGE}: could not delete the database "${dbName}": ${request.error?.message}`));
+      // Fires only while a connection stays open after being asked to close (every store closes at once): an
+      // older copy of this package in another tab, or a connection the app opened itself.
+      request.onblocked = () =>
+        reject(
+          new Error(
+            `${PACKAGE}: deleting the database "${dbName}" is blocked: another tab or window of this site ` +
+              'holds it open (an older version of this package, or an IndexedDB connection the app opened ' +
+              'itself); close it, and the deletion goes ahead',
+          ),
+        );
+    });
+  } finally {
+    // After the deletion (even a failed one: a store rebuilds them at its next open), so that no store closing
+    // meanwhile writes them back.
+    try {
+      for (const what of ['index', 'clean-exit', 'client-secret']) localStorage.removeItem(hintKey(dbName, what));
+    } catch {
+      // No localStorage here: nothing of it to clear.
+    }
+  }
 }

@@ -27,7 +27,7 @@ export type IndicatorState =
 export type IndicatorDisplayState = IndicatorState | 'waiting';
 
 /**
- * The page's recovery store for `options.dbName`: opened on the first call, the same promise
+ * The page's recovery store for `options.dbName` and `options.user`: opened on the first call, the same promise
  * after that, across hot module updates too. Closed when the last `RecoveryProvider` using it
  * unmounts.
  */

@@ -11,7 +11,7 @@ import {
   useState,
   useSyncExternalStore,
 } from 'react';
-import { openRecoveryStore } from './index.js';
+import { openRecoveryStore, recoveryDbName } from './index.js';
 import { IDLE, nextStatus } from './status.js';
 
 // ---- one store per page ---------------------------------------------------------------------
@@ -20,10 +20,11 @@ import { IDLE, nextStatus } from './status.js';
 // app's) and must find the store already open, not open a second one on the same database.
 const REGISTRY = Symbol.for('@chatterbox/recovery-client/react/stores');
 const stores = () => (globalThis[REGISTRY] ??= new Map());
-const keyOf = (options) => options?.dbName ?? 'chatterbox-recovery';
+// One store per database: with `user`, that user's own (`recoveryDbName`).
+const keyOf = recoveryDbName;
 
 /**
- * The page's recovery store for `options.dbName`: opened on the first call, the same promise
+ * The page's recovery store for `options.dbName` and `options.user`: opened on the first call, the same promise
  * after that (across hot updates too). `RecoveryProvider` closes it when the last provider
  * using it unmounts.
  */
