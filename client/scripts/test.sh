@@ -58,4 +58,7 @@ say "type-check the package's .d.ts (tsc --noEmit)"
 say "import the package in a plain ES module page (headless Chromium)"
 node "$CLIENT_DIR/test-js/esm-page.mjs"
 
+say "two users on one browser profile, and clearRecoveryData (headless ${browsers[*]})"
+USERS_PAGE_BROWSERS="${browsers[*]}" node "$CLIENT_DIR/test-js/users-page.mjs"
+
 say "client tests passed"
