@@ -2,6 +2,8 @@
 import {
   peekSessions,
   openRecoveryStore,
+  clearRecoveryData,
+  recoveryDbName,
   createRecoveryStorage,
   type RecoverResult,
   type RestoredSession,
@@ -72,4 +74,16 @@ export async function demo(): Promise<void> {
   await storage.setItem('app', '{}');
   console.log(await lazy.getItem('app'));
   await store.close();
+}
+
+// Two users on one browser profile: each user's own database, cleared on sign-out.
+export async function signInAndOut(userId: string): Promise<string> {
+  const seen = peekSessions({ user: userId }).length;
+  const store = await openRecoveryStore({ user: userId, listenPageEvents: false });
+  await store.close();
+  await clearRecoveryData({ user: userId });
+  await clearRecoveryData({ dbName: 'my-db' });
+  // @ts-expect-error the user's id is a string, not a number
+  await clearRecoveryData({ user: 42 });
+  return `${recoveryDbName({ user: userId })} had ${seen}`;
 }
