@@ -13,8 +13,9 @@
 # The stateful phase follows openapi.yaml's links: createUpload -> issueToken (the upload's key)
 # -> redeemToken, redeemTokenInHeader, revokeToken (the issued token), and copySession ->
 # getSession, deleteSession (its session) and redeemTokenInHeader, revokeToken (a first copy's
-# token). It also seeds a server copy (a gzip document), whose session id and token are drawn
-# half of the time for `{session_id}` and the token parameters. schemathesis cannot PUT
+# token). It also seeds a server copy (a gzip document), whose token is one of the tokens drawn
+# for the token parameters. (Drawing its session id for `{session_id}` as well cut the stateful
+# phase from about 190 scenarios to 23: the links then mostly led to the one seeded session.) schemathesis cannot PUT
 # the audio to S3, so a token for a key it was just handed answers 404 (documented). So that
 # tokens are also issued, redeemed and revoked for real, this script first uploads objects itself
 # (presigned PUT, as a browser does) and issues a token for one of them; schemathesis then draws,
@@ -88,8 +89,8 @@ def uploaded(name):
 
 token = post("token", {"key": uploaded("seeded-token.wav")})["token"]
 print(token)
-# A server copy (PUT /sessions/{id}, a gzip document), so that the copy routes also meet a
-# session that exists: its id and its token go into the dictionaries below.
+# A server copy (PUT /sessions/{id}, a gzip document), so that redeeming and revoking also meet
+# a copy's token: it goes into the tokens' dictionary below.
 import gzip
 copy = requests.put(
     f"{base}/api/recovery/sessions/schemathesis-copy",
@@ -121,15 +122,10 @@ values = [$seeded_keys]
 [dictionaries.seeded-tokens]
 values = ["$seeded_token", "$seeded_copy_token"]
 
-# The seeded server copy's session.
-[dictionaries.seeded-sessions]
-values = ["schemathesis-copy"]
-
 [parameters]
 "body.key" = { dictionary = "seeded-keys", probability = 0.5 }
 "path.token" = { dictionary = "seeded-tokens", probability = 0.5 }
 "header.X-Recovery-Token" = { dictionary = "seeded-tokens", probability = 0.5 }
-"path.session_id" = { dictionary = "seeded-sessions", probability = 0.5 }
 TOML
 
 echo "==> schemathesis against $base (openapi.yaml)"
