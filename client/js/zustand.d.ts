@@ -103,9 +103,7 @@ export interface RecoveryAudioActions<P> {
   completeTake(id?: string): Promise<void>;
   /**
    * Drops a session's parts and keeps its text, voice and params (the state's for the state's
-   * session, else the stored ones). The session is deleted and saved anew: its server backup's
-   * token is not kept (the backup holds the old audio), and a kill in the few ms between the two
-   * commits loses it.
+   * session, else the stored ones), and its server token (`store.clearChunks`, one transaction).
    */
   clearParts(id?: string): Promise<WriteResult>;
 }

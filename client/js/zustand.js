@@ -137,16 +137,14 @@ export const recovery = (config, options) => (set, get, api) => {
   const takes = new Map();
 
   /**
-   * Drops a session's parts, keeping `snapshot`. The plain API has no call that deletes a
-   * session's chunks alone, so the session is deleted and saved anew (its text, voice and params;
-   * not its server token: that backup holds the old audio). Between the two commits, a few ms, a
-   * kill would lose the session.
+   * Drops a session's parts, keeping `snapshot`: saved (so the session exists), then
+   * `clearChunks` drops the parts in one transaction, keeping the record and its server token.
    */
   const replace = async (snapshot) => {
     const s = await opened();
-    await s.flush(); // a queued autosave of this session must not land after the delete
-    await s.delete(snapshot.id);
-    return s.save(snapshot);
+    const saved = await s.save(snapshot);
+    await s.clearChunks(snapshot.id);
+    return saved;
   };
 
   /** Records the write that starts a take, so `appendPart` waits for it; returns it. */

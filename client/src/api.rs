@@ -158,6 +158,15 @@ impl RecoveryStore {
         promise(async move { store.complete(&id).await.map(|()| JsValue::UNDEFINED) })
     }
 
+    /// Drops a session's audio to start its take anew, in one transaction:
+    /// `completed` and `audioEvicted` are reset; text, voice, params and the
+    /// server token stay. The server copy (if on) then lists no parts.
+    #[wasm_bindgen(js_name = clearChunks, unchecked_return_type = "Promise<void>")]
+    pub fn clear_chunks(&self, id: String) -> Promise {
+        let store = self.store.clone();
+        promise(async move { store.clear_chunks(&id).await.map(|()| JsValue::UNDEFINED) })
+    }
+
     /// Sessions left by a crashed or killed tab, newest first.
     #[wasm_bindgen(unchecked_return_type = "Promise<SessionSummary[]>")]
     pub fn detect(&self) -> Promise {

@@ -47,6 +47,7 @@ export async function demo(): Promise<void> {
   if (!written.stored) console.warn('storage full');
   await store.appendChunk('s1', 1, new Uint8Array(8), 'audio/wav');
   await store.complete('s1');
+  await store.clearChunks('s1');
 
   const crashed: SessionSummary[] = await store.detect();
   for (const s of crashed) {

@@ -286,6 +286,19 @@ pub(crate) fn part(store: &Store, id: &str, index: u32, bytes: JsValue, mime: &s
     }
 }
 
+/// The session's audio was cleared (`clear_chunks`): the parts not uploaded
+/// yet are the old take's and never go; the document, listing no parts, is
+/// due.
+pub(crate) fn cleared(store: &Store, id: &str) {
+    if let Some(engine) = store.inner.copy.get() {
+        engine.with(id, |s| {
+            s.parts.clear();
+            s.parts_dirty = true;
+        });
+        kick(store, id, false);
+    }
+}
+
 /// Forgets a deleted session (its record is gone; nothing more to copy).
 pub(crate) fn forget(store: &Store, id: &str) {
     if let Some(engine) = store.inner.copy.get() {
@@ -615,10 +628,23 @@ fn copy_part<'a>(store: &'a Store, id: &'a str, part: PendingPart) -> Boxed<'a, 
         js::set_str(&entry, "mime", &mime);
         js::set_f64(&entry, "size", size);
         js::set_str(&entry, "key", &key);
+        // Audio cleared while this part was uploading (`clear_chunks`): it
+        // belongs to the old take, and the document must not list it.
+        let current = || {
+            store
+                .inner
+                .copy
+                .get()
+                .is_some_and(|engine| engine.with(id, |s| s.parts.iter().any(|p| p.0 == index)))
+        };
         store
             .update_record(
                 id,
-                Box::new(move |r| r.copy_parts = with_part(&r.copy_parts, index, &entry).into()),
+                Box::new(move |r| {
+                    if current() {
+                        r.copy_parts = with_part(&r.copy_parts, index, &entry).into();
+                    }
+                }),
             )
             .await
             .map_err(|e| (e, None))?;

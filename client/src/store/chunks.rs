@@ -168,6 +168,29 @@ impl Store {
         })
     }
 
+    /// Drops a session's audio so that a take starts anew, in one
+    /// transaction: the chunk range goes, `completed` and `audioEvicted` are
+    /// reset, and text, voice, params and the server token stay. There is no
+    /// moment at which the session is missing (a kill keeps either the old
+    /// parts or none). The server copy (if on) then copies the document
+    /// anew, listing no parts. Like `complete`, an audio change: no new
+    /// revision.
+    pub fn clear_chunks<'a>(&'a self, session_id: &'a str) -> Boxed<'a, Result<()>> {
+        Box::pin(async move {
+            self.check_open()?;
+            let reset = |r: &mut SessionRecord| {
+                r.completed = false;
+                r.audio_evicted = false;
+                // The copied parts were the old take's.
+                r.copy_parts = JsValue::UNDEFINED;
+            };
+            self.update_record_body(session_id, true, Box::new(reset))
+                .await?;
+            crate::server::copy::cleared(self, session_id);
+            Ok(())
+        })
+    }
+
     /// Marks the session finished: its audio becomes evictable when storage
     /// fills up.
     pub fn complete<'a>(&'a self, session_id: &'a str) -> Boxed<'a, Result<()>> {
@@ -188,15 +211,26 @@ impl Store {
         session_id: &'a str,
         change: Box<dyn FnOnce(&mut SessionRecord) + 'a>,
     ) -> Boxed<'a, Result<()>> {
-        Box::pin(self.update_record_body(session_id, change))
+        Box::pin(self.update_record_body(session_id, false, change))
     }
 
+    /// With `clear_audio`, the session's chunks are deleted in the same
+    /// transaction.
     async fn update_record_body(
         &self,
         session_id: &str,
+        clear_audio: bool,
         change: Box<dyn FnOnce(&mut SessionRecord) + '_>,
     ) -> Result<()> {
-        let tx = idb::transaction(&self.inner.db, &[SESSIONS], IdbTransactionMode::Readwrite)?;
+        let stores: &[&str] = if clear_audio {
+            &[SESSIONS, CHUNKS]
+        } else {
+            &[SESSIONS]
+        };
+        let tx = idb::transaction(&self.inner.db, stores, IdbTransactionMode::Readwrite)?;
+        if clear_audio {
+            idb::req(idb::store(&tx, CHUNKS)?.delete(&idb::session_chunk_range(session_id)?))?;
+        }
         let sessions = idb::store(&tx, SESSIONS)?;
         let row = idb::request(idb::req(sessions.get(&key(session_id)))?).await?;
         let mut record = SessionRecord::from_js(&row)

@@ -525,3 +525,85 @@ async fn server_copy_without_an_api_base_url_is_an_error_at_open() {
     .expect_err("refused");
     assert!(err.to_string().contains("apiBaseUrl"), "{err}");
 }
+
+#[wasm_bindgen_test]
+async fn clearing_the_audio_keeps_text_and_token_resets_the_flags_and_the_copy_lists_no_parts() {
+    // GIVEN a finished session whose copy holds its text, its token and one uploaded part
+    let restore = fake_api();
+    let restore_objects = fake_objects();
+    let part_url = "http://stub.invalid/objects/part-0";
+    let ticket = Object::new();
+    Reflect::set(&ticket, &"key".into(), &"owner/s1/part-0".into()).unwrap();
+    Reflect::set(&ticket, &"upload_url".into(), &part_url.into()).unwrap();
+    Reflect::set(
+        &global("h2Routes"),
+        &"/api/recovery/uploads".into(),
+        &ticket,
+    )
+    .unwrap();
+    Reflect::set(&global("h2Objects"), &part_url.into(), &"stored".into()).unwrap();
+    let time = FakeTime::default();
+    time.now.set(3_000_000.0);
+    let db = unique_db("copy-clear");
+    let store = Store::open(time.options(&db)).await.unwrap();
+    store.save(input("s1", "kept text")).await.unwrap();
+    store
+        .append_chunk("s1", 0, bytes(1, 10), "audio/wav")
+        .await
+        .unwrap();
+    store.complete("s1").await.unwrap();
+    let listed = |put: JsValue| {
+        let url = Reflect::get(&put, &"url".into())
+            .unwrap()
+            .as_string()
+            .unwrap();
+        url.contains("parts=1")
+    };
+    for _ in 0..20 {
+        if puts().iter().any(listed) {
+            break;
+        }
+        time.advance(1_000.0).await;
+    }
+    assert!(puts().iter().any(listed), "the part reached the copy");
+    let before = store.get_record("s1").await.unwrap().unwrap();
+    assert!(before.completed);
+    assert!(before.server_token.is_some());
+    let sent = puts().length();
+    // WHEN its audio is cleared for a new take
+    store.clear_chunks("s1").await.unwrap();
+    // THEN the audio is gone and the text, the token and the creation time stay, the flags reset
+    let restored = store.restore("s1").await.unwrap().unwrap();
+    assert!(restored.chunks.is_empty());
+    let after = restored.record;
+    assert_eq!(after.text, "kept text");
+    assert_eq!(after.server_token, before.server_token);
+    assert_eq!(after.created_at, before.created_at);
+    assert!(!after.completed && !after.audio_evicted);
+    // and the copy goes anew, listing no parts, under the same token
+    for _ in 0..20 {
+        if puts().length() > sent {
+            break;
+        }
+        time.advance(1_000.0).await;
+    }
+    restore.call0(&JsValue::NULL).unwrap();
+    restore_objects.call0(&JsValue::NULL).unwrap();
+    assert!(puts().length() > sent, "a document after the clear");
+    let last = puts().get(puts().length() - 1);
+    let url = Reflect::get(&last, &"url".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(
+        url.contains("parts=0") && !url.contains("new_token"),
+        "{url}"
+    );
+    let doc = put_document(&last).await;
+    assert_eq!(
+        Array::from(&Reflect::get(&doc, &"parts".into()).unwrap()).length(),
+        0
+    );
+    assert_eq!(Reflect::get(&doc, &"text".into()).unwrap(), "kept text");
+    store.close().await.unwrap();
+}

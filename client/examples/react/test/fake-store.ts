@@ -63,6 +63,12 @@ export class FakeStore {
     if (!this.sessions.has(id)) throw new Error(`unknown session ${id}`);
     this.sessions.set(id, { ...this.row(id), completed: true });
   }
+  /** As the real store: the parts go, the row (its token with it) stays; unknown: rejects, as `complete`. */
+  async clearChunks(id: string): Promise<void> {
+    this.record('clearChunks', id);
+    if (!this.sessions.has(id)) throw new Error(`unknown session ${id}`);
+    this.sessions.set(id, { ...this.row(id), chunks: [], completed: false, audioEvicted: false });
+  }
   async delete(id: string): Promise<void> {
     this.record('delete', id);
     this.sessions.delete(id);
