@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the optimised package into client/pkg/: wasm (wasm-release profile,
-# then its panic-message formatters stubbed and wasm-opt -Os), the ES module
-# glue and its TypeScript declarations.
+# then its panic-message formatters stubbed, its panic locations zeroed and
+# wasm-opt -Os), the ES module glue and its TypeScript declarations.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -22,6 +22,8 @@ say "stub the panic-message formatters (scripts/stub-panic-fmt.mjs)"
 wat=$(mktemp)
 "$WASM_DIS" "${WASM_OPT_FEATURES[@]}" "$PKG_DIR/${WASM_NAME}_bg.wasm" -o "$wat"
 node "$CLIENT_DIR/scripts/stub-panic-fmt.mjs" "$wat"
+say "zero the panic locations (scripts/blank-panic-locations.mjs)"
+node "$CLIENT_DIR/scripts/blank-panic-locations.mjs" "$wat"
 "$WASM_AS" "${WASM_OPT_FEATURES[@]}" "$wat" -o "$PKG_DIR/${WASM_NAME}_bg.wasm"
 rm "$wat"
 
