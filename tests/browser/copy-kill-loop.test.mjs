@@ -103,8 +103,20 @@ test(`server-copy kill loop: ${RUNS} SIGKILLs, IndexedDB deleted before each rel
       const stop = { now: false };
       const work = (async () => {
         if (run % 3 === 1) await page.click(tid('tts-new'));
+        // A sentence pasted and a take of it at once, so that its parts are committed early
+        // enough to be owed even where typing is slow (Firefox over BiDi, a loaded machine).
+        const base = await page.value(tid('tts-text'));
+        const pasted = base + sentence();
+        await page.fill(tid('tts-text'), pasted);
+        keys.push({ at: Date.now(), id: await page.evaluate(() => window.chatterboxDemo.currentId), text: pasted });
         let generated = false;
         while (!stop.now) {
+          if (!generated) {
+            generated = true;
+            const seq = log.seq;
+            await page.click(tid('tts-generate'));
+            await log.waitFor('generation', (d) => d.phase !== 'start', { after: seq });
+          }
           const words = sentence();
           const base = await page.value(tid('tts-text'));
           let id = null;
@@ -116,12 +128,6 @@ test(`server-copy kill loop: ${RUNS} SIGKILLs, IndexedDB deleted before each rel
               keys.push({ at, id, text: base + words.slice(0, i + 1) });
             },
           });
-          if (!generated) {
-            generated = true;
-            const seq = log.seq;
-            await page.click(tid('tts-generate'));
-            await log.waitFor('generation', (d) => d.phase !== 'start', { after: seq });
-          }
         }
       })().catch(() => {});
       await sleep(8_000 + rand() * 2_000);
