@@ -90,9 +90,13 @@ async fn revoke_token<T: TokenStore, O: ObjectStore>(
     // The token itself goes last: if anything before fails, it still exists and a retry (the
     // route is idempotent) finishes the job.
     if purge && is_session_copy_key(&record.audio_key) {
-        // A copy's token names the whole session: its document and every part beside it.
+        // A copy's token names the whole session: its document and every part beside it. The
+        // token itself is purged with the rest, not deleted, so its recovery link answers 410
+        // (deleted by its owner) as after `DELETE /sessions/{id}`; its record expires by TTL.
         let session = SessionId::parse(&record.session_id)?;
-        purge_session(app, &owner, &session).await?;
+        let tokens = purge_session(app, &owner, &session).await?;
+        tracing::info!(tokens, "session copy purged through its token");
+        return Ok(response::no_content());
     } else if purge {
         let now = app.clock.now();
         let keys = record.object_keys();

@@ -571,7 +571,9 @@ async fn a_purge_through_the_copys_token_deletes_the_whole_session_as_deleting_i
         json_of(stack.list_sessions(&secret).await, 200).await["sessions"],
         json!([])
     );
-    problem(stack.redeem_in_header(Some(&copy_token)).await, 404).await;
+    // The link itself answers 410 (deleted by its owner), as after DELETE /sessions/{id}.
+    problem(stack.redeem_in_header(Some(&copy_token)).await, 410).await;
+    problem(stack.redeem(&copy_token, false).await, 410).await;
     problem(
         stack
             .copy_session(
