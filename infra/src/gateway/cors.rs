@@ -38,11 +38,18 @@ pub(super) fn layer(template: &Template, origins: &[String]) -> anyhow::Result<O
         .map(|h| HeaderName::from_bytes(h.as_bytes()))
         .collect::<Result<Vec<_>, _>>()
         .context("a CORS header in the template is invalid")?;
+    let exposed = cors
+        .expose_headers
+        .iter()
+        .map(|h| HeaderName::from_bytes(h.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+        .context("an exposed CORS header in the template is invalid")?;
     Ok(Some(
         CorsLayer::new()
             .allow_origin(allow_origin)
             .allow_methods(methods)
             .allow_headers(headers)
+            .expose_headers(exposed)
             .max_age(Duration::from_secs(cors.max_age)),
     ))
 }

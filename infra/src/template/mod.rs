@@ -43,6 +43,8 @@ impl Route {
 pub struct ApiCors {
     pub allow_methods: Vec<String>,
     pub allow_headers: Vec<String>,
+    /// Response headers a page on an allowed origin may read.
+    pub expose_headers: Vec<String>,
     pub max_age: u64,
 }
 
@@ -243,6 +245,7 @@ impl Template {
         Ok(ApiCors {
             allow_methods: cors.allow_methods,
             allow_headers: cors.allow_headers,
+            expose_headers: cors.expose_headers,
             max_age: cors.max_age,
         })
     }

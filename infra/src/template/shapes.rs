@@ -102,6 +102,8 @@ pub(super) struct ApiCorsProperties {
     pub(super) allow_methods: Vec<String>,
     #[serde(default, deserialize_with = "strings")]
     pub(super) allow_headers: Vec<String>,
+    #[serde(default, deserialize_with = "strings")]
+    pub(super) expose_headers: Vec<String>,
     #[serde(default)]
     pub(super) max_age: u64,
 }

@@ -492,6 +492,27 @@ async fn the_api_answers_cors_preflights_for_allowed_origins_only() {
 }
 
 #[tokio::test]
+async fn a_page_on_an_allowed_origin_may_read_retry_after() {
+    // A 429 or 503 says when to come back; the browser hides the header from a page on another
+    // origin unless the answer exposes it, and the client then backs off blindly.
+    let stack = Stack::start().await;
+    let response = stack
+        .http
+        .get(stack.url("/api/recovery/health"))
+        .header("origin", ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["access-control-allow-origin"], ORIGIN);
+    let exposed = response
+        .headers()
+        .get("access-control-expose-headers")
+        .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+        .unwrap_or_default();
+    assert!(exposed.contains("retry-after"), "exposed: {exposed:?}");
+}
+
+#[tokio::test]
 async fn the_bucket_lets_the_allowed_origin_put_and_get_with_presigned_urls() {
     let stack = Stack::start().await;
     let secret = client_secret();
