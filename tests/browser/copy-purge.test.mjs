@@ -1,7 +1,7 @@
 // Purge of a copied session (issue 17): dismissing it removes the copy from the owner's list and
 // from object storage, and its recovery link then answers 410 Gone, which the page opened from
-// the link says in words. Kept out of run.sh's default list while the link answers 404 instead
-// (see the commit that added it).
+// the link says in words. (It failed with 404 until revoke-token purged a copy's own token
+// instead of deleting it, d5406a3.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { api } from './lib/api.mjs';

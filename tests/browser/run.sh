@@ -10,6 +10,9 @@
 # environment (the emulators' endpoints, TABLE_NAME, BUCKET_NAME), as scripts/test-suite.sh sets it.
 # Knobs: E2E_BROWSERS ("chromium firefox"), DEMO_PATH (/; /react/ for the React example),
 # KILL_LOOP_RUNS (50), KILL_LOOP_SEED, HEADFUL=1, KEEP_PROFILES=1, CHROMIUM, FIREFOX.
+# The server-copy tests (copy*.test.mjs) also start gateways of their own: one in JWT mode, and one
+# per browser on :8766/:8767 (FROZEN_STORAGE_PORT) whose object storage they freeze; the copy kill
+# loop's knobs are COPY_KILL_RUNS (6) and COPY_KILL_MS (6000).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
@@ -35,7 +38,8 @@ page=$(curl -s -o /dev/null -w '%{http_code}' "${RECOVERY_BASE_URL%/}$DEMO_PATH"
 [ "$page" = 200 ] || { echo "no page at ${RECOVERY_BASE_URL%/}$DEMO_PATH (HTTP $page)" >&2; exit 1; }
 
 if [ $# -eq 0 ]; then
-  set -- personas.test.mjs writer.test.mjs returning.test.mjs recovery.test.mjs hostile.test.mjs jwt.test.mjs cross-origin.test.mjs kill-loop.test.mjs
+  set -- personas.test.mjs writer.test.mjs returning.test.mjs recovery.test.mjs hostile.test.mjs jwt.test.mjs cross-origin.test.mjs \
+    copy.test.mjs copy-purge.test.mjs copy-kill-loop.test.mjs kill-loop.test.mjs
 fi
 
 version() {
