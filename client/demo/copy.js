@@ -1,8 +1,9 @@
+// Twin of client/examples/react/src/copy.ts and copySwitch.ts: the React example must stand alone as an app a developer copies, so it repeats this; keep the two in step.
 // The continuous server copy (issue 17): the "Keep a copy on the server" switch, the session's
 // recovery link ("Copy link"), `#recover=<token>` on load, and the server's copies offered after
 // the browser lost its storage.
 import { showSession } from './recovery.js';
-import { recoverByToken, say } from './server.js';
+import { announceRecovered, recoverByToken, say } from './server.js';
 import { $, emit, errorText, plural, state, ui } from './ui.js';
 
 /** The switch, kept by the page (off unless the user turned it on here). */
@@ -178,15 +179,7 @@ async function restoreCopy(sessionId, li) {
     } else {
       say('The copy was downloaded, but this device has no room to keep its audio.', 'storage-full');
     }
-    emit('recovered', {
-      id: s?.id ?? sessionId,
-      via: 'copy',
-      audio: result.audio,
-      text: s?.text ?? null,
-      voiceId: s?.voiceId ?? null,
-      params: s?.params ?? null,
-      chunks,
-    });
+    announceRecovered(s?.id ?? sessionId, 'copy', result, chunks);
   } catch (e) {
     say(`Could not restore the server copy: ${errorText(e)}. Check the connection and try again.`, 'error');
     emit('recovered', { id: sessionId, via: 'copy', audio: 'error', message: errorText(e) });

@@ -90,16 +90,7 @@ export async function recoverByToken(token, { link = false } = {}) {
     } else {
       say('The audio was downloaded, but this device has no room to keep it.', 'storage-full');
     }
-    const s = result.session;
-    emit('recovered', {
-      id,
-      via: link ? 'link' : 'token',
-      audio: result.audio,
-      text: s?.text ?? null,
-      voiceId: s?.voiceId ?? null,
-      params: s?.params ?? null,
-      chunks,
-    });
+    announceRecovered(id, link ? 'link' : 'token', result, chunks);
   } catch (e) {
     say(link
       ? `Could not open the recovery link: ${errorText(e)}. Check the connection, then reload the page to try again.`
@@ -109,4 +100,21 @@ export async function recoverByToken(token, { link = false } = {}) {
     button.disabled = false;
   }
   return outcome;
+}
+
+/**
+ * The `recovered` event of a recovery that got an answer (by token, link or server copy): the
+ * session's id, how it came back (`via`), the outcome, and what the editor now shows.
+ */
+export function announceRecovered(id, via, result, chunks) {
+  const s = result.session;
+  emit('recovered', {
+    id,
+    via,
+    audio: result.audio,
+    text: s?.text ?? null,
+    voiceId: s?.voiceId ?? null,
+    params: s?.params ?? null,
+    chunks,
+  });
 }

@@ -1,12 +1,13 @@
-// Twin of client/demo/copy.js: the continuous server copy (issue 17). The switch (its state in
-// copySwitch.ts), the session's recovery link ("Copy link"), `#recover=<token>` on load, and the
-// server's copies offered after the browser lost its storage.
+// Twin of client/demo/copy.js (with copySwitch.ts): the example must stand alone as an app a developer copies; keep the two in step.
+// The continuous server copy (issue 17): the switch (its state in copySwitch.ts), the session's
+// recovery link ("Copy link"), `#recover=<token>` on load, and the server's copies offered after
+// the browser lost its storage.
 import type { RecoverResult, ServerCopy } from '@chatterbox/recovery-client';
 import type { RecoveredSession } from '@chatterbox/recovery-client/zustand';
 import { emit } from './announce';
 import { showChunks } from './audio';
 import { keepServerCopy } from './copySwitch';
-import { recoverByToken, say, server } from './server';
+import { announceRecovered, recoverByToken, say, server, type ShownChunk } from './server';
 import { useStudio, type Params } from './studio';
 import { cell, errorText, get, statusLine, store } from './ui';
 
@@ -136,7 +137,7 @@ export async function restoreCopy(sessionId: string): Promise<void> {
   update({ restoring: new Set(copyView.get().restoring).add(sessionId) });
   say('Restoring the server copy…', 'working');
   let result: RecoverResult | null = null;
-  let chunks: { index: number; sha256: string; bytes: number }[] = [];
+  let chunks: ShownChunk[] = [];
   try {
     result = await opened.restoreCopy(sessionId);
     const session = result.session as RecoveredSession<Params> | null;
@@ -153,16 +154,7 @@ export async function restoreCopy(sessionId: string): Promise<void> {
     } else {
       say('The copy was downloaded, but this device has no room to keep its audio.', 'storage-full');
     }
-    const s = result.session;
-    emit('recovered', {
-      id: s?.id ?? sessionId,
-      via: 'copy',
-      audio: result.audio,
-      text: s?.text ?? null,
-      voiceId: s?.voiceId ?? null,
-      params: s?.params ?? null,
-      chunks,
-    });
+    announceRecovered(result.session?.id ?? sessionId, 'copy', result, chunks);
   } catch (e) {
     say(`Could not restore the server copy: ${errorText(e)}. Check the connection and try again.`, 'error');
     emit('recovered', { id: sessionId, via: 'copy', audio: 'error', message: errorText(e) });

@@ -1,3 +1,4 @@
+// Twin of the switch in client/demo/copy.js (serverCopyOn, and toggle's localStorage): the example must stand alone as an app a developer copies; keep the two in step.
 // The "Keep a copy on the server" switch, kept by the page in localStorage so a relaunch keeps it.
 // Its own module, importing nothing: recoveryStore.ts reads it before anything else is evaluated.
 

@@ -1,5 +1,6 @@
 // Twin of client/demo/server.js in its messages: the example must stand alone as an app a developer copies; keep the two in step.
 // The server copy: back a take up and get a token; recover by token on any browser.
+import type { RecoverResult } from '@chatterbox/recovery-client';
 import { emit } from './announce';
 import { playTake, showChunks } from './audio';
 import { updateTake } from './studio';
@@ -48,6 +49,26 @@ export async function backup(): Promise<void> {
   }
 }
 
+/** A part as the `recovered` event lists it. */
+export type ShownChunk = { index: number; sha256: string; bytes: number };
+
+/**
+ * The `recovered` event of a recovery that got an answer (by token, link or server copy): the
+ * session's id, how it came back (`via`), the outcome, and what the editor now shows.
+ */
+export function announceRecovered(id: string | null, via: 'token' | 'link' | 'copy', result: RecoverResult, chunks: ShownChunk[]): void {
+  const s = result.session;
+  emit('recovered', {
+    id,
+    via,
+    audio: result.audio,
+    text: s?.text ?? null,
+    voiceId: s?.voiceId ?? null,
+    params: s?.params ?? null,
+    chunks,
+  });
+}
+
 /** What a recovery by token (or link, or server copy) came to. */
 export type Outcome = 'restored' | 'expired' | 'not-found' | 'storage-full' | 'error';
 
@@ -72,7 +93,7 @@ export async function recoverByToken(token: string, { link = false } = {}): Prom
     const session = result.session;
     id = session?.id ?? id;
     outcome = result.audio;
-    let chunks: { index: number; sha256: string; bytes: number }[] = [];
+    let chunks: ShownChunk[] = [];
     if (result.audio === 'restored' && session) {
       updateTake(session.id, () => ({ serverToken: token }));
       chunks = await showChunks(session);
@@ -95,15 +116,7 @@ export async function recoverByToken(token: string, { link = false } = {}): Prom
     } else {
       say('The audio was downloaded, but this device has no room to keep it.', 'storage-full');
     }
-    emit('recovered', {
-      id,
-      via,
-      audio: result.audio,
-      text: session?.text ?? null,
-      voiceId: session?.voiceId ?? null,
-      params: session?.params ?? null,
-      chunks,
-    });
+    announceRecovered(id, via, result, chunks);
   } catch (e) {
     say(link
       ? `Could not open the recovery link: ${errorText(e)}. Check the connection, then reload the page to try again.`
