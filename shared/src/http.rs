@@ -94,6 +94,11 @@ pub fn owner(req: &Request) -> Result<Owner, ApiError> {
     Owner::from_client_secret(secret).map_err(|e| ApiError::Unauthorized(e.to_string()))
 }
 
+/// A path parameter of the route (`{session_id}`, `{token}`), if the request has it.
+pub fn path_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.path_parameters_ref().and_then(|p| p.first(name))
+}
+
 /// Parses a JSON request body strictly: the right media type, a bounded size, no unknown fields
 /// (the request types deny them).
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {

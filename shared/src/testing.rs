@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use lambda_http::{Body, Response};
 
 use crate::apigw::HttpApiEvent;
+use crate::domain::{Metadata, OwnerHash, Token, TokenRecord};
 use crate::{Clock, Config, MemoryApp};
 
 /// A fixed moment for tests: 2026-01-01T00:00:00Z.
@@ -75,4 +76,29 @@ pub fn assert_problem(response: &Response<Body>, status: u16) -> serde_json::Val
         "{problem}"
     );
     problem
+}
+
+/// A token record good for a minute from [`NOW`]: 4 bytes of `audio/wav` under `audio_key`, with
+/// no filename, metadata or session document. A test changes the fields it is about with
+/// `TokenRecord { field, ..token_record(..) }`.
+pub fn token_record(
+    token: &Token,
+    audio_key: &str,
+    owner_hash: OwnerHash,
+    session_id: &str,
+) -> TokenRecord {
+    TokenRecord {
+        token_hash: token.hash(),
+        audio_key: audio_key.into(),
+        owner_hash,
+        session_id: session_id.into(),
+        created_at: NOW,
+        expires_at: NOW + 60,
+        content_type: "audio/wav".into(),
+        size_bytes: 4,
+        filename: None,
+        metadata: Metadata::new(),
+        session: None,
+        purged_at: None,
+    }
 }

@@ -138,11 +138,7 @@ async fn copy_session<T: TokenStore, O: ObjectStore>(
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let owner = http::owner(&req)?.hash();
-    let session = SessionId::parse(
-        req.path_parameters_ref()
-            .and_then(|p| p.first("session_id"))
-            .unwrap_or_default(),
-    )?;
+    let session = SessionId::parse(http::path_param(&req, "session_id").unwrap_or_default())?;
     let query = query(&req)?;
     let max = app.config.max_session_document_bytes.min(MAX_COPY_BYTES);
     let (body, encoding) = document_body(&req, max)?;

@@ -240,18 +240,14 @@ async fn a_server_copys_token_answers_its_document_and_every_other_object_of_the
     app.tokens
         .put_token(
             &TokenRecord {
-                token_hash: token.hash(),
-                audio_key: document.into(),
-                owner_hash: OwnerHash::from_stored("o".into()),
-                session_id: "sess".into(),
-                created_at: NOW,
-                expires_at: NOW + 60,
                 content_type: SESSION_DOCUMENT_TYPE.into(),
                 size_bytes: 5,
-                filename: None,
-                metadata: Metadata::new(),
-                session: None,
-                purged_at: None,
+                ..testing::token_record(
+                    &token,
+                    document,
+                    OwnerHash::from_stored("o".into()),
+                    "sess",
+                )
             },
             None,
         )

@@ -22,9 +22,7 @@ pub async fn handle<T: TokenStore, O: ObjectStore>(
     app: &App<T, O>,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
-    let session = req
-        .path_parameters_ref()
-        .is_some_and(|p| p.first("session_id").is_some());
+    let session = http::path_param(&req, "session_id").is_some();
     if session {
         return http::serve(req, env!("CARGO_PKG_NAME"), SESSION_ROUTE, |req| {
             delete_session(app, req)
@@ -42,11 +40,7 @@ async fn delete_session<T: TokenStore, O: ObjectStore>(
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let owner = http::owner(&req)?.hash();
-    let session = SessionId::parse(
-        req.path_parameters_ref()
-            .and_then(|p| p.first("session_id"))
-            .unwrap_or_default(),
-    )?;
+    let session = SessionId::parse(http::path_param(&req, "session_id").unwrap_or_default())?;
     let tokens = purge_session(app, &owner, &session).await?;
     tracing::info!(tokens, "session copy deleted");
     Ok(response::no_content())
@@ -70,11 +64,7 @@ async fn revoke_token<T: TokenStore, O: ObjectStore>(
     req: Request,
 ) -> Result<Response<Body>, ApiError> {
     let owner = http::owner(&req)?.hash();
-    let token = Token::parse(
-        req.path_parameters_ref()
-            .and_then(|p| p.first("token"))
-            .unwrap_or_default(),
-    )?;
+    let token = Token::parse(http::path_param(&req, "token").unwrap_or_default())?;
     let purge = purge_requested(&req)?;
     let hash = token.hash();
 

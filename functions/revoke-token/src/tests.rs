@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
 use recovery_shared::MemoryApp;
-use recovery_shared::domain::{Metadata, Owner, TokenRecord};
+use recovery_shared::domain::{Owner, TokenRecord};
 use recovery_shared::memory::StoredObject;
 use recovery_shared::testing::{self, NOW, assert_problem};
 
@@ -21,20 +21,12 @@ async fn issued(app: &MemoryApp, secret: &str) -> Token {
     );
     app.tokens
         .put_token(
-            &TokenRecord {
-                token_hash: token.hash(),
-                audio_key: KEY.into(),
-                owner_hash: Owner::from_client_secret(secret).unwrap().hash(),
-                session_id: "s".into(),
-                created_at: NOW,
-                expires_at: NOW + 60,
-                content_type: "audio/wav".into(),
-                size_bytes: 4,
-                filename: None,
-                metadata: Metadata::new(),
-                session: None,
-                purged_at: None,
-            },
+            &testing::token_record(
+                &token,
+                KEY,
+                Owner::from_client_secret(secret).unwrap().hash(),
+                "s",
+            ),
             None,
         )
         .await
@@ -258,20 +250,7 @@ async fn copied_session(app: &MemoryApp, secret: &str, session: &str) -> (Vec<St
         let token = Token::generate().unwrap();
         app.tokens
             .put_token(
-                &TokenRecord {
-                    token_hash: token.hash(),
-                    audio_key: key.clone(),
-                    owner_hash: owner.clone(),
-                    session_id: session.into(),
-                    created_at: NOW,
-                    expires_at: NOW + 60,
-                    content_type: "audio/wav".into(),
-                    size_bytes: 4,
-                    filename: None,
-                    metadata: Metadata::new(),
-                    session: None,
-                    purged_at: None,
-                },
+                &testing::token_record(&token, key, owner.clone(), session),
                 None,
             )
             .await

@@ -19,6 +19,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::error::TransactionCanceledException;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
     Update,
@@ -79,6 +80,16 @@ fn is_validation<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     e.as_service_error()
         .and_then(ProvideErrorMetadata::code)
         .is_some_and(|code| code == "ValidationException")
+}
+
+/// Whether the `i`th write of a cancelled transaction is the one whose condition failed (the
+/// reasons come in the order of the transaction's items).
+fn condition_failed(cancelled: &TransactionCanceledException, i: usize) -> bool {
+    cancelled
+        .cancellation_reasons()
+        .get(i)
+        .and_then(|r| r.code())
+        .is_some_and(|c| c == "ConditionalCheckFailed")
 }
 
 /// A failed call: the caller's fault when DynamoDB says the request is invalid, else an outage.
@@ -197,13 +208,7 @@ impl TokenStore for DynamoTokenStore {
                 if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
                     e.as_service_error()
                 {
-                    let failed = |i: usize| {
-                        cancelled
-                            .cancellation_reasons()
-                            .get(i)
-                            .and_then(|r| r.code())
-                            .is_some_and(|c| c == "ConditionalCheckFailed")
-                    };
+                    let failed = |i: usize| condition_failed(cancelled, i);
                     if failed(0) {
                         return Err(StoreError::AlreadyExists);
                     }
@@ -403,13 +408,7 @@ impl TokenStore for DynamoTokenStore {
                 if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
                     e.as_service_error()
                 {
-                    let failed = |i: usize| {
-                        cancelled
-                            .cancellation_reasons()
-                            .get(i)
-                            .and_then(|r| r.code())
-                            .is_some_and(|c| c == "ConditionalCheckFailed")
-                    };
+                    let failed = |i: usize| condition_failed(cancelled, i);
                     if failed(1) {
                         return Ok(ExtendOutcome::Purged);
                     }
