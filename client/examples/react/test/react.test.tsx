@@ -2,9 +2,8 @@
 // The React bindings in a DOM emulation, with the recording stand-in store: StrictMode's double
 // mount, the shared store's closing, stable hook results, and the components' roles and
 // keyboard behaviour. (The IndexedDB side is proven in real browsers.)
-import { act, Profiler, StrictMode, useEffect, useState, type ReactNode } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { act, Profiler, useEffect, useState } from 'react';
+import { describe, expect, it } from 'vitest';
 import {
   AutoSaveIndicator,
   RecoveryBanner,
@@ -16,26 +15,12 @@ import {
   type RecoverableSession,
 } from '@chatterbox/recovery-client/react';
 import type { RecoveryStore } from '@chatterbox/recovery-client';
+import { pagePerTest } from './dom';
 import { FakeStore } from './fake-store';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-let container: HTMLElement;
-let root: Root;
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-});
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-});
-
-const render = async (node: ReactNode) => {
-  await act(async () => root.render(<StrictMode>{node}</StrictMode>));
-};
-const q = (testid: string) => container.querySelector(`[data-testid="${testid}"]`);
+const page = pagePerTest();
+const render = page.render;
+const q = (testid: string) => page.container.querySelector(`[data-testid="${testid}"]`);
 
 class ClosingStore extends FakeStore {
   closed = 0;
@@ -57,7 +42,7 @@ describe('RecoveryProvider', () => {
     const fake = new FakeStore();
     await render(<RecoveryProvider store={fake.asStore}><AutoSaveIndicator /></RecoveryProvider>);
     expect(fake.listeners.size).toBe(1);
-    await act(async () => root.render(<div />));
+    await act(async () => page.root.render(<div />));
     expect(fake.listeners.size).toBe(0);
   });
 
@@ -73,10 +58,10 @@ describe('RecoveryProvider', () => {
     );
     await act(async () => new Promise((r) => setTimeout(r, 10)));
     expect(fake.closed).toBe(0);
-    await act(async () => root.render(<RecoveryProvider store={shared}><span /></RecoveryProvider>));
+    await act(async () => page.root.render(<RecoveryProvider store={shared}><span /></RecoveryProvider>));
     await act(async () => new Promise((r) => setTimeout(r, 10)));
     expect(fake.closed).toBe(0); // one provider still uses it
-    await act(async () => root.render(<div />));
+    await act(async () => page.root.render(<div />));
     await act(async () => new Promise((r) => setTimeout(r, 10)));
     expect(fake.closed).toBe(1);
   });
@@ -261,7 +246,7 @@ describe('components', () => {
     const title = document.getElementById(dialog.getAttribute('aria-labelledby') ?? '');
     expect(title?.textContent).toBe('Restore your work?');
     expect(document.getElementById(dialog.getAttribute('aria-describedby') ?? '')?.textContent).toContain('ended without being closed');
-    const items = container.querySelectorAll('[data-testid="recovery-item"]');
+    const items = page.container.querySelectorAll('[data-testid="recovery-item"]');
     expect([...items].map((i) => [i.getAttribute('data-session-id'), i.getAttribute('data-server-copy')])).toEqual([['a', 'true'], ['b', 'false']]);
 
     // Focus inside (a browser's showModal() moves it there), then Escape: the dialog's cancel
@@ -274,7 +259,7 @@ describe('components', () => {
 
     await act(async () => opener.click());
     await act(async () => (items[0]?.querySelector('[data-testid="recovery-restore"]') as HTMLButtonElement).click());
-    await act(async () => (container.querySelector('[data-testid="recovery-dismiss"]') as HTMLButtonElement).click());
+    await act(async () => (page.container.querySelector('[data-testid="recovery-dismiss"]') as HTMLButtonElement).click());
     expect(done).toEqual(['restore a', 'dismiss b']);
     expect(dialog.open).toBe(false);
   });
@@ -304,10 +289,10 @@ describe('components', () => {
     await render(<Harness />);
     const dialog = q('recovery-modal') as HTMLDialogElement;
     expect(dialog.open).toBe(true);
-    await act(async () => (container.querySelector('[data-testid="recovery-restore"]') as HTMLButtonElement).click());
+    await act(async () => (page.container.querySelector('[data-testid="recovery-restore"]') as HTMLButtonElement).click());
     expect(dialog.open).toBe(true); // one left
     expect(closes).toBe(0);
-    await act(async () => (container.querySelector('[data-testid="recovery-dismiss"]') as HTMLButtonElement).click());
+    await act(async () => (page.container.querySelector('[data-testid="recovery-dismiss"]') as HTMLButtonElement).click());
     expect(dialog.open).toBe(false);
     expect(closes).toBe(1);
     // Sessions coming back later do not reopen it: the app's `open` was set to false.

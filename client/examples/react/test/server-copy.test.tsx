@@ -2,33 +2,19 @@
 // The server copy's states (issue 17) in the React indicator and the Zustand slice, which follow
 // one rule (client/js/status.js): the two copies told apart, and "Backed up to the server" never
 // claimed for an edit the server has not acknowledged.
-import { act, StrictMode } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { act } from 'react';
+import { describe, expect, it } from 'vitest';
 import { create } from 'zustand';
 import { AutoSaveIndicator, RecoveryProvider } from '@chatterbox/recovery-client/react';
 import { createRecoverySlice, recovery, type RecoverySlice } from '@chatterbox/recovery-client/zustand';
+import { pagePerTest } from './dom';
 import { FakeStore } from './fake-store';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-let container: HTMLElement;
-let root: Root;
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.append(container);
-  root = createRoot(container);
-});
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-});
+const page = pagePerTest();
 
 async function indicator(fake: FakeStore, settleMs = 0) {
-  await act(async () =>
-    root.render(<StrictMode><RecoveryProvider store={fake.asStore} settleMs={settleMs}><AutoSaveIndicator /></RecoveryProvider></StrictMode>),
-  );
-  const el = () => container.querySelector('[data-testid="autosave-indicator"]');
+  await page.render(<RecoveryProvider store={fake.asStore} settleMs={settleMs}><AutoSaveIndicator /></RecoveryProvider>);
+  const el = () => page.container.querySelector('[data-testid="autosave-indicator"]');
   return {
     state: () => el()?.getAttribute('data-state'),
     text: () => el()?.textContent,
