@@ -4,6 +4,7 @@
 
 pub mod functions;
 pub mod gateway;
+pub mod gzip;
 pub mod jwt;
 pub mod provision;
 pub mod speech;

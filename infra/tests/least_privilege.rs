@@ -507,17 +507,17 @@ fn like(pattern: &str, value: &str) -> bool {
     }
 }
 
-/// For each statement of the function's policy that allows dynamodb:UpdateItem, the
-/// `dynamodb:LeadingKeys` patterns it is limited to, or `None` when it covers the whole table.
-fn update_item_grants(function: &str) -> Vec<Option<Vec<String>>> {
+/// For each statement of the function's policy that allows `action` (`dynamodb:UpdateItem`,
+/// `dynamodb:GetItem`), the `dynamodb:LeadingKeys` patterns it is limited to, or `None` when it
+/// covers the whole table.
+fn leading_key_grants(function: &str, action: &str) -> Vec<Option<Vec<String>>> {
     statements(function)
         .into_iter()
         .filter(|s| {
             s["Effect"].as_str() == Some("Allow")
-                && s["Action"].as_sequence().is_some_and(|a| {
-                    a.iter()
-                        .any(|a| a.as_str() == Some("dynamodb:UpdateItem"))
-                })
+                && s["Action"]
+                    .as_sequence()
+                    .is_some_and(|a| a.iter().any(|a| a.as_str() == Some(action)))
         })
         .map(|s| {
             let condition = s.get("Condition")?;
@@ -568,7 +568,7 @@ async fn each_update_item_grant_is_limited_to_the_keys_its_code_writes() {
             .filter_map(|m| update_item_keys(m, &walk))
             .flatten()
             .collect();
-        let grants = update_item_grants(id);
+        let grants = leading_key_grants(id, "dynamodb:UpdateItem");
         if written.is_empty() {
             assert!(grants.is_empty(), "{id} updates nothing");
             continue;
@@ -634,31 +634,6 @@ fn get_item_keys(method: &str, walk: &Walk) -> Option<Vec<String>> {
         "copies" => Some(vec![walk.copies_key()]),
         _ => None,
     }
-}
-
-/// For each statement of the function's policy that allows `action`, its
-/// `dynamodb:LeadingKeys` patterns, or `None` when it covers the whole table.
-fn leading_key_grants(function: &str, action: &str) -> Vec<Option<Vec<String>>> {
-    statements(function)
-        .into_iter()
-        .filter(|s| {
-            s["Effect"].as_str() == Some("Allow")
-                && s["Action"]
-                    .as_sequence()
-                    .is_some_and(|a| a.iter().any(|a| a.as_str() == Some(action)))
-        })
-        .map(|s| {
-            let condition = s.get("Condition")?;
-            Some(
-                condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-                    .as_sequence()
-                    .unwrap()
-                    .iter()
-                    .map(|p| p.as_str().unwrap().to_owned())
-                    .collect(),
-            )
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -364,6 +364,20 @@ impl Stack {
             .unwrap()
     }
 
+    /// The body at `url` (a presigned GET), whatever the status: the caller compares it with
+    /// what it expects.
+    pub async fn download(&self, url: &str) -> Vec<u8> {
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec()
+    }
+
     /// The object under `key`: its bytes and its stored `Content-Encoding`.
     pub async fn object(&self, key: &str) -> Option<(Vec<u8>, Option<String>)> {
         let out = self
@@ -399,41 +413,8 @@ pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// The media type of a session document.
 pub const SESSION_TYPE: &str = "application/vnd.chatterbox.session+json";
 
-/// `data` as a gzip member of stored (uncompressed) deflate blocks: valid gzip that any
-/// decoder reads, made without a compression library.
-pub fn gzip_stored(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-    let mut chunks = data.chunks(0xffff).peekable();
-    if chunks.peek().is_none() {
-        out.extend([1, 0, 0, 0xff, 0xff]);
-    }
-    while let Some(chunk) = chunks.next() {
-        out.push(u8::from(chunks.peek().is_none()));
-        let len = u16::try_from(chunk.len()).unwrap();
-        out.extend(len.to_le_bytes());
-        out.extend((!len).to_le_bytes());
-        out.extend(chunk);
-    }
-    out.extend(crc32(data).to_le_bytes());
-    out.extend(u32::try_from(data.len() % (1 << 32)).unwrap().to_le_bytes());
-    out
-}
-
-/// CRC-32 (IEEE), bit by bit: a test helper, not a hot path.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
+/// `data` as a gzip member of stored deflate blocks (the smoke test's writer).
+pub use recovery_infra::gzip::gzip_stored;
 
 /// Reads a problem document and checks its shape.
 pub async fn problem(response: reqwest::Response, status: u16) -> Value {
