@@ -313,16 +313,8 @@ async fn two_owners_never_see_list_restore_or_delete_each_others_copies() {
     // AND restoring gets each their own document, and never the other's session
     for (secret, doc) in [(&a, &doc_a), (&b, &doc_b)] {
         let restored = json_of(stack.get_session(secret, "same").await, 200).await;
-        let bytes = stack
-            .http
-            .get(restored["url"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        assert_eq!(bytes.to_vec(), gzip_stored(doc));
+        let bytes = stack.download(restored["url"].as_str().unwrap()).await;
+        assert_eq!(bytes, gzip_stored(doc));
     }
     problem(stack.get_session(&b, "only-a").await, 404).await;
     // AND B deleting "same" and "only-a" leaves A's copies, and A's token, as they were
@@ -403,21 +395,13 @@ async fn unpurged(stack: &Stack, hashes: &[recovery_shared::domain::TokenHash]) 
         .await
 }
 
-#[tokio::test]
-async fn deleting_a_session_purges_its_copy_parts_backups_and_many_tokens_within_the_deadline() {
-    // GIVEN a copied session with a part, an earlier backup (audio + token), and 200 more
-    // tokens naming the document, the part or the backup (the purge of 1,000 tokens, the same
-    // purge_tokens, is session.rs's; on DynamoDB Local 1,000 here took 3.0 to 3.5 s and 502
-    // took 0.9 s on a quiet machine, and 502 still went over the 6 s deadline on this 2-core
-    // machine at a load average of 16: 200 keep the margin)
-    let _heavy = recovery_e2e::HEAVY.lock().await;
-    let stack = Stack::start().await;
-    let secret = client_secret();
-    let session = "many";
+/// A copy of `session` (one part, `updated_at` 1) and that part uploaded beside it: the copy's
+/// token and the part's key.
+async fn copied_with_a_part(stack: &Stack, secret: &str, session: &str) -> (String, String) {
     let copy_token = json_of(
         stack
             .copy_session(
-                &secret,
+                secret,
                 session,
                 "parts=1&updated_at=1",
                 &document(session, "t", 1),
@@ -431,8 +415,23 @@ async fn deleting_a_session_purges_its_copy_parts_backups_and_many_tokens_within
         .unwrap()
         .to_owned();
     let part = stack
-        .upload_as(&secret, session, "audio/wav", &[5; 64])
+        .upload_as(secret, session, "audio/wav", &[5; 64])
         .await;
+    (copy_token, part)
+}
+
+#[tokio::test]
+async fn deleting_a_session_purges_its_copy_parts_backups_and_many_tokens_within_the_deadline() {
+    // GIVEN a copied session with a part, an earlier backup (audio + token), and 200 more
+    // tokens naming the document, the part or the backup (the purge of 1,000 tokens, the same
+    // purge_tokens, is session.rs's; on DynamoDB Local 1,000 here took 3.0 to 3.5 s and 502
+    // took 0.9 s on a quiet machine, and 502 still went over the 6 s deadline on this 2-core
+    // machine at a load average of 16: 200 keep the margin)
+    let _heavy = recovery_e2e::HEAVY.lock().await;
+    let stack = Stack::start().await;
+    let secret = client_secret();
+    let session = "many";
+    let (copy_token, part) = copied_with_a_part(&stack, &secret, session).await;
     let (backup, backup_token) = {
         let key = stack
             .upload(&secret, session, &[6; 64], Some("take.wav"))
@@ -520,39 +519,15 @@ async fn a_purge_through_the_copys_token_deletes_the_whole_session_as_deleting_i
     let stack = Stack::start().await;
     let secret = client_secret();
     let session = "six";
-    let copy_token = json_of(
-        stack
-            .copy_session(
-                &secret,
-                session,
-                "parts=1&updated_at=1",
-                &document(session, "t", 1),
-                true,
-            )
-            .await,
-        201,
-    )
-    .await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let part = stack
-        .upload_as(&secret, session, "audio/wav", &[5; 64])
-        .await;
+    let (copy_token, part) = copied_with_a_part(&stack, &secret, session).await;
     // The token redeems the document with its part beside it (the recovery link's path).
     let redeemed = json_of(stack.redeem_in_header(Some(&copy_token)).await, 200).await;
     assert_eq!(redeemed["parts"].as_array().unwrap().len(), 1);
     assert_eq!(redeemed["parts"][0]["key"], part.as_str());
     let part_bytes = stack
-        .http
-        .get(redeemed["parts"][0]["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(part_bytes.to_vec(), vec![5; 64]);
+        .download(redeemed["parts"][0]["url"].as_str().unwrap())
+        .await;
+    assert_eq!(part_bytes, vec![5; 64]);
     let document_key = copy_key(&stack, &secret, session);
     let hashes = more_tokens(
         &stack,

@@ -332,15 +332,7 @@ async fn round_trips_under_load_survive_frozen_emulators_without_losing_a_token(
         let url = body["url"]
             .as_str()
             .unwrap_or_else(|| panic!("acknowledged token lost: {status} {body}"));
-        let back = stack
-            .http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        assert_eq!(back.as_ref(), bytes.as_slice());
+        let back = stack.download(url).await;
+        assert_eq!(&back, bytes);
     }
 }
