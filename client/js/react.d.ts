@@ -1,24 +1,9 @@
 import type { ComponentPropsWithoutRef, ReactNode } from 'react';
 import type { OpenRecoveryOptions, RecoveryStore, SessionSummary, StatusEvent } from './index.js';
+import type { IndicatorState } from './status.js';
 
-/**
- * The save state (`conflict` and `remote-update` are news, not states): `idle` until the store
- * reports the first edit (nothing handed over, so nothing saved either). `saved`: on this device.
- * With `serverCopy`, while everything is saved on this device, the server's copy: `copy-pending`
- * (on its way), `backed-up` (the server acknowledged a copy of the last commit; a new edit drops
- * it), `offline` (will back up when online), `copy-error` (the message says what to do).
- */
-export type IndicatorState =
-  | 'idle'
-  | 'pending'
-  | 'saving'
-  | 'saved'
-  | 'error'
-  | 'quota'
-  | 'copy-pending'
-  | 'backed-up'
-  | 'offline'
-  | 'copy-error';
+/** The save state: see status.d.ts (one rule for /react and /zustand). */
+export type { IndicatorState };
 
 /**
  * What `AutoSaveIndicator` shows (its `data-state`): the save state, or `waiting` while idle with

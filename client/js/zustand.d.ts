@@ -9,26 +9,12 @@ import type {
   SessionSummary,
   WriteResult,
 } from './index.js';
+import type { IndicatorState } from './status.js';
 
 export { createRecoveryStorage, type RecoveryStateStorage } from './storage.js';
 
-/**
- * What the save indicator shows: `idle` until the first edit (nothing to save yet; the slice starts
- * there), then the store's statuses (`conflict` and `remote-update` are news, not states). With
- * `serverCopy`, while everything is saved on this device, the server copy's: `copy-pending`,
- * `backed-up` (only for the last commit: a new edit drops it), `offline`, `copy-error`.
- */
-export type IndicatorState =
-  | 'idle'
-  | 'pending'
-  | 'saving'
-  | 'saved'
-  | 'error'
-  | 'quota'
-  | 'copy-pending'
-  | 'backed-up'
-  | 'offline'
-  | 'copy-error';
+/** The save state: see status.d.ts (one rule for /react and /zustand). */
+export type { IndicatorState };
 
 /**
  * A session summary whose `params` are the app's, or `null`: a session stored by another page or
