@@ -36,7 +36,7 @@ require_cmd chromium chromium
 example="$CLIENT_DIR/examples/react"
 
 say "no 'any' in the public types of /react and /zustand"
-if grep -nwE 'any' "$CLIENT_DIR"/js/{react,zustand,storage}.d.ts; then die "'any' in a public type"; fi
+if grep -nwE 'any' "$CLIENT_DIR"/js/{react,zustand,storage,status}.d.ts; then die "'any' in a public type"; fi
 
 "$CLIENT_DIR/scripts/example.sh" # npm ci if needed, tsc --noEmit, vite build
 cd "$example"
