@@ -126,11 +126,21 @@ impl Stack {
         format!("{}{path}", self.base_url)
     }
 
+    /// A request to the API's `path` as the client `secret`.
+    fn as_client(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        secret: &str,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .header("x-recovery-client", secret)
+    }
+
     /// `POST /uploads` as `secret`.
     pub async fn create_upload(&self, secret: &str, body: &Value) -> reqwest::Response {
-        self.http
-            .post(self.url("/api/recovery/uploads"))
-            .header("x-recovery-client", secret)
+        self.as_client(reqwest::Method::POST, "/api/recovery/uploads", secret)
             .json(body)
             .send()
             .await
@@ -154,9 +164,7 @@ impl Stack {
 
     /// `POST /token` as `secret`.
     pub async fn issue_token(&self, secret: &str, body: &Value) -> reqwest::Response {
-        self.http
-            .post(self.url("/api/recovery/token"))
-            .header("x-recovery-client", secret)
+        self.as_client(reqwest::Method::POST, "/api/recovery/token", secret)
             .json(body)
             .send()
             .await
@@ -187,9 +195,8 @@ impl Stack {
     /// `DELETE /token/{token}` as `secret`.
     pub async fn revoke(&self, secret: &str, token: &str, purge: bool) -> reqwest::Response {
         let query = if purge { "?purge=true" } else { "" };
-        self.http
-            .delete(self.url(&format!("/api/recovery/token/{token}{query}")))
-            .header("x-recovery-client", secret)
+        let path = format!("/api/recovery/token/{token}{query}");
+        self.as_client(reqwest::Method::DELETE, &path, secret)
             .send()
             .await
             .unwrap()
@@ -320,10 +327,9 @@ impl Stack {
         document: &[u8],
         gzip: bool,
     ) -> reqwest::Response {
+        let path = format!("/api/recovery/sessions/{session}?{query}");
         let mut request = self
-            .http
-            .put(self.url(&format!("/api/recovery/sessions/{session}?{query}")))
-            .header("x-recovery-client", secret)
+            .as_client(reqwest::Method::PUT, &path, secret)
             .header("content-type", SESSION_TYPE);
         let body = if gzip {
             request = request.header("content-encoding", "gzip");
@@ -336,9 +342,7 @@ impl Stack {
 
     /// `GET /sessions` as `secret`.
     pub async fn list_sessions(&self, secret: &str) -> reqwest::Response {
-        self.http
-            .get(self.url("/api/recovery/sessions"))
-            .header("x-recovery-client", secret)
+        self.as_client(reqwest::Method::GET, "/api/recovery/sessions", secret)
             .send()
             .await
             .unwrap()
@@ -346,9 +350,8 @@ impl Stack {
 
     /// `GET /sessions/{session}` as `secret`.
     pub async fn get_session(&self, secret: &str, session: &str) -> reqwest::Response {
-        self.http
-            .get(self.url(&format!("/api/recovery/sessions/{session}")))
-            .header("x-recovery-client", secret)
+        let path = format!("/api/recovery/sessions/{session}");
+        self.as_client(reqwest::Method::GET, &path, secret)
             .send()
             .await
             .unwrap()
@@ -356,9 +359,8 @@ impl Stack {
 
     /// `DELETE /sessions/{session}` as `secret`.
     pub async fn delete_session(&self, secret: &str, session: &str) -> reqwest::Response {
-        self.http
-            .delete(self.url(&format!("/api/recovery/sessions/{session}")))
-            .header("x-recovery-client", secret)
+        let path = format!("/api/recovery/sessions/{session}");
+        self.as_client(reqwest::Method::DELETE, &path, secret)
             .send()
             .await
             .unwrap()
