@@ -420,6 +420,20 @@ async fn copied_with_a_part(stack: &Stack, secret: &str, session: &str) -> (Stri
     (copy_token, part)
 }
 
+/// A copy of `session` newer than [`copied_with_a_part`]'s (no parts, `updated_at` 2): what a
+/// tab that missed the delete would send.
+async fn late_copy(stack: &Stack, secret: &str, session: &str) -> reqwest::Response {
+    stack
+        .copy_session(
+            secret,
+            session,
+            "parts=0&updated_at=2",
+            &document(session, "t", 2),
+            true,
+        )
+        .await
+}
+
 #[tokio::test]
 async fn deleting_a_session_purges_its_copy_parts_backups_and_many_tokens_within_the_deadline() {
     // GIVEN a copied session with a part, an earlier backup (audio + token), and 200 more
@@ -492,19 +506,7 @@ async fn deleting_a_session_purges_its_copy_parts_backups_and_many_tokens_within
     assert_eq!(listed["sessions"][0]["session_id"], "other");
     problem(stack.get_session(&secret, session).await, 404).await;
     // AND a late copy of it is refused, not written back; deleting again is fine
-    problem(
-        stack
-            .copy_session(
-                &secret,
-                session,
-                "parts=0&updated_at=2",
-                &document(session, "t", 2),
-                true,
-            )
-            .await,
-        410,
-    )
-    .await;
+    problem(late_copy(&stack, &secret, session).await, 410).await;
     assert!(!stack.object_exists(&document_key).await);
     assert_eq!(stack.delete_session(&secret, session).await.status(), 204);
     assert!(
@@ -550,19 +552,7 @@ async fn a_purge_through_the_copys_token_deletes_the_whole_session_as_deleting_i
     // The link itself answers 410 (deleted by its owner), as after DELETE /sessions/{id}.
     problem(stack.redeem_in_header(Some(&copy_token)).await, 410).await;
     problem(stack.redeem(&copy_token, false).await, 410).await;
-    problem(
-        stack
-            .copy_session(
-                &secret,
-                session,
-                "parts=0&updated_at=2",
-                &document(session, "t", 2),
-                true,
-            )
-            .await,
-        410,
-    )
-    .await;
+    problem(late_copy(&stack, &secret, session).await, 410).await;
 }
 
 #[tokio::test]
