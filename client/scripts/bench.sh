@@ -43,7 +43,7 @@ report=$(mktemp)
 trap 'rm -f "$results" "$report"' EXIT
 {
     printf '%-44s %s\n' "figure" "measured [target]"
-    printf '%-44s %s\n' "wasm + JS glue, gzip -9" "$((wasm_gz + js_gz)) B (wasm $wasm_gz B of $wasm_raw B raw, glue $js_gz B) [<= 60 KB]"
+    printf '%-44s %s\n' "wasm + JS glue, gzip -9" "$((wasm_gz + js_gz)) B (wasm $wasm_gz B of $wasm_raw B raw, glue $js_gz B) [<= 70 KB]"
     for browser in "${browsers[@]}"; do
         value() { awk -F= -v k="BENCH $browser:$1" '$1 == k { print $2 }' "$results"; }
         printf '%s\n' "in $browser:"
