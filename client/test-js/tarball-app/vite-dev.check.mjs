@@ -22,6 +22,9 @@ if (vite !== 'vite' && vite !== 'vite7') throw new Error(`usage: node vite-dev.c
 const { createServer, version } = await import(vite);
 
 const TIMEOUT_MS = 30_000;
+/** The app's own count of the take's parts (`<p>N audio parts</p>`), not the banner's or the
+ * modal's summary of a crashed session, which can say the same words while they are shown. */
+const appParts = (page, n) => page.locator('p').filter({ hasText: new RegExp(`^${n} audio parts$`) });
 /** A check that failed (not a crash of the script). */
 class Check extends Error {}
 
@@ -65,7 +68,7 @@ try {
 
   const draft = await page.locator('textarea').inputValue();
   await page.getByRole('button', { name: 'Generate' }).click();
-  await page.getByText('2 audio parts').waitFor({ timeout: TIMEOUT_MS });
+  await appParts(page, 2).waitFor({ timeout: TIMEOUT_MS });
   const want = { text: draft, voiceId: 'default', params: { exaggeration: 0.5, seed: 0 }, completed: true };
   const take = await storedTake(page, want, 2);
   const id = take.id;
@@ -75,7 +78,7 @@ try {
   await page.goto(origin);
   await page.getByTestId('recovery-open').click({ timeout: TIMEOUT_MS });
   await page.getByTestId('recovery-restore').click({ timeout: TIMEOUT_MS });
-  await page.getByText('2 audio parts').waitFor({ timeout: TIMEOUT_MS });
+  await appParts(page, 2).waitFor({ timeout: TIMEOUT_MS });
   const restoredText = await page.locator('textarea').inputValue();
   if (restoredText !== draft) throw new Check(`restored text ${JSON.stringify(restoredText)}, want the draft`);
   console.log(`vite ${version} dev: Generate on the unedited draft stored its text, voice and parameters with its parts; Restore after a crash brought them back`);
