@@ -11,6 +11,7 @@ import { BASE_URL, BROWSER, newProfile } from './lib/browser.mjs';
 import { startTimed, turnCopyOn } from './lib/copy.mjs';
 import { readChunks, tid, ttsUrl } from './lib/demo.mjs';
 import { deleteIndexedDB } from './lib/faults.mjs';
+import { WORDS, random } from './lib/kill-loop.mjs';
 
 const RUNS = Number(process.env.COPY_KILL_RUNS ?? 6);
 /**
@@ -26,18 +27,6 @@ const COPY_MS = Number(process.env.COPY_KILL_MS ?? 6_000);
 const SEED = Number(process.env.KILL_LOOP_SEED ?? Date.now() % 1e9);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const COPY_STATES = ['copy-pending', 'backed-up', 'offline', 'copy-error'];
-
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const WORDS = 'storm river bridge lantern harbour signal quiet morning letter garden window silver'.split(' ');
 
 test(`server-copy kill loop: ${RUNS} SIGKILLs, IndexedDB deleted before each relaunch; text typed and parts committed ${COPY_MS} ms before each kill come back from the copy (${BROWSER})`, async () => {
   const rand = random(SEED);

@@ -30,7 +30,7 @@ const WORDS = 'storm river bridge lantern harbour signal quiet morning letter ga
 /** How long before a kill a keystroke must have been typed for its text to be owed back. */
 const TYPED_MS = 250;
 
-export { RUNS, TYPED_MS };
+export { RUNS, TYPED_MS, WORDS, random };
 
 /** An event's detail without its bulk (texts by length, ids cut short), for the miss report. */
 function shortDetail(detail) {
