@@ -3,87 +3,24 @@
 // recovering it through that gateway with a bearer token the page supplies through the client's
 // `authorization` option. A missing or bad token is API Gateway's 401.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { BASE_URL, BROWSER, Browser, newProfile } from './lib/browser.mjs';
 import { api, speech } from './lib/api.mjs';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const GATEWAY = process.env.LOCAL_GATEWAY ?? join(ROOT, 'target', 'debug', 'local-gateway');
-const ISSUER = 'https://issuer.test/chatterbox';
-const AUDIENCE = 'chatterbox-recovery';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
-
-/** An RS256 key pair and its public JWKS entry. */
-function keyPair(kid) {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { kid, privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' } };
-}
-
-/** A signed JWT: RS256 over `header.payload`, as any identity provider makes one. */
-function mint(key, claims = {}, { kid = key.kid } = {}) {
-  const now = Math.floor(Date.now() / 1000);
-  const header = b64url({ alg: 'RS256', typ: 'JWT', kid });
-  const payload = b64url({ iss: ISSUER, aud: AUDIENCE, sub: 'user-1', iat: now, exp: now + 600, ...claims });
-  const signature = sign('sha256', Buffer.from(`${header}.${payload}`), key.privateKey).toString('base64url');
-  return `${header}.${payload}.${signature}`;
-}
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { keyPair, mintJwt as mint, startJwtGateway } from './lib/jwt-gateway.mjs';
 
 const key = keyPair('test-key-1');
 /** Not in the JWKS, but claiming the same key id. */
 const impostor = keyPair('test-key-1');
 let gateway;
 let base;
-const dir = mkdtempSync(join(tmpdir(), 'chatterbox-jwt-'));
 
 before(async () => {
-  const jwks = join(dir, 'jwks.json');
-  writeFileSync(jwks, JSON.stringify({ keys: [key.jwk] }));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  // The same emulators, table and bucket as the gateway under test (its environment is ours).
-  gateway = spawn(GATEWAY, [], {
-    env: {
-      ...process.env,
-      GATEWAY_ADDR: `127.0.0.1:${port}`,
-      // The page comes from the gateway under test, whose origin the bucket's CORS rules allow
-      // (presigned uploads go straight to the bucket); this gateway answers it cross-origin.
-      ALLOWED_ORIGINS: new URL(BASE_URL).origin,
-      JWT_ISSUER: ISSUER,
-      JWT_AUDIENCE: AUDIENCE,
-      JWT_JWKS_FILE: jwks,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  gateway.stderr.on('data', (d) => (stderr += d));
-  for (let i = 0; ; i++) {
-    const up = await fetch(`${base}/api/recovery/health`).then((r) => r.ok, () => false);
-    if (up) break;
-    if (i > 300 || gateway.exitCode !== null) throw new Error(`the JWT gateway did not start:\n${stderr}`);
-    await sleep(100);
-  }
+  gateway = await startJwtGateway({ key });
+  base = gateway.base;
 });
 
-after(() => {
-  gateway?.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => gateway?.stop());
 
 test('JWT mode: a missing, forged, expired or foreign token is 401 {"message":"Unauthorized"}; health stays open', async () => {
   const body = { session_id: 'jwt-probe', content_type: 'audio/wav', content_length: 100 };

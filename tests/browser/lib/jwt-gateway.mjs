@@ -1,7 +1,7 @@
 // A second local gateway in JWT mode over the same emulators, table and bucket as the gateway
 // under test (its environment is this process's, as scripts/test-suite.sh sets it), with an RS256
-// JWKS made here and tokens minted with it: for tests where one user signs in from two browsers.
-// (jwt.test.mjs keeps its own copy, which also mints forged tokens.)
+// JWKS made here and tokens minted with it: for tests where one user signs in from two browsers
+// (copy.test.mjs), and for jwt.test.mjs, which also mints forged tokens with `keyPair`/`mintJwt`.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,23 +26,39 @@ async function freePort() {
   return port;
 }
 
-/**
- * Starts the JWT gateway; resolves with `{ base, mint(sub), stop() }`. `mint(sub)` signs a token
- * for the user `sub`, valid 10 minutes.
- */
-export async function startJwtGateway() {
-  const kid = 'copy-test-key';
+/** An RS256 key pair and its public JWKS entry. */
+export function keyPair(kid) {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const dir = mkdtempSync(join(tmpdir(), 'chatterbox-jwt-copy-'));
+  return { kid, privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' } };
+}
+
+/** A signed JWT: RS256 over `header.payload`, as any identity provider makes one. */
+export function mintJwt(key, claims = {}, { kid = key.kid } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const header = b64url({ alg: 'RS256', typ: 'JWT', kid });
+  const payload = b64url({ iss: ISSUER, aud: AUDIENCE, sub: 'user-1', iat: now, exp: now + 600, ...claims });
+  const signature = sign('sha256', Buffer.from(`${header}.${payload}`), key.privateKey).toString('base64url');
+  return `${header}.${payload}.${signature}`;
+}
+
+/**
+ * Starts the JWT gateway with `key` (a fresh one by default) in its JWKS; resolves with
+ * `{ base, key, mint(sub), stop() }`. `mint(sub)` signs a token for the user `sub`, valid 10
+ * minutes.
+ */
+export async function startJwtGateway({ key = keyPair('copy-test-key') } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'chatterbox-jwt-'));
   const jwks = join(dir, 'jwks.json');
-  writeFileSync(jwks, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }] }));
+  writeFileSync(jwks, JSON.stringify({ keys: [key.jwk] }));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  // The same emulators, table and bucket as the gateway under test (its environment is ours).
   const gateway = spawn(GATEWAY, [], {
     env: {
       ...process.env,
       GATEWAY_ADDR: `127.0.0.1:${port}`,
-      // The page comes from the gateway under test; this one answers it cross-origin.
+      // The page comes from the gateway under test, whose origin the bucket's CORS rules allow
+      // (presigned uploads go straight to the bucket); this gateway answers it cross-origin.
       ALLOWED_ORIGINS: new URL(BASE_URL).origin,
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
@@ -66,12 +82,5 @@ export async function startJwtGateway() {
     }
     await sleep(100);
   }
-  const mint = (sub) => {
-    const now = Math.floor(Date.now() / 1000);
-    const header = b64url({ alg: 'RS256', typ: 'JWT', kid });
-    const payload = b64url({ iss: ISSUER, aud: AUDIENCE, sub, iat: now, exp: now + 600 });
-    const signature = sign('sha256', Buffer.from(`${header}.${payload}`), privateKey).toString('base64url');
-    return `${header}.${payload}.${signature}`;
-  };
-  return { base, mint, stop };
+  return { base, key, mint: (sub) => mintJwt(key, { sub }), stop };
 }
