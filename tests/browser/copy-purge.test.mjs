@@ -6,25 +6,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { api } from './lib/api.mjs';
 import { BROWSER, newProfile } from './lib/browser.mjs';
-import { clientSecret, eventually, listCopies, startAt, startTimed, turnCopyOn, waitIndicator } from './lib/copy.mjs';
+import { clientSecret, eventually, listCopies, startAt, startTimed, typeAndCommit, waitIndicator, withCopy } from './lib/copy.mjs';
 import { tid, ttsUrl } from './lib/demo.mjs';
 
 const FAST = { tts: ttsUrl({ chunk_delay_ms: 0 }) };
-
-async function withCopy(label) {
-  const profile = newProfile(label);
-  const s = await startTimed(profile, FAST);
-  await turnCopyOn(s.page, s.log);
-  return { profile, ...s };
-}
-
-async function typeAndCommit(page, log, text) {
-  const seq = log.seq;
-  await page.type(tid('tts-text'), text, { delay: 2, end: true });
-  const want = await page.value(tid('tts-text'));
-  const committed = await log.waitFor('committed', (d) => d.kind === 'session' && d.text === want, { after: seq, timeout: 20_000 });
-  return { id: committed.detail.id, text: want, committed };
-}
 
 test(`dismissing a copied session purges its copy: the link answers 410 and the page says the copy is gone (${BROWSER})`, async () => {
   const a = await withCopy('purge');

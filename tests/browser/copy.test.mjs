@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { api } from './lib/api.mjs';
 import { BASE_URL, BROWSER, Browser, newProfile } from './lib/browser.mjs';
 import {
-  clientSecret, copyDocument, eventually, indicatorState, indicatorTrail, listCopies, startAt, startTimed, turnCopyOn, waitIndicator,
+  clientSecret, copyDocument, eventually, indicatorState, indicatorTrail, listCopies, startAt, startTimed, turnCopyOn, typeAndCommit, waitIndicator, withCopy,
 } from './lib/copy.mjs';
 import { DEMO_PATH, committedChunks, demoUrl, readChunks, setSettings, tid, ttsUrl } from './lib/demo.mjs';
 import { deleteIndexedDB, setOffline } from './lib/faults.mjs';
@@ -18,28 +18,6 @@ import { startJwtGateway } from './lib/jwt-gateway.mjs';
 const FAST = { tts: ttsUrl({ chunk_delay_ms: 0 }) };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => createHash('sha256').update(b).digest('hex');
-
-/** A fresh profile with the copy on and the demo open. */
-async function withCopy(label) {
-  const profile = newProfile(label);
-  const s = await startTimed(profile, FAST);
-  await turnCopyOn(s.page, s.log);
-  return { profile, ...s };
-}
-
-/** Types `text` at the end of the editor; resolves with the session id and the commit event. */
-async function typeAndCommit(page, log, text) {
-  const seq = log.seq;
-  await page.type(tid('tts-text'), text, { delay: 2, end: true });
-  const want = await page.value(tid('tts-text'));
-  const committed = await log.waitFor('committed', (d) => d.kind === 'session' && d.text === want, { after: seq, timeout: 20_000 })
-    .catch((e) => {
-      const last = log.all('committed').at(-1)?.detail;
-      throw new Error(`${e.message}: the editor shows ${JSON.stringify(want)}, the last commit was ${JSON.stringify(last?.text)}; ` +
-        `the indicator went ${indicatorTrail(log, seq).join(' > ')}`);
-    });
-  return { id: committed.detail.id, text: want, committed };
-}
 
 /** Generates a take of what the editor shows; resolves once its parts are stored here. */
 async function generate(page, log) {

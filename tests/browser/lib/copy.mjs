@@ -3,8 +3,8 @@
 // them, and the copy's document as object storage holds it.
 import assert from 'node:assert/strict';
 import { api } from './api.mjs';
-import { Browser } from './browser.mjs';
-import { EventLog, openDemo, recordEvents, tid } from './demo.mjs';
+import { Browser, newProfile } from './browser.mjs';
+import { EventLog, openDemo, recordEvents, tid, ttsUrl } from './demo.mjs';
 
 /** An EventLog whose events carry the Node time they arrived (`at`, ms). */
 export class TimedLog extends EventLog {
@@ -114,4 +114,26 @@ export async function eventually(fn, { timeout = 30_000, every = 250 } = {}) {
     if (v || Date.now() > end) return v;
     await new Promise((r) => setTimeout(r, every));
   }
+}
+
+/** A fresh profile with the copy on and the demo open (the speech endpoint at full speed). */
+export async function withCopy(label, query = { tts: ttsUrl({ chunk_delay_ms: 0 }) }) {
+  const profile = newProfile(label);
+  const s = await startTimed(profile, query);
+  await turnCopyOn(s.page, s.log);
+  return { profile, ...s };
+}
+
+/** Types `text` at the end of the editor; resolves with the session id and the commit event. */
+export async function typeAndCommit(page, log, text) {
+  const seq = log.seq;
+  await page.type(tid('tts-text'), text, { delay: 2, end: true });
+  const want = await page.value(tid('tts-text'));
+  const committed = await log.waitFor('committed', (d) => d.kind === 'session' && d.text === want, { after: seq, timeout: 20_000 })
+    .catch((e) => {
+      const last = log.all('committed').at(-1)?.detail;
+      throw new Error(`${e.message}: the editor shows ${JSON.stringify(want)}, the last commit was ${JSON.stringify(last?.text)}; ` +
+        `the indicator went ${indicatorTrail(log, seq).join(' > ')}`);
+    });
+  return { id: committed.detail.id, text: want, committed };
 }
