@@ -65,8 +65,10 @@ export async function runTake(take) {
   showGenerateButton();
   take.note = '';
   renderTake(take);
-  // The take (its text, settings and number of parts) is committed before its first audio.
-  await saveNow(sessionInput(take.id, take, take.parts));
+  // The take (its text, settings and number of parts) is committed beside its first speech
+  // request, not before it: the person waits for the audio, not for the write. Each part is
+  // stored only after this commit, so a session with audio always has its text, voice and params.
+  const committed = saveNow(sessionInput(take.id, take, take.parts));
   const from = firstMissing(take);
   emit('generation', { phase: 'start', id: take.id, from, parts: take.parts });
   /** Parts being hashed and stored while the next is generated. */
@@ -87,18 +89,18 @@ export async function runTake(take) {
         },
       });
       emit('tts', { phase: 'done', id: take.id, index, bytes: bytes.byteLength });
-      writes.push(addChunk(take, index, bytes, { store: true }));
+      writes.push(addChunk(take, index, bytes, { store: true, after: committed }));
     }
     // Every part is here: the take plays now. Storing the last parts goes on beside it (storage
     // never holds up generation), and `stored` follows once every part is hashed and committed.
     ui.status.textContent = `Done: ${plural(take.parts, 'part')}.`;
     emit('generation', { phase: 'done', id: take.id, parts: take.parts });
     playTake(take);
-    await Promise.allSettled(writes);
+    await Promise.allSettled([committed, ...writes]);
     if (state.store) await state.store.complete(take.id).catch(() => {});
     emit('generation', { phase: 'stored', id: take.id, parts: take.parts });
   } catch (e) {
-    await Promise.allSettled(writes);
+    await Promise.allSettled([committed, ...writes]);
     take.note = `stopped at part ${index + 1}`;
     ui.status.textContent = `The TTS endpoint failed at part ${index + 1}: ${errorText(e)}. ` +
       `${take.chunks.size} part${take.chunks.size === 1 ? ' is' : 's are'} kept; generate again to resume.`;

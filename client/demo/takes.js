@@ -39,11 +39,12 @@ export const chunkList = (take) =>
  * Shows an audio part, and (for generated audio) stores it. Hashing and storing run beside the
  * generation, never in its way; TTS never waits on a full disk.
  */
-export async function addChunk(take, index, bytes, { store: persist }) {
+export async function addChunk(take, index, bytes, { store: persist, after = Promise.resolve() }) {
   const chunk = { index, bytes, sha: null, stored: persist ? null : true };
   take.chunks.set(index, chunk);
   renderTake(take);
-  const stored = persist ? storeChunk(take.id, index, bytes) : Promise.resolve(true);
+  // Stored once `after` (the take's own commit) has settled: a part never precedes its session.
+  const stored = persist ? after.then(() => storeChunk(take.id, index, bytes)) : Promise.resolve(true);
   const [sha, ok] = await Promise.all([sha256(bytes), stored]);
   chunk.sha = sha;
   chunk.stored = ok;

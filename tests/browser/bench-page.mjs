@@ -5,8 +5,10 @@
 //    the page loaded again and again on the same profile; per load, the first animation frame
 //    after the banner shows (from the localStorage hint, or from `detect()`) and the first after
 //    `detect()` confirmed it ("Unsaved work was found."), both from navigation start;
-// 2. TTS generation wall time of a 20-part take with the client on and off (`?recovery=off`),
-//    alternating in one browser, from the demo's `generation` start event to its `done` event:
+// 2. TTS generation wall time of a 20-part take with the client on (and its server copy, the
+//    "Keep a copy on the server" switch; SERVER_COPY=off leaves it off) and off
+//    (`?recovery=off`), alternating in one browser, from the click on Generate to the demo's
+//    `generation` `done` event (what the person waits for):
 //    once with the dev speech endpoint at a server's pace (its pieces 50 ms apart, so at least
 //    150 ms a part: still several times faster than Chatterbox on a GPU), once at full speed
 //    (no pauses: each part as fast as this machine synthesises it, about 60 ms).
@@ -14,7 +16,7 @@
 // Figures, not pass/fail. Usage:
 //   RECOVERY_BASE_URL=http://127.0.0.1:3000 node tests/browser/bench-page.mjs
 // Knobs: BANNER_RUNS (30), PACED_RUNS (20 each way), FULL_SPEED_RUNS (30 each way),
-// SPEECH_CPU=shared (see separateSpeechServer).
+// SPEECH_CPU=shared (see separateSpeechServer), SERVER_COPY=off.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { BASE_URL, BROWSER, Browser, newProfile } from './lib/browser.mjs';
@@ -23,6 +25,7 @@ import { openDemo, start, tid, ttsUrl } from './lib/demo.mjs';
 const BANNER_RUNS = Number(process.env.BANNER_RUNS ?? 30);
 const PACED_RUNS = Number(process.env.PACED_RUNS ?? 20);
 const FULL_SPEED_RUNS = Number(process.env.FULL_SPEED_RUNS ?? 30);
+const SERVER_COPY = process.env.SERVER_COPY !== 'off';
 /** The speech endpoint at full speed (the banner's page loads use it too), and at a server's pace. */
 const FAST = { tts: ttsUrl({ chunk_delay_ms: 0 }) };
 const PACED = { tts: ttsUrl({ chunk_delay_ms: 50 }) };
@@ -90,24 +93,38 @@ async function bannerFigures() {
   return { visible, found };
 }
 
+/** Whether the "Keep a copy on the server" switch is on in the page. */
+const copyOn = (page) => page.evaluate((s) => document.querySelector(s)?.checked === true, tid('server-copy'));
+
+/** Turns the server copy on as a person does (the page reloads with its store reopened). */
+async function turnCopyOn(page, speech) {
+  await openDemo(page, { query: speech });
+  if (await copyOn(page)) return;
+  await page.click(tid('server-copy'));
+  await page.waitForFunction(() => document.readyState === 'complete', null, { timeout: 30_000 });
+  await openDemo(page, { query: speech });
+  if (!(await copyOn(page))) throw new Error('the server-copy switch did not stay on');
+}
+
 async function generationMs(page, recovery, speech) {
   await openDemo(page, { query: recovery ? speech : { ...speech, recovery: 'off' } });
+  if (recovery && (await copyOn(page)) !== SERVER_COPY) throw new Error(`the server copy is not ${SERVER_COPY ? 'on' : 'off'}`);
   const text = Array.from({ length: 20 }, (_, i) => `Part ${i + 1} of the benchmark take.`).join(' ');
   await page.fill(tid('tts-text'), text);
   return page.evaluate(
     () =>
       new Promise((resolve, reject) => {
-        let t0 = 0;
         let parts = 0;
         addEventListener('demo:generation', (e) => {
           if (e.detail.phase === 'start') {
-            t0 = performance.now();
             parts = e.detail.parts;
           } else if (e.detail.phase === 'done') {
             if (parts !== 20) reject(new Error(`the take had ${parts} parts, not 20`));
             resolve(performance.now() - t0);
           }
         });
+        // From the click: what the person waits for, the take's own commit included.
+        const t0 = performance.now();
         document.querySelector('[data-testid="tts-generate"]').click();
       }),
   );
@@ -164,6 +181,7 @@ async function ttsRuns(speech, runs) {
   // Launched after the CPUs are set: the browser's processes inherit this script's.
   const browser = await Browser.launch(newProfile('bench-tts'));
   const page = await browser.newPage();
+  if (SERVER_COPY) await turnCopyOn(page, speech);
   await generationMs(page, true, speech); // warm-up: cache, JIT, the endpoint
   const on = [];
   const off = [];
@@ -202,7 +220,7 @@ for (const [label, tts] of [['at a server\'s pace', paced], ['at full speed', fu
   const onMed = quantile(tts.on, 0.5);
   const offMed = quantile(tts.off, 0.5);
   row(
-    `20-part take ${label}, client on vs off, median (${tts.on.length} each)`,
+    `20-part take ${label}, client${SERVER_COPY ? ' + server copy' : ''} on vs off, median (${tts.on.length} each)`,
     `on ${ms(onMed)}, off ${ms(offMed)}: ${(((onMed - offMed) / offMed) * 100).toFixed(2)} % [<= 1 % slower]`,
   );
   console.log(`  ${tts.cpus}`);
