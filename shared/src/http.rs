@@ -200,7 +200,9 @@ pub fn wants_json(req: &Request) -> bool {
 /// response and logs the outcome. The route is the template (`/audio/{token}`), never the raw
 /// path, so tokens stay out of the logs.
 ///
-/// `function` names the function in metrics (its crate name).
+/// `function` names the function in metrics (its crate name). Every function's `handle` is one
+/// call of this; what the handlers still repeat is their generic signature, which the gateway
+/// and `runtime::run_function` call them by.
 pub async fn serve<F, Fut>(
     req: Request,
     function: &'static str,

@@ -289,6 +289,17 @@ pub struct StoredObject {
     pub filename: Option<String>,
 }
 
+impl StoredObject {
+    /// `bytes` of `content_type` with no filename, as most objects are stored.
+    pub fn new(bytes: Vec<u8>, content_type: &str) -> Self {
+        Self {
+            bytes,
+            content_type: content_type.to_owned(),
+            filename: None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct MemoryObjectStore {
     objects: Mutex<HashMap<String, StoredObject>>,
@@ -392,14 +403,7 @@ impl ObjectStore for MemoryObjectStore {
             Some(e) => lock(&self.encodings).insert(key.clone(), e.to_owned()),
             None => lock(&self.encodings).remove(&key),
         };
-        lock(&self.objects).insert(
-            key,
-            StoredObject {
-                bytes: spec.body,
-                content_type: spec.content_type.to_owned(),
-                filename: None,
-            },
-        );
+        lock(&self.objects).insert(key, StoredObject::new(spec.body, spec.content_type));
         Ok(())
     }
 

@@ -84,6 +84,20 @@ impl S3ObjectStore {
         }
     }
 
+    /// A `PutObject` of `key` in this bucket as `content_type`: what a presigned upload signs
+    /// and what a stored copy sends.
+    fn put_object(
+        &self,
+        key: &ObjectKey,
+        content_type: &str,
+    ) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+    }
+
     async fn get_presigner(&self) -> StoreResult<&GetPresigner> {
         if let Some(presigner) = self.get_presigner.get() {
             return Ok(presigner);
@@ -125,11 +139,7 @@ pub(crate) fn to_port(p: &SdkPresigned) -> PresignedRequest {
 impl ObjectStore for S3ObjectStore {
     async fn presign_upload(&self, spec: UploadSpec<'_>) -> StoreResult<PresignedRequest> {
         let mut request = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(spec.key.as_str())
-            .content_type(spec.content_type)
+            .put_object(spec.key, spec.content_type)
             // Signed, so the browser cannot upload more (or other) than it asked for.
             .content_length(i64::try_from(spec.content_length).unwrap_or(i64::MAX));
         if let Some(value) = spec.filename.and_then(filename_metadata) {
@@ -208,11 +218,7 @@ impl ObjectStore for S3ObjectStore {
 
     async fn store_object(&self, spec: PutSpec<'_>) -> StoreResult<()> {
         let mut request = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(spec.key.as_str())
-            .content_type(spec.content_type)
+            .put_object(spec.key, spec.content_type)
             .body(aws_sdk_s3::primitives::ByteStream::from(spec.body));
         if let Some(encoding) = spec.content_encoding {
             // Stored with the object, so a GET answers with it and a browser's fetch decodes.

@@ -28,10 +28,22 @@ fn request(secret: &str, session: &str, query: &str, body: &[u8]) -> Request {
     .unwrap()
 }
 
-async fn put(app: &MemoryApp, secret: &str, session: &str, query: &str) -> Response<Body> {
-    handle(app, request(secret, session, query, &GZIP))
+/// A copy of `body` (gzip-encoded, as the client sends it).
+async fn put_body(
+    app: &MemoryApp,
+    secret: &str,
+    session: &str,
+    query: &str,
+    body: &[u8],
+) -> Response<Body> {
+    handle(app, request(secret, session, query, body))
         .await
         .unwrap()
+}
+
+/// A copy of the smallest gzip body.
+async fn put(app: &MemoryApp, secret: &str, session: &str, query: &str) -> Response<Body> {
+    put_body(app, secret, session, query, &GZIP).await
 }
 
 fn owner(secret: &str) -> OwnerHash {
@@ -219,44 +231,26 @@ async fn bad_input_is_a_4xx_problem_and_changes_nothing() {
         e.header("content-type", SESSION_DOCUMENT_TYPE)
             .header("content-encoding", "gzip")
     };
+    // A good gzip body with `query` in place of a good one.
+    let with_query = |query: &str| base(with(&|e| e.query(query))).body(GZIP.to_vec());
     let cases: Vec<(HttpApiEvent, u16, &str)> = vec![
         (
             base(with(&|e| e.path_parameter("session_id", "a/b"))).body(GZIP.to_vec()),
             400,
             "session_id",
         ),
+        (with_query("parts=10001&updated_at=1"), 400, "parts"),
+        (with_query("parts=-1&updated_at=1"), 400, "parts"),
+        (with_query("updated_at=1"), 400, "parts"),
+        (with_query("parts=1"), 400, "updated_at"),
+        (with_query("parts=1&updated_at=1.5"), 400, "updated_at"),
         (
-            base(with(&|e| e.query("parts=10001&updated_at=1"))).body(GZIP.to_vec()),
-            400,
-            "parts",
-        ),
-        (
-            base(with(&|e| e.query("parts=-1&updated_at=1"))).body(GZIP.to_vec()),
-            400,
-            "parts",
-        ),
-        (
-            base(with(&|e| e.query("updated_at=1"))).body(GZIP.to_vec()),
-            400,
-            "parts",
-        ),
-        (
-            base(with(&|e| e.query("parts=1"))).body(GZIP.to_vec()),
+            with_query("parts=1&updated_at=253402300800000"),
             400,
             "updated_at",
         ),
         (
-            base(with(&|e| e.query("parts=1&updated_at=1.5"))).body(GZIP.to_vec()),
-            400,
-            "updated_at",
-        ),
-        (
-            base(with(&|e| e.query("parts=1&updated_at=253402300800000"))).body(GZIP.to_vec()),
-            400,
-            "updated_at",
-        ),
-        (
-            base(with(&|e| e.query("parts=1&updated_at=1&new_token=yes"))).body(GZIP.to_vec()),
+            with_query("parts=1&updated_at=1&new_token=yes"),
             400,
             "new_token",
         ),
@@ -368,17 +362,10 @@ async fn a_copy_is_never_larger_than_lambdas_payload_allows_whatever_the_configu
     let secret = testing::client_secret();
     let limit = usize::try_from(MAX_COPY_BYTES).unwrap();
     let at_limit = [&GZIP[..], &vec![0; limit - GZIP.len()]].concat();
-    let response = handle(
-        &app,
-        request(&secret, "s", "parts=0&updated_at=1", &at_limit),
-    )
-    .await
-    .unwrap();
+    let response = put_body(&app, &secret, "s", "parts=0&updated_at=1", &at_limit).await;
     assert_eq!(response.status(), 201);
     let over = [&at_limit[..], &[0]].concat();
-    let response = handle(&app, request(&secret, "s", "parts=0&updated_at=2", &over))
-        .await
-        .unwrap();
+    let response = put_body(&app, &secret, "s", "parts=0&updated_at=2", &over).await;
     assert!(
         assert_problem(&response, 413)["detail"]
             .as_str()
@@ -393,12 +380,7 @@ async fn a_copy_of_an_older_edit_never_replaces_a_newer_one_but_still_slides_the
     let secret = testing::client_secret();
     let key = ObjectKey::session_copy("recovery/", owner(&secret), SessionId::parse("s").unwrap());
     let newer = [&GZIP[..], b"newer"].concat();
-    let sent = handle(
-        &app,
-        request(&secret, "s", "parts=2&updated_at=2000", &newer),
-    )
-    .await
-    .unwrap();
+    let sent = put_body(&app, &secret, "s", "parts=2&updated_at=2000", &newer).await;
     let token = Token::parse(body_json(&sent)["token"].as_str().unwrap()).unwrap();
     // WHEN the copy of an earlier edit lands later (a retry, or overtaken on pagehide)
     app.clock.advance(60);

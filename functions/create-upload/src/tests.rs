@@ -6,6 +6,11 @@ use serde_json::json;
 
 const PATH: &str = "/api/recovery/uploads";
 
+/// The body asking for `length` bytes of WAV in session `s`.
+fn wav(length: u64) -> serde_json::Value {
+    json!({"session_id": "s", "content_type": "audio/wav", "content_length": length})
+}
+
 async fn post(
     app: &recovery_shared::MemoryApp,
     secret: &str,
@@ -76,10 +81,9 @@ async fn the_daily_quotas_of_uploads_and_bytes_answer_429_with_retry_after() {
     app.config.quota.uploads = 2;
     app.config.quota.upload_bytes = 150;
     let secret = testing::client_secret();
-    let ask = |length: u64| json!({"session_id": "s", "content_type": "audio/wav", "content_length": length});
-    assert_eq!(post(&app, &secret, ask(100)).await.status(), 201);
+    assert_eq!(post(&app, &secret, wav(100)).await.status(), 201);
     // 100 + 60 bytes would pass the day's 150.
-    let response = post(&app, &secret, ask(60)).await;
+    let response = post(&app, &secret, wav(60)).await;
     let problem = assert_problem(&response, 429);
     assert!(
         problem["detail"]
@@ -88,23 +92,23 @@ async fn the_daily_quotas_of_uploads_and_bytes_answer_429_with_retry_after() {
             .contains("uploaded bytes")
     );
     assert_eq!(response.headers()["retry-after"], "86400");
-    assert_eq!(post(&app, &secret, ask(50)).await.status(), 201);
-    let problem = assert_problem(&post(&app, &secret, ask(1)).await, 429);
+    assert_eq!(post(&app, &secret, wav(50)).await.status(), 201);
+    let problem = assert_problem(&post(&app, &secret, wav(1)).await, 429);
     assert!(problem["detail"].as_str().unwrap().contains("uploads (2)"));
     // Another owner has a day of their own; so has the same owner tomorrow.
     assert_eq!(
-        post(&app, &testing::client_secret(), ask(1)).await.status(),
+        post(&app, &testing::client_secret(), wav(1)).await.status(),
         201
     );
     app.clock.advance(86_400);
-    assert_eq!(post(&app, &secret, ask(1)).await.status(), 201);
+    assert_eq!(post(&app, &secret, wav(1)).await.status(), 201);
 }
 
 #[tokio::test]
 async fn two_uploads_of_one_session_get_different_keys() {
     let app = testing::app();
     let secret = testing::client_secret();
-    let body = json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1});
+    let body = wav(1);
     let a = body_json(&post(&app, &secret, body.clone()).await);
     let b = body_json(&post(&app, &secret, body).await);
     assert_ne!(a["key"], b["key"]);
@@ -114,7 +118,7 @@ async fn two_uploads_of_one_session_get_different_keys() {
 async fn refuses_a_caller_without_a_client_secret_with_401() {
     let app = testing::app();
     let req = recovery_shared::apigw::HttpApiEvent::new("POST", PATH, PATH)
-        .json(&json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1}))
+        .json(&wav(1))
         .into_request()
         .unwrap();
     assert_problem(&handle(&app, req).await.unwrap(), 401);
@@ -123,12 +127,7 @@ async fn refuses_a_caller_without_a_client_secret_with_401() {
 #[tokio::test]
 async fn refuses_a_short_client_secret_with_401() {
     let app = testing::app();
-    let response = post(
-        &app,
-        "short",
-        json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1}),
-    )
-    .await;
+    let response = post(&app, "short", wav(1)).await;
     assert_problem(&response, 401);
 }
 
@@ -209,12 +208,7 @@ async fn refuses_a_body_that_is_not_json_with_415_and_an_oversized_one_with_413(
 async fn answers_503_when_the_bucket_is_unavailable() {
     let app = testing::app();
     app.objects.set_unavailable(true);
-    let response = post(
-        &app,
-        &testing::client_secret(),
-        json!({"session_id": "s", "content_type": "audio/wav", "content_length": 1}),
-    )
-    .await;
+    let response = post(&app, &testing::client_secret(), wav(1)).await;
     let problem = assert_problem(&response, 503);
     assert!(!problem.to_string().contains("injected"));
 }

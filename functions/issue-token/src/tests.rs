@@ -10,20 +10,43 @@ use serde_json::json;
 
 const PATH: &str = "/api/recovery/token";
 
-fn key_of(secret: &str) -> String {
+/// The key of object `object` (its id that letter 22 times) in `session` of `secret`'s namespace.
+fn key_in(secret: &str, session: &str, object: char) -> String {
     let owner = Owner::from_client_secret(secret).unwrap().hash();
-    format!("recovery/{}/session-1/{}", owner.as_str(), "o".repeat(22))
+    format!(
+        "recovery/{}/{session}/{}",
+        owner.as_str(),
+        object.to_string().repeat(22)
+    )
 }
 
+/// The key of the audio the tests upload: in session-1 of `secret`'s namespace.
+fn key_of(secret: &str) -> String {
+    key_in(secret, "session-1", 'o')
+}
+
+/// 321 bytes of audio uploaded under `key`, named from-upload.wav.
 fn uploaded(app: &MemoryApp, key: &str) {
-    app.objects.put_object(
-        key,
-        StoredObject {
-            bytes: vec![1; 321],
-            content_type: "audio/wav".into(),
-            filename: Some("from-upload.wav".into()),
-        },
-    );
+    let audio = StoredObject {
+        filename: Some("from-upload.wav".into()),
+        ..StoredObject::new(vec![1; 321], "audio/wav")
+    };
+    app.objects.put_object(key, audio);
+}
+
+/// 55 bytes of `content_type` (a session document, or something posing as one) under `key`.
+fn session_document(app: &MemoryApp, key: &str, content_type: &str) {
+    app.objects
+        .put_object(key, StoredObject::new(vec![b'{'; 55], content_type));
+}
+
+/// A client, and the app holding audio it uploaded: (app, its secret, the audio's key).
+fn with_upload() -> (MemoryApp, String, String) {
+    let app = testing::app();
+    let secret = testing::client_secret();
+    let key = key_of(&secret);
+    uploaded(&app, &key);
+    (app, secret, key)
 }
 
 async fn post(app: &MemoryApp, secret: &str, body: serde_json::Value) -> Response<Body> {
@@ -38,10 +61,7 @@ async fn post(app: &MemoryApp, secret: &str, body: serde_json::Value) -> Respons
 #[tokio::test]
 async fn issues_a_token_for_an_uploaded_object_and_stores_only_its_hash() {
     // GIVEN audio uploaded under the caller's key
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let key = key_of(&secret);
-    uploaded(&app, &key);
+    let (app, secret, key) = with_upload();
     // WHEN the caller asks for a token with metadata
     let response = post(
         &app,
@@ -76,10 +96,7 @@ async fn issues_a_token_for_an_uploaded_object_and_stores_only_its_hash() {
 #[tokio::test]
 async fn the_default_lifetime_is_the_configured_maximum_and_a_filename_overrides_the_uploaded_one()
 {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let key = key_of(&secret);
-    uploaded(&app, &key);
+    let (app, secret, key) = with_upload();
     let response = post(&app, &secret, json!({"key": key, "filename": "mine.wav"})).await;
     assert_eq!(body_json(&response)["expires_at"], "2026-01-02T00:00:00Z");
     assert_eq!(
@@ -88,32 +105,9 @@ async fn the_default_lifetime_is_the_configured_maximum_and_a_filename_overrides
     );
 }
 
-fn session_document(app: &MemoryApp, key: &str, content_type: &str) {
-    app.objects.put_object(
-        key,
-        StoredObject {
-            bytes: vec![b'{'; 55],
-            content_type: content_type.into(),
-            filename: None,
-        },
-    );
-}
-
-fn key_in(secret: &str, session: &str, object: char) -> String {
-    let owner = Owner::from_client_secret(secret).unwrap().hash();
-    format!(
-        "recovery/{}/{session}/{}",
-        owner.as_str(),
-        object.to_string().repeat(22)
-    )
-}
-
 #[tokio::test]
 async fn a_session_document_of_the_same_session_is_stored_with_the_token() {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let key = key_of(&secret);
-    uploaded(&app, &key);
+    let (app, secret, key) = with_upload();
     let doc = key_in(&secret, "session-1", 'd');
     session_document(&app, &doc, "application/vnd.chatterbox.session+json");
     let response = post(&app, &secret, json!({"key": key, "session_key": doc})).await;
@@ -130,10 +124,7 @@ async fn a_session_document_of_the_same_session_is_stored_with_the_token() {
 
 #[tokio::test]
 async fn a_session_key_is_checked_like_the_key() {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let key = key_of(&secret);
-    uploaded(&app, &key);
+    let (app, secret, key) = with_upload();
     let other_session = key_in(&secret, "session-2", 'd');
     session_document(
         &app,
@@ -192,10 +183,7 @@ async fn refuses_a_key_with_no_object_with_404() {
 
 #[tokio::test]
 async fn refuses_malformed_keys_lifetimes_and_metadata_with_400() {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let key = key_of(&secret);
-    uploaded(&app, &key);
+    let (app, secret, key) = with_upload();
     for body in [
         json!({"key": format!("{key}/../../other")}),
         json!({"key": "recovery/../../etc/passwd"}),
@@ -213,10 +201,7 @@ async fn refuses_malformed_keys_lifetimes_and_metadata_with_400() {
 
 #[tokio::test]
 async fn metadata_the_table_cannot_hold_is_a_400_naming_the_member() {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let key = key_of(&secret);
-    uploaded(&app, &key);
+    let (app, secret, key) = with_upload();
     for (metadata, needle) in [
         (json!({"x": 1e200}), "metadata.x"),
         (json!({"y": -1e-200}), "metadata.y"),
@@ -237,11 +222,8 @@ async fn metadata_the_table_cannot_hold_is_a_400_naming_the_member() {
 
 #[tokio::test]
 async fn the_daily_token_quota_answers_429_and_stores_nothing_more() {
-    let mut app = testing::app();
+    let (mut app, secret, key) = with_upload();
     app.config.quota.tokens = 2;
-    let secret = testing::client_secret();
-    let key = key_of(&secret);
-    uploaded(&app, &key);
     for _ in 0..2 {
         assert_eq!(post(&app, &secret, json!({"key": key})).await.status(), 201);
     }
@@ -259,10 +241,7 @@ async fn the_daily_token_quota_answers_429_and_stores_nothing_more() {
 
 #[tokio::test]
 async fn a_purged_audio_gets_no_new_token() {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let key = key_of(&secret);
-    uploaded(&app, &key);
+    let (app, secret, key) = with_upload();
     app.tokens.mark_purged(&[&key], NOW).await.unwrap();
     assert_problem(&post(&app, &secret, json!({"key": key})).await, 404);
     assert!(app.tokens.records().is_empty());
@@ -270,10 +249,7 @@ async fn a_purged_audio_gets_no_new_token() {
 
 #[tokio::test]
 async fn refuses_oversized_metadata_with_413() {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let key = key_of(&secret);
-    uploaded(&app, &key);
+    let (app, secret, key) = with_upload();
     let response = post(
         &app,
         &secret,
@@ -286,10 +262,7 @@ async fn refuses_oversized_metadata_with_413() {
 
 #[tokio::test]
 async fn answers_503_and_stores_nothing_when_the_table_is_down() {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let key = key_of(&secret);
-    uploaded(&app, &key);
+    let (app, secret, key) = with_upload();
     app.tokens.set_unavailable(true);
     assert_problem(&post(&app, &secret, json!({"key": key})).await, 503);
     app.tokens.set_unavailable(false);
@@ -302,14 +275,7 @@ async fn a_key_that_names_a_session_document_gets_no_audio_token() {
     let app = testing::app();
     let secret = testing::client_secret();
     let key = key_of(&secret);
-    app.objects.put_object(
-        &key,
-        StoredObject {
-            bytes: vec![b'{'; 2],
-            content_type: recovery_shared::domain::SESSION_DOCUMENT_TYPE.into(),
-            filename: None,
-        },
-    );
+    session_document(&app, &key, recovery_shared::domain::SESSION_DOCUMENT_TYPE);
     // WHEN a token is asked for it as audio
     let problem = assert_problem(&post(&app, &secret, json!({"key": key})).await, 400);
     // THEN the answer says so and nothing is stored

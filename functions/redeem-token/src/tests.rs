@@ -7,31 +7,40 @@ use recovery_shared::testing::{self, NOW, assert_problem, body_json};
 
 const ROUTE_PATH: &str = "/api/recovery/audio/{token}";
 
+/// 99 bytes of `audio/wav` under `recovery/o/s/x` in session `sess`, good for a minute.
+fn record(token: &Token) -> TokenRecord {
+    TokenRecord {
+        size_bytes: 99,
+        ..testing::token_record(
+            token,
+            "recovery/o/s/x",
+            OwnerHash::from_stored("o".into()),
+            "sess",
+        )
+    }
+}
+
+async fn put(app: &MemoryApp, record: &TokenRecord) {
+    app.tokens.put_token(record, None).await.unwrap();
+}
+
+/// A token of [`record`] living `ttl` seconds, with `filename` and one metadata member.
 async fn stored_token(app: &MemoryApp, ttl: i64, filename: Option<&str>) -> Token {
     let token = Token::generate().unwrap();
     let mut metadata = Metadata::new();
     metadata.insert("voice".into(), "v2".into());
-    app.tokens
-        .put_token(
-            &TokenRecord {
-                token_hash: token.hash(),
-                audio_key: "recovery/o/s/x".into(),
-                owner_hash: OwnerHash::from_stored("o".into()),
-                session_id: "sess".into(),
-                created_at: NOW,
-                expires_at: NOW + ttl,
-                content_type: "audio/wav".into(),
-                size_bytes: 99,
-                filename: filename.map(str::to_owned),
-                metadata,
-                session: None,
-                purged_at: None,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let record = TokenRecord {
+        expires_at: NOW + ttl,
+        filename: filename.map(str::to_owned),
+        metadata,
+        ..record(&token)
+    };
+    put(app, &record).await;
     token
+}
+
+async fn send(app: &MemoryApp, event: recovery_shared::apigw::HttpApiEvent) -> Response<Body> {
+    handle(app, event.into_request().unwrap()).await.unwrap()
 }
 
 async fn get(app: &MemoryApp, token: &str, json: bool) -> Response<Body> {
@@ -41,7 +50,7 @@ async fn get(app: &MemoryApp, token: &str, json: bool) -> Response<Body> {
     if json {
         event = event.header("accept", "text/html, application/json;q=0.9");
     }
-    handle(app, event.into_request().unwrap()).await.unwrap()
+    send(app, event).await
 }
 
 #[tokio::test]
@@ -84,29 +93,15 @@ async fn answers_json_when_asked_and_can_be_redeemed_again() {
 async fn a_token_with_a_session_document_answers_its_url_and_size_in_json() {
     let app = testing::app();
     let token = Token::generate().unwrap();
-    app.tokens
-        .put_token(
-            &TokenRecord {
-                token_hash: token.hash(),
-                audio_key: "recovery/o/s/x".into(),
-                owner_hash: OwnerHash::from_stored("o".into()),
-                session_id: "s".into(),
-                created_at: NOW,
-                expires_at: NOW + 120,
-                content_type: "audio/wav".into(),
-                size_bytes: 99,
-                filename: None,
-                metadata: Metadata::new(),
-                session: Some(recovery_shared::domain::SessionDocument {
-                    key: "recovery/o/s/doc".into(),
-                    size_bytes: 321,
-                }),
-                purged_at: None,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+    let record = TokenRecord {
+        expires_at: NOW + 120,
+        session: Some(recovery_shared::domain::SessionDocument {
+            key: "recovery/o/s/doc".into(),
+            size_bytes: 321,
+        }),
+        ..record(&token)
+    };
+    put(&app, &record).await;
     let body = body_json(&get(&app, token.as_str(), true).await);
     assert_eq!(body["session_size"], 321);
     let session_url = body["session_url"].as_str().unwrap();
@@ -192,7 +187,7 @@ async fn get_with_header(app: &MemoryApp, tokens: &[&str]) -> Response<Body> {
     for token in tokens {
         event = event.header("x-recovery-token", token);
     }
-    handle(app, event.into_request().unwrap()).await.unwrap()
+    send(app, event).await
 }
 
 #[tokio::test]
@@ -237,27 +232,13 @@ async fn a_server_copys_token_answers_its_document_and_every_other_object_of_the
     let app = testing::app();
     let token = Token::generate().unwrap();
     let document = "recovery/o/sess/session-copy";
-    app.tokens
-        .put_token(
-            &TokenRecord {
-                content_type: SESSION_DOCUMENT_TYPE.into(),
-                size_bytes: 5,
-                ..testing::token_record(
-                    &token,
-                    document,
-                    OwnerHash::from_stored("o".into()),
-                    "sess",
-                )
-            },
-            None,
-        )
-        .await
-        .unwrap();
-    let object = |n: usize, content_type: &str| StoredObject {
-        bytes: vec![1; n],
-        content_type: content_type.into(),
-        filename: None,
+    let record = TokenRecord {
+        content_type: SESSION_DOCUMENT_TYPE.into(),
+        size_bytes: 5,
+        ..testing::token_record(&token, document, OwnerHash::from_stored("o".into()), "sess")
     };
+    put(&app, &record).await;
+    let object = |n: usize, content_type: &str| StoredObject::new(vec![1; n], content_type);
     // The copy was overwritten since the token was made: 12 bytes now.
     app.objects
         .put_object(document, object(12, SESSION_DOCUMENT_TYPE));

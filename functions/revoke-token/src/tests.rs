@@ -11,14 +11,8 @@ const KEY: &str = "recovery/o/s/x";
 
 async fn issued(app: &MemoryApp, secret: &str) -> Token {
     let token = Token::generate().unwrap();
-    app.objects.put_object(
-        KEY,
-        StoredObject {
-            bytes: vec![0; 4],
-            content_type: "audio/wav".into(),
-            filename: None,
-        },
-    );
+    app.objects
+        .put_object(KEY, StoredObject::new(vec![0; 4], "audio/wav"));
     app.tokens
         .put_token(
             &testing::token_record(
@@ -34,6 +28,29 @@ async fn issued(app: &MemoryApp, secret: &str) -> Token {
     token
 }
 
+/// A client, and the app holding its audio and a token of it: (app, secret, token).
+async fn with_token() -> (MemoryApp, String, Token) {
+    let app = testing::app();
+    let secret = testing::client_secret();
+    let token = issued(&app, &secret).await;
+    (app, secret, token)
+}
+
+/// Stores the one token's record again with `doc` as its session document; returns the record.
+async fn with_session_document(
+    app: &MemoryApp,
+    doc: recovery_shared::domain::SessionDocument,
+) -> TokenRecord {
+    let mut record = app.tokens.records()[0].clone();
+    app.tokens
+        .delete_token(&record.token_hash, &record.owner_hash)
+        .await
+        .unwrap();
+    record.session = Some(doc);
+    app.tokens.put_token(&record, None).await.unwrap();
+    record
+}
+
 async fn delete(app: &MemoryApp, secret: &str, token: &str, query: &str) -> Response<Body> {
     let path = format!("/api/recovery/token/{token}");
     let req = testing::event("DELETE", ROUTE_PATH, &path, secret)
@@ -46,9 +63,7 @@ async fn delete(app: &MemoryApp, secret: &str, token: &str, query: &str) -> Resp
 
 #[tokio::test]
 async fn revoking_removes_the_record_keeps_the_audio_and_is_idempotent() {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let token = issued(&app, &secret).await;
+    let (app, secret, token) = with_token().await;
     for _ in 0..2 {
         let response = delete(&app, &secret, token.as_str(), "").await;
         assert_eq!(response.status(), 204);
@@ -60,9 +75,7 @@ async fn revoking_removes_the_record_keeps_the_audio_and_is_idempotent() {
 
 #[tokio::test]
 async fn purge_also_deletes_the_audio() {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let token = issued(&app, &secret).await;
+    let (app, secret, token) = with_token().await;
     assert_eq!(
         delete(&app, &secret, token.as_str(), "purge=true")
             .await
@@ -75,28 +88,20 @@ async fn purge_also_deletes_the_audio() {
 
 #[tokio::test]
 async fn purge_deletes_the_session_document_too() {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let token = issued(&app, &secret).await;
+    let (app, secret, token) = with_token().await;
     let doc = "recovery/o/s/doc";
     app.objects.put_object(
         doc,
-        StoredObject {
-            bytes: vec![b'{'; 2],
-            content_type: "application/vnd.chatterbox.session+json".into(),
-            filename: None,
-        },
+        StoredObject::new(vec![b'{'; 2], "application/vnd.chatterbox.session+json"),
     );
-    let mut record = app.tokens.records()[0].clone();
-    app.tokens
-        .delete_token(&record.token_hash, &record.owner_hash)
-        .await
-        .unwrap();
-    record.session = Some(recovery_shared::domain::SessionDocument {
-        key: doc.into(),
-        size_bytes: 2,
-    });
-    app.tokens.put_token(&record, None).await.unwrap();
+    with_session_document(
+        &app,
+        recovery_shared::domain::SessionDocument {
+            key: doc.into(),
+            size_bytes: 2,
+        },
+    )
+    .await;
     assert_eq!(
         delete(&app, &secret, token.as_str(), "purge=true")
             .await
@@ -110,20 +115,12 @@ async fn purge_deletes_the_session_document_too() {
 #[tokio::test]
 async fn purge_reaches_every_token_that_names_the_session_document_as_well_as_the_audio() {
     // GIVEN two backups of one session: different audio, the same session document
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let first = issued(&app, &secret).await;
+    let (app, secret, first) = with_token().await;
     let doc = recovery_shared::domain::SessionDocument {
         key: "recovery/o/s/doc".into(),
         size_bytes: 2,
     };
-    let mut record = app.tokens.records()[0].clone();
-    app.tokens
-        .delete_token(&record.token_hash, &record.owner_hash)
-        .await
-        .unwrap();
-    record.session = Some(doc.clone());
-    app.tokens.put_token(&record, None).await.unwrap();
+    let record = with_session_document(&app, doc.clone()).await;
     let second = Token::generate().unwrap();
     let other = TokenRecord {
         token_hash: second.hash(),
@@ -174,9 +171,7 @@ async fn another_client_gets_403_and_nothing_changes() {
 
 #[tokio::test]
 async fn bad_tokens_and_purge_values_are_400_and_a_missing_secret_401() {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let token = issued(&app, &secret).await;
+    let (app, secret, token) = with_token().await;
     assert_problem(&delete(&app, &secret, "nope", "").await, 400);
     assert_problem(
         &delete(&app, &secret, token.as_str(), "purge=yes").await,
@@ -192,9 +187,7 @@ async fn bad_tokens_and_purge_values_are_400_and_a_missing_secret_401() {
 
 #[tokio::test]
 async fn a_failing_bucket_during_purge_is_503_and_keeps_the_token_for_a_retry() {
-    let app = testing::app();
-    let secret = testing::client_secret();
-    let token = issued(&app, &secret).await;
+    let (app, secret, token) = with_token().await;
     app.objects.set_unavailable(true);
     assert_problem(
         &delete(&app, &secret, token.as_str(), "purge=true").await,
@@ -239,14 +232,8 @@ async fn copied_session(app: &MemoryApp, secret: &str, session: &str) -> (Vec<St
     let part = format!("recovery/{}/{session}/{}", owner.as_str(), "p".repeat(22));
     let mut tokens = Vec::new();
     for key in [&document, &part] {
-        app.objects.put_object(
-            key,
-            StoredObject {
-                bytes: vec![1; 4],
-                content_type: "audio/wav".into(),
-                filename: None,
-            },
-        );
+        app.objects
+            .put_object(key, StoredObject::new(vec![1; 4], "audio/wav"));
         let token = Token::generate().unwrap();
         app.tokens
             .put_token(
@@ -275,6 +262,14 @@ async fn copied_session(app: &MemoryApp, secret: &str, session: &str) -> (Vec<St
     (vec![document, part], tokens)
 }
 
+/// Asserts that each of `tokens` is marked purged: it answers 410.
+async fn assert_purged(app: &MemoryApp, tokens: &[Token]) {
+    for token in tokens {
+        let record = app.tokens.get_token(&token.hash()).await.unwrap().unwrap();
+        assert!(record.purged_at.is_some(), "{token:?}");
+    }
+}
+
 #[tokio::test]
 async fn deleting_a_session_purges_every_object_and_token_under_it_and_only_the_owners() {
     let app = testing::app();
@@ -289,10 +284,7 @@ async fn deleting_a_session_purges_every_object_and_token_under_it_and_only_the_
     for key in &other_keys {
         assert!(!app.objects.contains(key), "{key}");
     }
-    for token in &other_tokens {
-        let record = app.tokens.get_token(&token.hash()).await.unwrap().unwrap();
-        assert!(record.purged_at.is_some());
-    }
+    assert_purged(&app, &other_tokens).await;
     // The owner's delete: objects gone, tokens purged, entry removed; twice is fine.
     for _ in 0..2 {
         assert_eq!(delete_session(&app, Some(&a), "s").await.status(), 204);
@@ -300,10 +292,7 @@ async fn deleting_a_session_purges_every_object_and_token_under_it_and_only_the_
     for key in &keys {
         assert!(!app.objects.contains(key), "{key}");
     }
-    for token in &tokens {
-        let record = app.tokens.get_token(&token.hash()).await.unwrap().unwrap();
-        assert!(record.purged_at.is_some());
-    }
+    assert_purged(&app, &tokens).await;
     let owner = Owner::from_client_secret(&a).unwrap().hash();
     assert!(app.tokens.copies(&owner).await.unwrap().is_empty());
 }
@@ -319,10 +308,7 @@ async fn a_purge_through_a_copys_token_purges_the_whole_session() {
         assert!(!app.objects.contains(key), "{key}");
     }
     // Every token of the session answers 410, the revoked one too (its link says "deleted").
-    for token in &tokens {
-        let record = app.tokens.get_token(&token.hash()).await.unwrap().unwrap();
-        assert!(record.purged_at.is_some());
-    }
+    assert_purged(&app, &tokens).await;
 }
 
 #[tokio::test]

@@ -23,11 +23,7 @@ async fn copied(app: &MemoryApp, secret: &str, session: &str, updated_at_ms: i64
     );
     app.objects.put_object(
         key.as_str(),
-        StoredObject {
-            bytes: vec![0x1f, 0x8b, 1, 2],
-            content_type: SESSION_DOCUMENT_TYPE.into(),
-            filename: None,
-        },
+        StoredObject::new(vec![0x1f, 0x8b, 1, 2], SESSION_DOCUMENT_TYPE),
     );
     app.tokens
         .put_copy(
@@ -95,24 +91,12 @@ async fn one_copy_comes_back_with_its_document_and_every_other_object_of_the_ses
     let secret = testing::client_secret();
     copied(&app, &secret, "s", 1_500, NOW + 100).await;
     let part = format!("recovery/{}/s/{}", owner(&secret).as_str(), "p".repeat(22));
-    app.objects.put_object(
-        &part,
-        StoredObject {
-            bytes: vec![1; 10],
-            content_type: "audio/wav".into(),
-            filename: None,
-        },
-    );
+    app.objects
+        .put_object(&part, StoredObject::new(vec![1; 10], "audio/wav"));
     // Another session's object is not a part of this one.
     let elsewhere = format!("recovery/{}/s2/{}", owner(&secret).as_str(), "q".repeat(22));
-    app.objects.put_object(
-        &elsewhere,
-        StoredObject {
-            bytes: vec![1],
-            content_type: "audio/wav".into(),
-            filename: None,
-        },
-    );
+    app.objects
+        .put_object(&elsewhere, StoredObject::new(vec![1], "audio/wav"));
     let response = one(&app, &secret, "s").await;
     assert_eq!(response.status(), 200);
     let body = body_json(&response);

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::failure;
-use super::item::{n, s};
+use super::item::{get_item, n, s, update_item};
 use crate::domain::{CopyEntry, OwnerHash, TokenHash, copies_key};
 use crate::ports::{StoreError, StoreResult};
 
@@ -49,10 +49,7 @@ pub(super) async fn read(
     table: &str,
     owner: &OwnerHash,
 ) -> StoreResult<Vec<CopyEntry>> {
-    let out = client
-        .get_item()
-        .table_name(table)
-        .key("token_hash", s(copies_key(owner)))
+    let out = get_item(client, table, copies_key(owner))
         // A copy acknowledged a moment ago must be listed at once.
         .consistent_read(true)
         .send()
@@ -105,10 +102,7 @@ pub(super) async fn put(
     // A nested path can only be set inside a map that exists: the usual case first, then the
     // map created with its first entry; a race between two first copies retries the first form.
     for _ in 0..2 {
-        let mut nested = client
-            .update_item()
-            .table_name(table)
-            .key("token_hash", s(&key))
+        let mut nested = update_item(client, table, &key)
             .update_expression(&update)
             .condition_expression("attribute_exists(#sessions)")
             .expression_attribute_names("#sessions", "sessions")
@@ -125,10 +119,7 @@ pub(super) async fn put(
             Err(e) if is_condition_failure(&e) => {}
             Err(e) => return Err(failure("DynamoDB UpdateItem (copy) failed", e)),
         }
-        let created = client
-            .update_item()
-            .table_name(table)
-            .key("token_hash", s(&key))
+        let created = update_item(client, table, &key)
             .update_expression("SET #sessions = :map, #exp = :exp")
             .condition_expression("attribute_not_exists(#sessions)")
             .expression_attribute_names("#sessions", "sessions")
@@ -161,10 +152,7 @@ pub(super) async fn remove(
     owner: &OwnerHash,
     session_id: &str,
 ) -> StoreResult<()> {
-    let result = client
-        .update_item()
-        .table_name(table)
-        .key("token_hash", s(copies_key(owner)))
+    let result = update_item(client, table, copies_key(owner))
         .update_expression("REMOVE #sessions.#id")
         // Without the map there is nothing to remove (and no item is created).
         .condition_expression("attribute_exists(#sessions)")

@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::failure;
-use super::item::{n, s};
+use super::item::{KEY, n, s, update_item};
 use crate::domain::{Counter, Counters};
 use crate::ports::{StoreError, StoreResult};
 
@@ -86,9 +86,10 @@ async fn add_counts(client: &Client, table: &str, counts: Counters) -> StoreResu
     let mut shard = [0u8; 1];
     // An all-zero fallback only concentrates writes on shard 0; it never loses a count.
     let _ = getrandom::fill(&mut shard);
-    let mut update = client.update_item().table_name(table).key(
-        "token_hash",
-        s(format!("{COUNTERS_KEY}#{:02}", shard[0] % COUNTER_SHARDS)),
+    let mut update = update_item(
+        client,
+        table,
+        format!("{COUNTERS_KEY}#{:02}", shard[0] % COUNTER_SHARDS),
     );
     let mut adds = Vec::new();
     for counter in Counter::ALL {
@@ -148,7 +149,7 @@ pub(super) async fn read(client: &Client, table: &str) -> StoreResult<Counters> 
     let mut keys: Vec<HashMap<String, AttributeValue>> = (0..COUNTER_SHARDS)
         .map(|i| format!("{COUNTERS_KEY}#{i:02}"))
         .chain([COUNTERS_KEY.to_owned()])
-        .map(|k| HashMap::from([("token_hash".to_owned(), s(k))]))
+        .map(|k| HashMap::from([(KEY.to_owned(), s(k))]))
         .collect();
     let mut counters = Counters::default();
     // BatchGetItem may leave keys unprocessed under load; they are asked for again.

@@ -1,10 +1,53 @@
-//! Token records as DynamoDB items, and back.
+//! Token records as DynamoDB items, and back; and the calls that name one item of the table.
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder;
+use aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 
 use crate::domain::{OwnerHash, SessionDocument, TokenHash, TokenRecord};
+
+/// The partition key of every item: a token record's is its hash, the other items' are keys no
+/// token hash can take (see `mod.rs`).
+pub(super) const KEY: &str = "token_hash";
+
+/// `GetItem` of the item `key` of `table`.
+pub(super) fn get_item(
+    client: &Client,
+    table: &str,
+    key: impl Into<String>,
+) -> GetItemFluentBuilder {
+    client.get_item().table_name(table).key(KEY, s(key))
+}
+
+/// `UpdateItem` of the item `key` of `table`.
+pub(super) fn update_item(
+    client: &Client,
+    table: &str,
+    key: impl Into<String>,
+) -> UpdateItemFluentBuilder {
+    client.update_item().table_name(table).key(KEY, s(key))
+}
+
+/// `DeleteItem` of the item `key` of `table`.
+pub(super) fn delete_item(
+    client: &Client,
+    table: &str,
+    key: impl Into<String>,
+) -> DeleteItemFluentBuilder {
+    client.delete_item().table_name(table).key(KEY, s(key))
+}
+
+/// The update of the item `key` of `table`, as one write of a transaction.
+pub(super) fn transact_update(table: &str, key: impl Into<String>) -> UpdateBuilder {
+    aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .key(KEY, s(key))
+}
 
 pub(super) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())

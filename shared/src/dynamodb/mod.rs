@@ -22,7 +22,6 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::error::TransactionCanceledException;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
 };
 
 use crate::config::MAX_TOKEN_TTL_SECONDS;
@@ -32,7 +31,7 @@ use crate::quota::QuotaCharge;
 
 use counters::CountBuffer;
 pub use counters::{COUNTER_SHARDS, COUNTERS_KEY};
-use item::{from_item, n, s, to_item};
+use item::{delete_item, from_item, get_item, n, s, to_item, transact_update, update_item};
 use quota::{exceeded, quota_update};
 
 #[derive(Debug, Clone)]
@@ -92,6 +91,12 @@ fn condition_failed(cancelled: &TransactionCanceledException, i: usize) -> bool 
         .is_some_and(|c| c == "ConditionalCheckFailed")
 }
 
+/// A transaction's write that the SDK could not build (a required field missing): an outage, as
+/// no request was sent.
+fn build_failed(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::unavailable("building a DynamoDB transaction failed", e)
+}
+
 /// A failed call: the caller's fault when DynamoDB says the request is invalid, else an outage.
 fn failure<E, R>(context: &'static str, e: SdkError<E, R>) -> StoreError
 where
@@ -112,11 +117,7 @@ impl DynamoTokenStore {
     /// Marks one object's index purged and returns the tokens it lists.
     async fn mark_one_purged(&self, key: &str, now: i64) -> StoreResult<Vec<TokenHash>> {
         // From here on no new token can name the object; its tokens come back in the same call.
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("token_hash", s(object_index_key(key)))
+        let out = update_item(&self.client, &self.table, object_index_key(key))
             .update_expression("SET purged_at = if_not_exists(purged_at, :now), #exp = :exp")
             .expression_attribute_names("#exp", "expires_at")
             .expression_attribute_values(":now", n(&now))
@@ -146,23 +147,18 @@ impl TokenStore for DynamoTokenStore {
         record: &TokenRecord,
         quota: Option<&QuotaCharge>,
     ) -> StoreResult<()> {
-        let build = |e: aws_sdk_dynamodb::error::BuildError| {
-            StoreError::unavailable("building a DynamoDB transaction failed", e)
-        };
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(record)))
             .condition_expression("attribute_not_exists(token_hash)")
             .build()
-            .map_err(build)?;
+            .map_err(build_failed)?;
         // Each object's index (the audio's, the session document's) lists the token, unless the
         // object was purged meanwhile.
         let keys = record.object_keys();
         let mut items = vec![TransactWriteItem::builder().put(put).build()];
         for key in &keys {
-            let index = Update::builder()
-                .table_name(&self.table)
-                .key("token_hash", s(object_index_key(key)))
+            let index = transact_update(&self.table, object_index_key(key))
                 .update_expression("ADD #tokens :token SET #exp = :exp")
                 .condition_expression("attribute_not_exists(purged_at)")
                 .expression_attribute_names("#tokens", "tokens")
@@ -176,15 +172,13 @@ impl TokenStore for DynamoTokenStore {
                     n(&(record.created_at + i64::from(MAX_TOKEN_TTL_SECONDS) + 3_600)),
                 )
                 .build()
-                .map_err(build)?;
+                .map_err(build_failed)?;
             items.push(TransactWriteItem::builder().update(index).build());
         }
         let quota_item = items.len();
         if let Some(charge) = quota {
             let q = quota_update(charge)?;
-            let update = Update::builder()
-                .table_name(&self.table)
-                .key("token_hash", s(q.key))
+            let update = transact_update(&self.table, q.key)
                 .update_expression(q.update)
                 .condition_expression(q.condition)
                 .set_expression_attribute_names(Some(q.names))
@@ -193,7 +187,7 @@ impl TokenStore for DynamoTokenStore {
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )
                 .build()
-                .map_err(build)?;
+                .map_err(build_failed)?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
         let result = self
@@ -241,11 +235,7 @@ impl TokenStore for DynamoTokenStore {
     }
 
     async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("token_hash", s(hash.as_str()))
+        let out = get_item(&self.client, &self.table, hash.as_str())
             // A token handed out a moment ago must redeem at once.
             .consistent_read(true)
             .send()
@@ -263,11 +253,7 @@ impl TokenStore for DynamoTokenStore {
         hash: &TokenHash,
         owner_hash: &OwnerHash,
     ) -> StoreResult<DeleteOutcome> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("token_hash", s(hash.as_str()))
+        let result = delete_item(&self.client, &self.table, hash.as_str())
             // Deleting what is not there succeeds (revocation is idempotent); deleting someone
             // else's token fails the condition and changes nothing.
             .condition_expression("attribute_not_exists(token_hash) OR owner_hash = :owner")
@@ -292,11 +278,7 @@ impl TokenStore for DynamoTokenStore {
 
     async fn charge_quota(&self, charge: &QuotaCharge) -> StoreResult<()> {
         let q = quota_update(charge)?;
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("token_hash", s(q.key))
+        let result = update_item(&self.client, &self.table, q.key)
             .update_expression(q.update)
             .condition_expression(q.condition)
             .set_expression_attribute_names(Some(q.names))
@@ -339,11 +321,7 @@ impl TokenStore for DynamoTokenStore {
         use futures_util::TryStreamExt as _;
         futures_util::stream::iter(hashes.iter().map(Ok))
             .try_for_each_concurrent(PURGE_CONCURRENCY, |hash| async move {
-                let result = self
-                    .client
-                    .update_item()
-                    .table_name(&self.table)
-                    .key("token_hash", s(hash.as_str()))
+                let result = update_item(&self.client, &self.table, hash.as_str())
                     .update_expression("SET purged_at = if_not_exists(purged_at, :now)")
                     // A token already revoked (or expired and swept) stays gone.
                     .condition_expression("attribute_exists(token_hash)")
@@ -371,12 +349,7 @@ impl TokenStore for DynamoTokenStore {
         object_key: &str,
         expires_at: i64,
     ) -> StoreResult<ExtendOutcome> {
-        let build = |e: aws_sdk_dynamodb::error::BuildError| {
-            StoreError::unavailable("building a DynamoDB transaction failed", e)
-        };
-        let token = Update::builder()
-            .table_name(&self.table)
-            .key("token_hash", s(hash.as_str()))
+        let token = transact_update(&self.table, hash.as_str())
             .update_expression("SET #exp = :exp")
             .condition_expression(
                 "attribute_exists(token_hash) AND attribute_not_exists(purged_at)",
@@ -384,17 +357,15 @@ impl TokenStore for DynamoTokenStore {
             .expression_attribute_names("#exp", "expires_at")
             .expression_attribute_values(":exp", n(&expires_at))
             .build()
-            .map_err(build)?;
+            .map_err(build_failed)?;
         // The index must outlive the token, or a purge would no longer find it.
-        let index = Update::builder()
-            .table_name(&self.table)
-            .key("token_hash", s(object_index_key(object_key)))
+        let index = transact_update(&self.table, object_index_key(object_key))
             .update_expression("SET #exp = :exp")
             .condition_expression("attribute_not_exists(purged_at)")
             .expression_attribute_names("#exp", "expires_at")
             .expression_attribute_values(":exp", n(&(expires_at + 3_600)))
             .build()
-            .map_err(build)?;
+            .map_err(build_failed)?;
         let result = self
             .client
             .transact_write_items()
