@@ -21,9 +21,13 @@ cargo build --locked --quiet -p recovery-infra --bins
 stale() { # stale OUTPUT SOURCE...: OUTPUT is missing or older than a file under SOURCE...
   [ ! -f "$1" ] || [ -n "$(find "${@:2}" -newer "$1" -type f -not -path '*/node_modules/*' -print -quit)" ]
 }
-client_sources=(client/src client/js client/Cargo.toml client/scripts/build.sh Cargo.lock)
+client_sources=(client/src client/Cargo.toml client/scripts/build.sh Cargo.lock)
 if stale client/pkg/chatterbox_recovery_client_bg.wasm "${client_sources[@]}"; then
   bash client/scripts/build.sh
+fi
+# The package's JS layer, compiled from client/ts/ into client/js/ (build.sh above compiles it too).
+if stale client/js/index.js client/ts client/scripts/build-js.sh; then
+  bash client/scripts/build-js.sh
 fi
 if stale client/examples/react/dist/index.html client/pkg client/js \
   client/examples/react/{src,index.html,package-lock.json,vite.config.ts}; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the optimised package into client/pkg/: wasm (wasm-release profile,
 # then its panic-message formatters stubbed, its panic locations zeroed and
-# wasm-opt -Os), the ES module glue and its TypeScript declarations.
+# wasm-opt -Os), the ES module glue and its TypeScript declarations; then the JS layer above it,
+# client/ts/ compiled into client/js/ (build-js.sh).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -48,6 +49,9 @@ rm "$PKG_DIR/${WASM_NAME}_bg.wasm.opt"
 
 say "shrink the glue (short import/export names, esbuild --minify)"
 node "$CLIENT_DIR/scripts/shrink-glue.mjs" "$PKG_DIR/${WASM_NAME}.js" "$names"
+
+# After the glue: the source imports its declarations.
+"$CLIENT_DIR/scripts/build-js.sh"
 
 wasm_gz=$(gzip -9c "$PKG_DIR/${WASM_NAME}_bg.wasm" | wc -c)
 js_gz=$(gzip -9c "$PKG_DIR/${WASM_NAME}.js" | wc -c)

@@ -35,10 +35,10 @@ require_cmd npm npm
 require_cmd chromium chromium
 example="$CLIENT_DIR/examples/react"
 
+"$CLIENT_DIR/scripts/example.sh" # client/ts/ → client/js/, npm ci if needed, tsc --noEmit, vite build
+
 say "no 'any' in the public types of /react and /zustand"
 if grep -nwE 'any' "$CLIENT_DIR"/js/{react,zustand,storage,status}.d.ts; then die "'any' in a public type"; fi
-
-"$CLIENT_DIR/scripts/example.sh" # npm ci if needed, tsc --noEmit, vite build
 cd "$example"
 "$CLIENT_DIR/scripts/react-unit.sh" vitest
 

@@ -8,7 +8,9 @@ require_cmd npm npm
 example="$CLIENT_DIR/examples/react"
 
 if [[ ! -f "$PKG_DIR/${WASM_NAME}_bg.wasm" || ! -f "$PKG_DIR/${WASM_NAME}.js" ]]; then
-    "$CLIENT_DIR/scripts/build.sh"
+    "$CLIENT_DIR/scripts/build.sh" # which compiles client/ts/ too
+else
+    "$CLIENT_DIR/scripts/build-js.sh" # the package's JS layer as client/ts/ has it now
 fi
 if [[ ! -x "$example/node_modules/.bin/vite" || "$example/package-lock.json" -nt "$example/node_modules/.package-lock.json" ]]; then
     say "installing the example's npm dependencies"

@@ -88,6 +88,12 @@ ensure_npm_deps() {
         say "installing npm dev dependencies (typescript, binaryen, esbuild)"
         (cd "$CLIENT_DIR" && npm ci --no-audit --no-fund)
     fi
+    # React's and Zustand's types, which client/ts/ compiles against (build-js.sh): in client/ts/,
+    # off the path an app that links the package resolves the package's imports on (ts/package.json).
+    if [[ ! -f "$CLIENT_DIR/ts/node_modules/@types/react/package.json" || ! -f "$CLIENT_DIR/ts/node_modules/zustand/package.json" ]]; then
+        say "installing the types client/ts/ compiles against (@types/react, zustand)"
+        (cd "$CLIENT_DIR/ts" && npm ci --no-audit --no-fund)
+    fi
 }
 
 # wasm-opt from the npm package `binaryen` (pinned in package-lock.json):

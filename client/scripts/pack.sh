@@ -7,7 +7,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_cmd npm npm
 
 if [[ ! -f "$PKG_DIR/${WASM_NAME}_bg.wasm" || ! -f "$PKG_DIR/${WASM_NAME}.js" || ! -f "$PKG_DIR/${WASM_NAME}.d.ts" ]]; then
-    "$CLIENT_DIR/scripts/build.sh"
+    "$CLIENT_DIR/scripts/build.sh" # which compiles client/ts/ too
+else
+    "$CLIENT_DIR/scripts/build-js.sh" # the package's JS layer as client/ts/ has it now
 fi
 
 dist="$CLIENT_DIR/dist"

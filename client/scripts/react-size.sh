@@ -5,6 +5,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_npm_deps
+"$CLIENT_DIR/scripts/build-js.sh" # client/js/ from client/ts/ as it is now
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cat >"$work/entry.js" <<JS

@@ -1,11 +1,80 @@
 // Entry point of the package: loads the wasm once, then opens stores.
-import init, { RecoveryStore } from '../pkg/chatterbox_recovery_client.js';
-import { hintKey, recoveryDbName } from './hint.js';
 
-export { RecoveryStore, recoveryDbName };
-export { createRecoveryStorage } from './storage.js';
+import init, { RecoveryStore, type OpenOptions } from '../pkg/chatterbox_recovery_client.js';
+import { hintKey, recoveryDbName, type RecoveryDbOptions } from './hint.js';
 
-let ready;
+export type {
+  AudioChunk,
+  BackupOptions,
+  BackupResult,
+  OpenOptions,
+  Progress,
+  RecoverOptions,
+  RecoverResult,
+  RestoredSession,
+  SaveStatus,
+  ServerCopy,
+  SessionInput,
+  SessionRecord,
+  SessionSummary,
+  StatusEvent,
+  StorageEstimate,
+  TabState,
+  WriteResult,
+} from '../pkg/chatterbox_recovery_client.js';
+export { RecoveryStore, recoveryDbName, type RecoveryDbOptions };
+export { createRecoveryStorage, type RecoveryStateStorage } from './storage.js';
+
+// (Inside, names are the glue module's own: RecoverOptions, RecoverResult.)
+declare module '../pkg/chatterbox_recovery_client.js' {
+  interface RecoveryStore {
+    /**
+     * The session's recovery link: this page's URL with `#recover=<token>` (the token of its server
+     * copy, or of its backup). Rejects when the session has no token yet.
+     */
+    recoveryLink(sessionId: string): Promise<string>;
+    /**
+     * Restores the caller's server copy of a session (`GET /api/recovery/sessions/{id}`): text,
+     * voice, parameters and every copied part, under a new id if a different local session has
+     * its id. `recover(null, { copyOf: sessionId })`.
+     */
+    restoreCopy(sessionId: string, options?: Omit<RecoverOptions, 'token' | 'copyOf'>): Promise<RecoverResult>;
+  }
+}
+
+export interface OpenRecoveryOptions extends OpenOptions {
+  /**
+   * Where to fetch the .wasm from, if not next to the glue (e.g. `import wasmUrl from
+   * '@chatterbox/recovery-client/wasm?url'` in Vite). Default: next to the glue, and under `vite`
+   * dev also the package's own folder.
+   */
+  wasmUrl?: string | URL;
+  /**
+   * The signed-in user, when one browser profile may serve several: the store uses that user's
+   * own database, `recoveryDbName({ dbName, user })` (a hash of the id, not the id). Pass the same
+   * to the hint and to `clearRecoveryData` on sign-out. Empty or missing: `dbName` itself.
+   */
+  user?: string | null;
+}
+
+/** A session as the localStorage hint knows it. */
+export interface SessionHint {
+  id: string;
+  /** ms since the epoch, as in `SessionRecord.updatedAt`. */
+  updatedAt: number;
+}
+
+/** A store opened by `openRecoveryStore`. */
+export type OpenedRecoveryStore = RecoveryStore & {
+  /**
+   * The browser's message when it deleted this storage as damaged since it was last open
+   * (Chromium does, now and then, after a crash): nothing saved on this browser before then can
+   * come back, though a server copy still can. Null otherwise.
+   */
+  dataLoss: string | null;
+};
+
+let ready: Promise<void> | undefined;
 
 const PACKAGE = '@chatterbox/recovery-client';
 const WASM_FILE = 'chatterbox_recovery_client_bg.wasm';
@@ -28,7 +97,7 @@ const FIX =
  * cache, where the dev server answers with index.html), the package's own folder beside the cache,
  * which the dev server serves as a static file.
  */
-function wasmCandidates() {
+function wasmCandidates(): URL[] {
   // A string literal, so that bundlers find the file (and copy it).
   const here = new URL('../pkg/chatterbox_recovery_client_bg.wasm', import.meta.url);
   const at = import.meta.url.lastIndexOf('/.vite/deps/');
@@ -42,9 +111,9 @@ function wasmCandidates() {
  * Error that says what came instead. (Read whole, not streamed into the compiler: at ~140 KB the
  * compile a stream would overlap is a few milliseconds.)
  */
-async function fetchWasm(url) {
-  let response;
-  let bytes;
+async function fetchWasm(url: string | URL): Promise<Uint8Array | Error> {
+  let response: Response;
+  let bytes: Uint8Array;
   try {
     // A stalled server must not hold the store's open for ever: 60 s for the ~140 KB.
     response = await fetch(url, { signal: AbortSignal.timeout?.(WASM_TIMEOUT_MS) });
@@ -62,8 +131,8 @@ async function fetchWasm(url) {
   );
 }
 
-async function loadWasm(wasmUrl) {
-  const errors = [];
+async function loadWasm(wasmUrl: string | URL | undefined): Promise<unknown> {
+  const errors: string[] = [];
   for (const url of wasmUrl === undefined ? wasmCandidates() : [wasmUrl]) {
     const result = await fetchWasm(url);
     if (!(result instanceof Error)) return init({ module_or_path: result });
@@ -75,13 +144,13 @@ async function loadWasm(wasmUrl) {
 /**
  * Loads and instantiates the wasm module, once. By default it is fetched next to the glue
  * (`new URL(..., import.meta.url)`), which Vite (build and dev) and webpack 5 understand; pass
- * `wasmUrl` to serve it from elsewhere. Rejects with an Error that names the line to add when the
- * URL does not give WebAssembly (and lets a later call try again).
+ * `wasmUrl` to serve it from elsewhere. Rejects with an Error that names the line to add when no
+ * URL gives WebAssembly (the bytes' magic number is checked first); a later call tries again.
  */
-export function initRecovery(wasmUrl) {
+export function initRecovery(wasmUrl?: string | URL): Promise<void> {
   ready ??= loadWasm(wasmUrl).then(
     () => undefined,
-    (error) => {
+    (error: unknown) => {
       ready = undefined;
       throw error;
     },
@@ -96,12 +165,13 @@ export function initRecovery(wasmUrl) {
  * a little behind, e.g. after a hard kill); `detect()` is the answer. Takes
  * a `dbName` or `{ dbName, user }` as `openRecoveryStore` does.
  */
-export function peekSessions(db) {
+export function peekSessions(db?: string | RecoveryDbOptions): SessionHint[] {
   try {
     const dbName = typeof db === 'string' ? db : recoveryDbName(db);
-    const index = JSON.parse(localStorage.getItem(hintKey(dbName, 'index')));
+    // JSON.parse(null) is null: no index yet.
+    const index: Record<string, unknown> | null = JSON.parse(localStorage.getItem(hintKey(dbName, 'index'))!);
     return Object.entries(index ?? {})
-      .filter(([, updatedAt]) => typeof updatedAt === 'number')
+      .filter((entry): entry is [string, number] => typeof entry[1] === 'number')
       .map(([id, updatedAt]) => ({ id, updatedAt }))
       .sort((a, b) => b.updatedAt - a.updatedAt);
   } catch {
@@ -115,7 +185,7 @@ export function peekSessions(db) {
  * backup's). In the fragment, so no server, log or Referer sees it. Rejects when the session has no
  * token yet.
  */
-RecoveryStore.prototype.recoveryLink = async function recoveryLink(sessionId) {
+RecoveryStore.prototype.recoveryLink = async function recoveryLink(this: RecoveryStore, sessionId) {
   const session = (await this.list()).find((s) => s.id === sessionId);
   if (!session) throw new Error(`no session with id "${sessionId}"`);
   if (!session.serverToken) {
@@ -128,21 +198,24 @@ RecoveryStore.prototype.recoveryLink = async function recoveryLink(sessionId) {
  * Restores the caller's server copy of a session (text, voice, parameters and every copied part),
  * under a new id if a different local session has its id: `recover` with `copyOf`.
  */
-RecoveryStore.prototype.restoreCopy = function restoreCopy(sessionId, options = {}) {
+RecoveryStore.prototype.restoreCopy = function restoreCopy(this: RecoveryStore, sessionId, options = {}) {
   return this.recover(null, { ...options, copyOf: sessionId });
 };
 
 /**
  * The token of a recovery link this page was opened with (`#recover=<token>`), or null; the
  * fragment is removed from the address bar (`history.replaceState`) so it is neither bookmarked
- * nor shared by accident. Call once on load, then `store.recover(null, {token})`.
+ * nor shared by accident. Call once on load, then `store.recover(null, { token })`.
  */
-export function takeRecoveryToken() {
+export function takeRecoveryToken(): string | null {
   const match = /^#recover=([A-Za-z0-9_-]{16,256})$/.exec(globalThis.location?.hash ?? '');
   if (!match) return null;
   history.replaceState(history.state, '', location.pathname + location.search);
   return match[1];
 }
+
+/** What Chromium adds to the upgrade event (not in TypeScript's DOM types). */
+type DataLossEvent = IDBVersionChangeEvent & { dataLoss?: string; dataLossMessage?: string };
 
 /**
  * Whether the browser deleted the database since it was last open because it found it damaged.
@@ -151,22 +224,22 @@ export function takeRecoveryToken() {
  * anything: where the database is missing it aborts, and the store's own open creates it.
  * Resolves with the browser's message, or null.
  */
-function browserDataLoss(dbName) {
+function browserDataLoss(dbName: string): Promise<string | null> {
   // Only Chromium reports it; elsewhere there is nothing to ask, and no open to spend.
   if (typeof IDBVersionChangeEvent === 'undefined' || !('dataLoss' in IDBVersionChangeEvent.prototype)) {
     return Promise.resolve(null);
   }
   return new Promise((resolve) => {
-    let loss = null;
-    let req;
+    let loss: string | null = null;
+    let req: IDBOpenDBRequest;
     try {
       req = indexedDB.open(dbName);
     } catch {
       return resolve(null); // no IndexedDB here: the store's open says why
     }
-    req.onupgradeneeded = (e) => {
+    req.onupgradeneeded = (e: DataLossEvent) => {
       if (e.dataLoss === 'total') loss = e.dataLossMessage || 'the browser deleted its damaged storage';
-      req.transaction.abort();
+      req.transaction!.abort();
     };
     req.onsuccess = () => {
       req.result.close();
@@ -178,10 +251,10 @@ function browserDataLoss(dbName) {
 }
 
 /** This page's stores opened by `openRecoveryStore` and not yet closed, with their database's name. */
-const pageStores = new Map();
+const pageStores = new Map<RecoveryStore, string>();
 
 const closeStore = RecoveryStore.prototype.close;
-RecoveryStore.prototype.close = function close() {
+RecoveryStore.prototype.close = function close(this: RecoveryStore) {
   const closed = closeStore.call(this);
   const forget = () => pageStores.delete(this);
   closed.then(forget, forget);
@@ -194,11 +267,11 @@ RecoveryStore.prototype.close = function close() {
  * storage as damaged since the last open (nothing saved on this browser before then can come back;
  * a server copy still can), else null.
  */
-export async function openRecoveryStore(options = {}) {
+export async function openRecoveryStore(options: OpenRecoveryOptions = {}): Promise<OpenedRecoveryStore> {
   const { wasmUrl, user, ...storeOptions } = options;
   storeOptions.dbName = recoveryDbName({ dbName: storeOptions.dbName, user });
   const [, dataLoss] = await Promise.all([initRecovery(wasmUrl), browserDataLoss(storeOptions.dbName)]);
-  const store = await RecoveryStore.open(storeOptions);
+  const store = (await RecoveryStore.open(storeOptions)) as OpenedRecoveryStore;
   store.dataLoss = dataLoss;
   pageStores.set(store, storeOptions.dbName);
   return store;
@@ -215,9 +288,10 @@ const CLOSE_WAIT_MS = 2_000;
  * rejects, deleting nothing, while a store this page opened for that database stays open (it
  * waits up to 2 s for one that is closing, e.g. a RecoveryProvider that just unmounted). Another
  * tab's store for it loses its connection. Rejects, naming what holds it, when the browser
- * reports the deletion blocked; the database then goes once that connection closes.
+ * reports the deletion blocked; the database then goes once that connection closes. The server
+ * copies stay on the server.
  */
-export async function clearRecoveryData(options) {
+export async function clearRecoveryData(options?: RecoveryDbOptions): Promise<void> {
   const dbName = recoveryDbName(options);
   for (let waited = 0; [...pageStores.values()].includes(dbName); waited += 25) {
     if (waited >= CLOSE_WAIT_MS) {
@@ -229,7 +303,7 @@ export async function clearRecoveryData(options) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   try {
-    await new Promise((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       const request = indexedDB.deleteDatabase(dbName);
       request.onsuccess = () => resolve();
       request.onerror = () =>
@@ -249,7 +323,8 @@ export async function clearRecoveryData(options) {
     // After the deletion (even a failed one: a store rebuilds them at its next open), so that no store closing
     // meanwhile writes them back.
     try {
-      for (const what of ['index', 'clean-exit', 'client-secret']) localStorage.removeItem(hintKey(dbName, what));
+      // (hint.d.ts names the two keys the hint reads; the client secret's mirror is named the same way.)
+      for (const what of ['index', 'clean-exit', 'client-secret']) localStorage.removeItem(hintKey(dbName, what as 'index'));
     } catch {
       // No localStorage here: nothing of it to clear.
     }

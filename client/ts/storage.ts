@@ -3,7 +3,17 @@
 // Accepts the store or a promise of it, so the Zustand store can be created
 // at module load while the wasm is still loading. No import of Zustand: the
 // core package works without it.
-export function createRecoveryStorage(store) {
+
+import type { RecoveryStore } from '../pkg/chatterbox_recovery_client.js';
+
+/** Structurally Zustand's `StateStorage` (async flavour). */
+export interface RecoveryStateStorage {
+  getItem(name: string): Promise<string | null>;
+  setItem(name: string, value: string): Promise<void>;
+  removeItem(name: string): Promise<void>;
+}
+
+export function createRecoveryStorage(store: RecoveryStore | Promise<RecoveryStore>): RecoveryStateStorage {
   const ready = Promise.resolve(store);
   return {
     getItem: async (name) => (await ready).getItem(name),

@@ -1,5 +1,7 @@
 // React bindings: one recovery store per page behind a provider, hooks with stable references,
-// and three accessible components (unstyled; `react.css` styles them). Written without JSX so the package ships as is.
+// and three accessible components (unstyled; `react.css` styles them). Written without JSX, so the
+// compiled module needs no JSX runtime of its own.
+
 import {
   createContext,
   createElement as h,
@@ -10,29 +12,55 @@ import {
   useRef,
   useState,
   useSyncExternalStore,
+  type ComponentPropsWithoutRef,
+  type ReactNode,
 } from 'react';
-import { openRecoveryStore, recoveryDbName } from './index.js';
-import { IDLE, nextStatus } from './status.js';
+import {
+  openRecoveryStore,
+  recoveryDbName,
+  type OpenRecoveryOptions,
+  type RecoveryStore,
+  type SessionSummary,
+  type StatusEvent,
+} from './index.js';
+import { IDLE, listen, messageOf, storeStatus, type IndicatorState } from './status.js';
+
+/** The save state: see status.d.ts (one rule for /react and /zustand). */
+export type { IndicatorState };
+
+/**
+ * What `AutoSaveIndicator` shows (its `data-state`): the save state, or `waiting` while idle with
+ * sessions on offer for recovery (its `waiting` prop).
+ */
+export type IndicatorDisplayState = IndicatorState | 'waiting';
 
 // ---- one store per page ---------------------------------------------------------------------
+
+/** A shared store: its opening, the providers using it, and the close waiting for a remount. */
+interface Shared {
+  promise: Promise<RecoveryStore>;
+  users: number;
+  closeTimer?: ReturnType<typeof setTimeout>;
+}
 
 // On globalThis, not in a module variable: a hot-module update re-evaluates this module (or the
 // app's) and must find the store already open, not open a second one on the same database.
 const REGISTRY = Symbol.for('@chatterbox/recovery-client/react/stores');
-const stores = () => (globalThis[REGISTRY] ??= new Map());
+const stores = (): Map<string, Shared> =>
+  ((globalThis as unknown as Record<symbol, Map<string, Shared> | undefined>)[REGISTRY] ??= new Map());
 // One store per database: with `user`, that user's own (`recoveryDbName`).
 const keyOf = recoveryDbName;
 
 /**
- * The page's recovery store for `options.dbName` and `options.user`: opened on the first call, the same promise
- * after that (across hot updates too). `RecoveryProvider` closes it when the last provider
- * using it unmounts.
+ * The page's recovery store for `options.dbName` and `options.user`: opened on the first call, the
+ * same promise after that, across hot module updates too. `RecoveryProvider` closes it when the
+ * last provider using it unmounts.
  */
-export function openSharedRecoveryStore(options = {}) {
+export function openSharedRecoveryStore(options: OpenRecoveryOptions = {}): Promise<RecoveryStore> {
   const key = keyOf(options);
   let entry = stores().get(key);
   if (!entry) {
-    entry = { promise: openRecoveryStore(options), users: 0, closeTimer: null };
+    entry = { promise: openRecoveryStore(options), users: 0 };
     stores().set(key, entry);
     // A failed open is not cached: the next call tries again.
     entry.promise.catch(() => stores().get(key) === entry && stores().delete(key));
@@ -40,21 +68,19 @@ export function openSharedRecoveryStore(options = {}) {
   return entry.promise;
 }
 
-function acquire(options) {
+function acquire(options?: OpenRecoveryOptions) {
   const promise = openSharedRecoveryStore(options);
   const entry = stores().get(keyOf(options));
   if (entry) {
-    entry.users += 1;
+    entry.users++;
     clearTimeout(entry.closeTimer);
-    entry.closeTimer = null;
   }
   return { promise, entry };
 }
 
-function release(key, entry) {
-  if (!entry || stores().get(key) !== entry) return;
-  entry.users -= 1;
-  if (entry.users > 0) return;
+function release(key: string, entry: Shared) {
+  if (stores().get(key) !== entry) return;
+  if (--entry.users > 0) return;
   // StrictMode and Fast Refresh unmount and mount again at once: close only if nobody came back.
   entry.closeTimer = setTimeout(() => {
     if (entry.users > 0 || stores().get(key) !== entry) return;
@@ -65,24 +91,40 @@ function release(key, entry) {
 
 // ---- status, as an external store -----------------------------------------------------------
 
+export interface SaveStatusSnapshot {
+  /** What the indicator shows (see `RecoveryProviderProps.settleMs`). */
+  status: IndicatorState;
+  /** What the store said with the status. */
+  message: string | null;
+  /** The last event, `conflict` and `remote-update` included. */
+  event: StatusEvent | null;
+}
+
 /** Shown as soon as the store says so; the others once they have held for `settleMs`. */
-const URGENT = new Set(['pending', 'error', 'quota', 'offline', 'copy-error']);
-const INITIAL_STATUS = Object.freeze({ ...IDLE, event: null });
+const URGENT: readonly IndicatorState[] = ['pending', 'error', 'quota', 'offline', 'copy-error'];
+const INITIAL_STATUS: SaveStatusSnapshot = Object.freeze({ ...IDLE, event: null });
+
+/** The provider's status, read by the hooks and `AutoSaveIndicator` through `useSyncExternalStore`. */
+interface StatusView {
+  get(): SaveStatusSnapshot;
+  getState(): IndicatorState;
+  getMessage(): string | null;
+  subscribe(listener: () => void): () => void;
+}
 
 /**
- * The store's status events as an external store for `useSyncExternalStore`. `status` is what
- * an indicator shows (`nextStatus`, the rule /zustand's slice follows too): `pending`, `error`,
- * `quota`, `offline` and `copy-error` at once; `saving`, `saved`, `copy-pending` and `backed-up`
- * once they have held for `settleMs` with nothing new, so that typing does not flicker the
- * indicator (and re-render it) three times a keystroke. Holding a state back never claims more
- * than is true: until then the indicator says less (and `backed-up` is left at once).
+ * The store's status (its shared source, `storeStatus`: the one /zustand's slice reads too) as an
+ * external store for `useSyncExternalStore`. `pending`, `error`, `quota`, `offline` and
+ * `copy-error` show at once; `saving`, `saved`, `copy-pending` and `backed-up` once they have held
+ * for `settleMs` with nothing new, so that typing does not flicker the indicator (and re-render it)
+ * three times a keystroke. Holding a state back never claims more than is true: until then the
+ * indicator says less (and `backed-up` is left at once).
  */
-function createStatusSource(settleMs) {
+function createStatusSource(settleMs: number) {
   let current = INITIAL_STATUS;
-  let seen = IDLE;
-  let timer = null;
-  const listeners = new Set();
-  const publish = (next) => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const listeners = new Set<() => void>();
+  const publish = (next: SaveStatusSnapshot) => {
     current = Object.freeze(next);
     listeners.forEach((listener) => listener());
   };
@@ -90,40 +132,56 @@ function createStatusSource(settleMs) {
     get: () => current,
     getState: () => current.status,
     getMessage: () => current.message,
-    subscribe: (listener) => {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
-    },
-    /** Follows `store`'s status events; returns the unsubscribe. */
-    follow(store) {
-      const onStatus = (event) => {
-        const next = nextStatus(seen, event);
+    subscribe: listen(listeners),
+    /** Follows `store`'s status; returns the unsubscribe. */
+    follow(store: RecoveryStore) {
+      const stop = storeStatus(store).subscribe((next, event) => {
         if (!next) return publish({ ...current, event }); // news (conflict, remote-update): the state stands
         clearTimeout(timer);
-        seen = next;
         const shown = { status: next.status, message: next.message, event };
         // Leaving `backed-up` is at once too: it must not outlive the copy it was about.
-        if (URGENT.has(next.status) || current.status === 'backed-up' || settleMs <= 0) publish(shown);
+        if (URGENT.includes(next.status) || current.status === 'backed-up' || settleMs <= 0) publish(shown);
         else timer = setTimeout(() => publish(shown), settleMs);
-      };
-      const off = store.onStatus(onStatus);
+      });
       return () => {
         clearTimeout(timer);
-        if (typeof off === 'function') off();
-        else store.offStatus(onStatus);
+        stop();
       };
     },
-    fail(error) {
-      publish({ status: 'error', message: error instanceof Error ? error.message : String(error), event: null });
+    fail(error: unknown) {
+      publish({ status: 'error', message: messageOf(error), event: null });
     },
   };
 }
 
-const noStatus = { get: () => INITIAL_STATUS, getState: () => 'idle', getMessage: () => null, subscribe: () => () => {} };
+/** Outside a provider: a source that follows nothing, so it stays `idle`. */
+const noStatus: StatusView = createStatusSource(0);
 
 // ---- provider and hooks ---------------------------------------------------------------------
 
-const RecoveryContext = createContext(null);
+export interface RecoveryContextValue {
+  /** `null` until opened, or if opening failed. */
+  store: RecoveryStore | null;
+  error: unknown;
+  ready: boolean;
+}
+
+const RecoveryContext = createContext<{ opened: RecoveryContextValue; status: StatusView } | null>(null);
+
+export interface RecoveryProviderProps {
+  /** A store (or a promise of one) the app owns and closes itself. */
+  store?: RecoveryStore | Promise<RecoveryStore>;
+  /** Without `store`: options of the shared store this provider opens and closes. */
+  options?: OpenRecoveryOptions;
+  /**
+   * How long `saving`, `saved`, `copy-pending` and `backed-up` must hold before the indicator shows them, ms (default 250):
+   * typing then renders the indicator once per burst, not three times a keystroke. `pending`,
+   * `error`, `quota`, `offline` and `copy-error` show at once, and so does every change from
+   * `backed-up`; `saved` and `backed-up` are never shown early.
+   */
+  settleMs?: number;
+  children?: ReactNode;
+}
 
 /**
  * Opens (or adopts) the page's recovery store and gives it to the components and hooks below.
@@ -132,8 +190,9 @@ const RecoveryContext = createContext(null);
  * using it unmounts (not at a StrictMode or Fast Refresh remount). Any other `store` is the
  * app's to close.
  */
-export function RecoveryProvider({ store: given, options, settleMs = 250, children }) {
-  const [opened, setOpened] = useState({ store: null, error: null });
+export function RecoveryProvider({ store: given, options, settleMs = 250, children }: RecoveryProviderProps): ReactNode {
+  // What `useRecovery()` returns: a new object only when the store opens or fails.
+  const [opened, setOpened] = useState<RecoveryContextValue>({ store: null, error: null, ready: false });
   const [status] = useState(() => createStatusSource(settleMs));
   const optionsRef = useRef(options);
   optionsRef.current = options;
@@ -141,7 +200,7 @@ export function RecoveryProvider({ store: given, options, settleMs = 250, childr
 
   useEffect(() => {
     let live = true;
-    let stop = null;
+    let stop: (() => void) | undefined;
     // A shared store given by the app (openSharedRecoveryStore) is counted like one opened here.
     const shared = given === undefined ? null : [...stores()].find(([, e]) => e.promise === given);
     const { promise, entry } =
@@ -153,12 +212,12 @@ export function RecoveryProvider({ store: given, options, settleMs = 250, childr
       (store) => {
         if (!live) return;
         stop = status.follow(store);
-        setOpened({ store, error: null });
+        setOpened({ store, error: null, ready: true });
       },
-      (error) => {
+      (error: unknown) => {
         if (!live) return;
         status.fail(error);
-        setOpened({ store: null, error });
+        setOpened({ store: null, error, ready: false });
       },
     );
     return () => {
@@ -168,45 +227,46 @@ export function RecoveryProvider({ store: given, options, settleMs = 250, childr
     };
   }, [given, key, status]);
 
-  const value = useMemo(
-    () => ({ store: opened.store, error: opened.error, ready: opened.store !== null, status }),
-    [opened, status],
-  );
+  const value = useMemo(() => ({ opened, status }), [opened, status]);
   return h(RecoveryContext.Provider, { value }, children);
 }
 
-function useRecoveryContext(hook) {
+function useRecoveryContext(hook: string) {
   const context = useContext(RecoveryContext);
   if (!context) throw new Error(`${hook} must be used inside <RecoveryProvider>`);
   return context;
 }
 
-/** `{ store, error, ready }`: the same object until the store opens or fails. */
-export function useRecovery() {
-  const { store, error, ready } = useRecoveryContext('useRecovery()');
-  return useMemo(() => ({ store, error, ready }), [store, error, ready]);
+/** The provider's store, `{ store, error, ready }`: the same object until the store opens or fails. */
+export function useRecovery(): RecoveryContextValue {
+  return useRecoveryContext('useRecovery()').opened;
 }
 
 /**
  * `{ status, message, event }`: what the indicator shows, and the store's last event; a new
- * object only when the store says something.
+ * object only when the store reports something.
  */
-export function useSaveStatus() {
+export function useSaveStatus(): SaveStatusSnapshot {
   const { status } = useRecoveryContext('useSaveStatus()');
   return useSyncExternalStore(status.subscribe, status.get, status.get);
 }
 
-/** Just the indicator's state (a string): renders only when it changes. */
-export function useSaveState() {
+/** Just the indicator's state (a string): a component using it renders only when it changes. */
+export function useSaveState(): IndicatorState {
   const { status } = useRecoveryContext('useSaveState()');
   return useSyncExternalStore(status.subscribe, status.getState, status.getState);
 }
 
 // ---- components -----------------------------------------------------------------------------
 
-const cx = (...names) => names.filter(Boolean).join(' ');
+const cx = (...names: (string | undefined)[]) => names.filter(Boolean).join(' ');
 
-export const DEFAULT_LABELS = Object.freeze({
+/**
+ * `idle`: "Nothing to save yet"; `waiting`: "Earlier work waiting to be restored"; `saved`: "Saved on
+ * this device"; `backed-up`: "Backed up to the server"… (`error`, `quota` and `copy-error` are
+ * followed by the store's message).
+ */
+export const DEFAULT_LABELS: Readonly<Record<IndicatorDisplayState, string>> = Object.freeze({
   idle: 'Nothing to save yet',
   waiting: 'Earlier work waiting to be restored',
   pending: 'Unsaved changes…',
@@ -221,9 +281,26 @@ export const DEFAULT_LABELS = Object.freeze({
 });
 
 /** States whose words the store's message completes (why, and what to do). */
-const EXPLAINED = ['error', 'quota', 'copy-error'];
+const EXPLAINED: readonly IndicatorState[] = ['error', 'quota', 'copy-error'];
 
 const WAITING_SUFFIX = '; earlier work waiting to be restored';
+
+export interface AutoSaveIndicatorProps extends Omit<ComponentPropsWithoutRef<'span'>, 'children'> {
+  /** Shown instead of the provider's status. */
+  status?: IndicatorState;
+  message?: string | null;
+  /**
+   * Sessions are on offer for recovery (a count, or `true`): the idle indicator then says earlier
+   * work is waiting to be restored (`data-state="waiting"`) instead of "Nothing to save yet", and a
+   * saved one adds it after "Saved on this device"; both carry `data-waiting="true"`.
+   */
+  waiting?: number | boolean;
+  /**
+   * Words for what is shown; default `DEFAULT_LABELS` and the store's message. `waiting`: the
+   * `waiting` prop applies (the state is `waiting`, or `saved` with work on offer).
+   */
+  label?: (status: IndicatorDisplayState, message: string | null, waiting: boolean) => ReactNode;
+}
 
 /**
  * The save indicator: `role="status"`, polite live region, `data-state` = the status (`idle`
@@ -231,7 +308,7 @@ const WAITING_SUFFIX = '; earlier work waiting to be restored';
  * into words. `waiting` (sessions on offer for recovery): the idle indicator says earlier work is
  * waiting (`data-state="waiting"`), a saved one says so after "saved"; both `data-waiting`.
  */
-export function AutoSaveIndicator({ status, message, label, waiting, className, ...rest }) {
+export function AutoSaveIndicator({ status, message, label, waiting, className, ...rest }: AutoSaveIndicatorProps): ReactNode {
   const context = useContext(RecoveryContext);
   const source = context?.status ?? noStatus;
   // Two primitives, so that an event that changes neither (another `pending` while typing)
@@ -241,7 +318,7 @@ export function AutoSaveIndicator({ status, message, label, waiting, className, 
   const state = status ?? liveStatus;
   const said = status === undefined ? liveMessage : (message ?? null);
   const waits = Boolean(waiting) && (state === 'idle' || state === 'saved');
-  const shown = waits && state === 'idle' ? 'waiting' : state;
+  const shown: IndicatorDisplayState = waits && state === 'idle' ? 'waiting' : state;
   const base = DEFAULT_LABELS[shown] ?? state;
   const text = label
     ? label(shown, said, waits)
@@ -265,14 +342,39 @@ export function AutoSaveIndicator({ status, message, label, waiting, className, 
   );
 }
 
-const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** What the banner and modal need of a session. */
+export type RecoverableSession = Pick<SessionSummary, 'id' | 'text' | 'chunkCount' | 'serverToken' | 'audioEvicted'>;
+
+export interface RecoveryBannerProps extends Omit<ComponentPropsWithoutRef<'div'>, 'children'> {
+  sessions: readonly RecoverableSession[];
+  onOpen: () => void;
+  /**
+   * The recovery check is running and may find something (e.g. `peekSessions()` lists
+   * sessions): until `sessions` has some, show "Looking for unsaved work…" without the button.
+   */
+  checking?: boolean;
+  openLabel?: ReactNode;
+  /** Replaces the default text. */
+  children?: ReactNode;
+}
 
 /**
- * The banner: shown while there are sessions to recover; `onOpen` opens the modal. With
- * `checking` (the recovery check is running and, say, `peekSessions()` lists sessions) it shows
- * "Looking for unsaved work…" until `sessions` is known, so it can be part of the first paint.
+ * The banner: shown while there are sessions to recover (or while `checking`); `onOpen` opens the
+ * modal; `data-state` is `checking` or `found`. With `checking` (the recovery check is running
+ * and, say, `peekSessions()` lists sessions) it shows "Looking for unsaved work…" until `sessions`
+ * is known, so it can be part of the first paint.
  */
-export function RecoveryBanner({ sessions, onOpen, checking = false, openLabel = 'Review and restore', children, className, ...rest }) {
+export function RecoveryBanner({
+  sessions,
+  onOpen,
+  checking = false,
+  openLabel = 'Review and restore',
+  children,
+  className,
+  ...rest
+}: RecoveryBannerProps): ReactNode {
   const looking = checking && !sessions.length;
   if (!sessions.length && !looking) return null;
   const parts = sessions.reduce((n, s) => n + s.chunkCount, 0);
@@ -302,18 +404,25 @@ export function RecoveryBanner({ sessions, onOpen, checking = false, openLabel =
   );
 }
 
-const excerpt = (text, n) => (text.length > n ? `${text.slice(0, n - 1).trimEnd()}…` : text);
+const excerpt = (text: string, n: number) => (text.length > n ? `${text.slice(0, n - 1).trimEnd()}…` : text);
 
-function defaultMeta(session) {
+function defaultMeta(session: RecoverableSession): ReactNode {
   const bits = [plural(session.chunkCount, 'audio part')];
   if (session.audioEvicted) bits.push('audio removed when storage was full');
   bits.push(session.serverToken ? 'server copy kept' : 'no server copy');
   return bits.map((bit) => h('span', { key: bit }, bit));
 }
 
-function RecoveryItem({ session, onRestore, onDismiss, meta }) {
+interface RecoveryItemProps<S extends RecoverableSession> {
+  session: S;
+  onRestore: (id: string) => unknown;
+  onDismiss: (id: string) => unknown;
+  meta: (session: S) => ReactNode;
+}
+
+function RecoveryItem<S extends RecoverableSession>({ session, onRestore, onDismiss, meta }: RecoveryItemProps<S>): ReactNode {
   const [busy, setBusy] = useState(false);
-  const act = (action) => async () => {
+  const act = (action: (id: string) => unknown) => async () => {
     setBusy(true);
     try {
       await action(session.id);
@@ -345,13 +454,28 @@ function RecoveryItem({ session, onRestore, onDismiss, meta }) {
   );
 }
 
+export interface RecoveryModalProps<S extends RecoverableSession = RecoverableSession>
+  extends Omit<ComponentPropsWithoutRef<'dialog'>, 'children' | 'open' | 'onClose' | 'title'> {
+  /** Shown while `open` and `sessions` is not empty. */
+  open: boolean;
+  /** Escape, the close button, and the last session gone from `sessions` while open. */
+  onClose: () => void;
+  sessions: readonly S[];
+  onRestore: (id: string) => unknown;
+  onDismiss: (id: string) => unknown;
+  title?: ReactNode;
+  description?: ReactNode;
+  /** The line under each excerpt. */
+  meta?: (session: S) => ReactNode;
+}
+
 /**
  * The list of sessions to restore or dismiss, in a modal `<dialog>`: the rest of the page is
  * inert while it is open (focus stays inside), Escape and the close button call `onClose`, and
  * focus goes back where it was when it closes. With nothing left to list (the last session
  * restored or dismissed) it closes and calls `onClose`: an empty modal would keep the page inert.
  */
-export function RecoveryModal({
+export function RecoveryModal<S extends RecoverableSession>({
   open,
   onClose,
   sessions,
@@ -363,9 +487,9 @@ export function RecoveryModal({
   meta = defaultMeta,
   className,
   ...rest
-}) {
-  const ref = useRef(null);
-  const returnTo = useRef(null);
+}: RecoveryModalProps<S>): ReactNode {
+  const ref = useRef<HTMLDialogElement>(null);
+  const returnTo = useRef<Element | null>(null);
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
   const titleId = useId();
@@ -380,7 +504,7 @@ export function RecoveryModal({
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return undefined;
-    const cancel = (event) => {
+    const cancel = (event: Event) => {
       event.preventDefault(); // React state decides; Escape asks to close.
       onCloseRef.current();
     };
@@ -422,7 +546,7 @@ export function RecoveryModal({
     h(
       'ul',
       { className: 'cbr-items', 'data-testid': 'recovery-items' },
-      sessions.map((session) => h(RecoveryItem, { key: session.id, session, onRestore, onDismiss, meta })),
+      sessions.map((session) => h(RecoveryItem<S>, { key: session.id, session, onRestore, onDismiss, meta })),
     ),
   );
 }
