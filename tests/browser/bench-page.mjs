@@ -137,34 +137,47 @@ function taskset(...args) {
 
 /**
  * The CPUs for the generation figure. The speech endpoint stands in for a Chatterbox server, which
- * runs on a machine (a GPU) of its own, never on the cores of the browser that asks it. So the
- * process serving RECOVERY_BASE_URL (the gateway, which answers /v1/audio/speech) gets the last
- * CPU to itself and this script and its browser the others: the figure then measures what the
- * client does to the generation path, not two programs sharing one machine's cores.
+ * runs on a machine (a GPU) of its own, and the emulators for S3 and DynamoDB stand in for AWS, a
+ * third party: none of them runs on the cores of the browser that asks them, nor on each other's.
+ * So the process serving RECOVERY_BASE_URL (the gateway, which answers /v1/audio/speech and the
+ * API) gets the last CPU, and the processes listening on S3_PORT and DYNAMODB_PORT (4566, 8000)
+ * share it at the idle priority (SCHED_IDLE: they run only while the speech server waits), and
+ * this script and its browser get the others. The figure then measures what the client (and its
+ * server copy's requests) does to the generation path, not programs sharing one machine's cores.
  * `SPEECH_CPU=shared` leaves every process on every CPU. Returns how it ended up, and an undo.
  */
 function separateSpeechServer() {
   const cpus = availableParallelism();
   const all = `0-${cpus - 1}`;
-  const port = new URL(BASE_URL).port || '80';
-  const listener = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }).stdout ?? '';
-  const pid = listener.match(/pid=(\d+)/)?.[1];
+  const listener = (port) => {
+    const out = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }).stdout ?? '';
+    return out.match(/pid=(\d+)/)?.[1];
+  };
+  const gatewayPort = new URL(BASE_URL).port || '80';
+  const pid = listener(gatewayPort);
   if (process.env.SPEECH_CPU === 'shared' || cpus < 2 || !pid) {
-    const why = process.env.SPEECH_CPU === 'shared' ? 'SPEECH_CPU=shared' : cpus < 2 ? 'one CPU' : `no process found on port ${port}`;
+    const why = process.env.SPEECH_CPU === 'shared' ? 'SPEECH_CPU=shared' : cpus < 2 ? 'one CPU' : `no process found on port ${gatewayPort}`;
     return { how: `shared CPUs (${why})`, undo: () => {} };
   }
+  const emulators = [process.env.S3_PORT ?? '4566', process.env.DYNAMODB_PORT ?? '8000']
+    .map(listener)
+    .filter((p) => p && p !== pid);
+  const servers = [pid, ...new Set(emulators)];
   const speechCpu = String(cpus - 1);
   const rest = cpus === 2 ? '0' : `0-${cpus - 2}`;
-  if (!taskset('-a', '-p', '-c', speechCpu, pid) || !taskset('-a', '-p', '-c', rest, String(process.pid))) {
-    taskset('-a', '-p', '-c', all, pid);
+  const undo = () => {
+    for (const p of servers) taskset('-a', '-p', '-c', all, p);
+    taskset('-a', '-p', '-c', all, String(process.pid));
+  };
+  if (!servers.every((p) => taskset('-a', '-p', '-c', speechCpu, p)) || !taskset('-a', '-p', '-c', rest, String(process.pid))) {
+    undo();
     return { how: 'shared CPUs (taskset refused)', undo: () => {} };
   }
+  // Left at the idle priority afterwards: they are this run's own emulators.
+  const idle = emulators.filter((p) => spawnSync('chrt', ['-i', '-a', '-p', '0', p], { stdio: 'ignore' }).status === 0);
   return {
-    how: `speech server (pid ${pid}) on CPU ${speechCpu}, browser on CPU ${rest}`,
-    undo: () => {
-      taskset('-a', '-p', '-c', all, pid);
-      taskset('-a', '-p', '-c', all, String(process.pid));
-    },
+    how: `gateway (pid ${pid}) on CPU ${speechCpu}, emulators (${emulators.join(', ') || 'not found'}) beside it at ${idle.length === emulators.length ? 'idle' : 'normal'} priority, browser on CPU ${rest}`,
+    undo,
   };
 }
 
