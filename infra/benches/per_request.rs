@@ -61,14 +61,8 @@ fn benches(c: &mut Criterion) {
         .unwrap()
         .hash();
     let key = format!("recovery/{}/session/{}", owner.as_str(), "o".repeat(22));
-    app.objects.put_object(
-        &key,
-        StoredObject {
-            bytes: vec![0; 1024],
-            content_type: "audio/wav".into(),
-            filename: None,
-        },
-    );
+    app.objects
+        .put_object(&key, StoredObject::new(vec![0; 1024], "audio/wav"));
     let issue_body =
         json!({"key": key, "ttl_seconds": 3600, "metadata": {"voice": "emma", "seed": 7}});
     let issue_event = testing::event(

@@ -6,6 +6,7 @@ pub mod functions;
 pub mod gateway;
 pub mod gzip;
 pub mod jwt;
+pub mod preflight;
 pub mod provision;
 pub mod speech;
 pub mod template;

@@ -36,34 +36,59 @@ struct Walk {
     object_keys: BTreeSet<String>,
 }
 
-async fn run(
-    app: &MemoryApp,
-    used: &mut Used,
-    methods: &mut BTreeMap<&'static str, BTreeSet<&'static str>>,
-    function: Function,
-    event: HttpApiEvent,
-) -> Response<Body> {
-    let response = function.invoke(app, event.into_request().unwrap()).await;
-    let calls: Vec<&'static str> = app
-        .tokens
-        .calls
-        .take()
-        .into_iter()
-        .chain(app.objects.calls.take())
-        .collect();
-    methods
-        .entry(function.logical_id())
-        .or_default()
-        .extend(calls.iter().copied());
-    let actions = used.entry(function.logical_id()).or_default();
-    for call in calls {
-        let (_, action) = IAM_ACTIONS
-            .iter()
-            .find(|(method, _)| *method == call)
-            .unwrap_or_else(|| panic!("port method {call} has no entry in IAM_ACTIONS"));
-        actions.extend(action.iter().map(|a| (*a).to_owned()));
+/// The calls one walk makes, by function's logical id, as it runs the handlers on `app`.
+struct Recorder<'a> {
+    app: &'a MemoryApp,
+    /// The IAM actions of the storage calls made.
+    used: Used,
+    /// The port methods called.
+    methods: BTreeMap<&'static str, BTreeSet<&'static str>>,
+}
+
+impl Recorder<'_> {
+    /// Runs `function` on `event` and records the storage calls it made.
+    async fn run(&mut self, function: Function, event: HttpApiEvent) -> Response<Body> {
+        let app = self.app;
+        let response = function.invoke(app, event.into_request().unwrap()).await;
+        let calls: Vec<&'static str> = app
+            .tokens
+            .calls
+            .take()
+            .into_iter()
+            .chain(app.objects.calls.take())
+            .collect();
+        self.methods
+            .entry(function.logical_id())
+            .or_default()
+            .extend(calls.iter().copied());
+        let actions = self.used.entry(function.logical_id()).or_default();
+        for call in calls {
+            let (_, action) = IAM_ACTIONS
+                .iter()
+                .find(|(method, _)| *method == call)
+                .unwrap_or_else(|| panic!("port method {call} has no entry in IAM_ACTIONS"));
+            actions.extend(action.iter().map(|a| (*a).to_owned()));
+        }
+        response
     }
-    response
+
+    /// An upload of 3 bytes of audio in `session`, then the browser's PUT (which S3 authorises
+    /// with the presigned URL): the object's key.
+    async fn upload(&mut self, secret: &str, session: &str) -> String {
+        let uploads = "/api/recovery/uploads";
+        let body = json!({"session_id": session, "content_type": "audio/wav", "content_length": 3});
+        let upload = self
+            .run(
+                Function::CreateUpload,
+                testing::event("POST", uploads, uploads, secret).json(&body),
+            )
+            .await;
+        let key = body_json(&upload)["key"].as_str().unwrap().to_owned();
+        self.app
+            .objects
+            .put_object(&key, StoredObject::new(vec![1, 2, 3], "audio/wav"));
+        key
+    }
 }
 
 #[allow(
@@ -73,49 +98,29 @@ async fn run(
 async fn walk() -> Walk {
     let app = testing::app();
     let secret = testing::client_secret();
-    let mut used = Used::new();
-    let mut methods = BTreeMap::new();
+    let mut rec = Recorder {
+        app: &app,
+        used: Used::new(),
+        methods: BTreeMap::new(),
+    };
     let path = |p: &str| format!("/api/recovery/{p}");
 
     // Upload, then the browser's PUT (which S3 authorises with the presigned URL).
-    let uploads = path("uploads");
-    let upload = run(
-        &app,
-        &mut used,
-        &mut methods,
-        Function::CreateUpload,
-        testing::event("POST", &uploads, &uploads, &secret)
-            .json(&json!({"session_id": "s", "content_type": "audio/wav", "content_length": 3})),
-    )
-    .await;
-    let key = body_json(&upload)["key"].as_str().unwrap().to_owned();
-    app.objects.put_object(
-        &key,
-        StoredObject {
-            bytes: vec![1, 2, 3],
-            content_type: "audio/wav".into(),
-            filename: None,
-        },
-    );
+    let key = rec.upload(&secret, "s").await;
 
     // Issue: for the object, and for a key with no object.
     let token_path = path("token");
-    let issued = run(
-        &app,
-        &mut used,
-        &mut methods,
-        Function::IssueToken,
-        testing::event("POST", &token_path, &token_path, &secret)
-            .json(&json!({"key": key, "ttl_seconds": 60})),
-    )
-    .await;
+    let issued = rec
+        .run(
+            Function::IssueToken,
+            testing::event("POST", &token_path, &token_path, &secret)
+                .json(&json!({"key": key, "ttl_seconds": 60})),
+        )
+        .await;
     let token = body_json(&issued)["token"].as_str().unwrap().to_owned();
     let token_hash = app.tokens.records()[0].token_hash.as_str().to_owned();
     let missing = format!("{}x", &key[..key.len() - 1]);
-    run(
-        &app,
-        &mut used,
-        &mut methods,
+    rec.run(
         Function::IssueToken,
         testing::event("POST", &token_path, &token_path, &secret).json(&json!({"key": missing})),
     )
@@ -128,10 +133,7 @@ async fn walk() -> Walk {
         (token.as_str(), "*/*"),
         (&"A".repeat(43), "*/*"),
     ] {
-        run(
-            &app,
-            &mut used,
-            &mut methods,
+        rec.run(
             Function::RedeemToken,
             HttpApiEvent::new("GET", audio_route, &path(&format!("audio/{t}")))
                 .path_parameter("token", t)
@@ -141,60 +143,49 @@ async fn walk() -> Walk {
     }
     // Redeem with the token in the header (the browser client's form).
     let header_route = "/api/recovery/audio";
-    let redeemed = run(
-        &app,
-        &mut used,
-        &mut methods,
-        Function::RedeemToken,
-        HttpApiEvent::new("GET", header_route, header_route).header("x-recovery-token", &token),
-    )
-    .await;
+    let redeemed = rec
+        .run(
+            Function::RedeemToken,
+            HttpApiEvent::new("GET", header_route, header_route).header("x-recovery-token", &token),
+        )
+        .await;
     assert_eq!(redeemed.status(), 200);
     app.clock.advance(61);
-    let expired = run(
-        &app,
-        &mut used,
-        &mut methods,
-        Function::RedeemToken,
-        HttpApiEvent::new("GET", audio_route, &path(&format!("audio/{token}")))
-            .path_parameter("token", &token),
-    )
-    .await;
+    let expired = rec
+        .run(
+            Function::RedeemToken,
+            HttpApiEvent::new("GET", audio_route, &path(&format!("audio/{token}")))
+                .path_parameter("token", &token),
+        )
+        .await;
     assert_eq!(expired.status(), 410);
 
     // Revoke with purge, then again (already gone).
     let revoke_route = "/api/recovery/token/{token}";
     for _ in 0..2 {
-        let revoked = run(
-            &app,
-            &mut used,
-            &mut methods,
-            Function::RevokeToken,
-            testing::event(
-                "DELETE",
-                revoke_route,
-                &path(&format!("token/{token}")),
-                &secret,
+        let revoked = rec
+            .run(
+                Function::RevokeToken,
+                testing::event(
+                    "DELETE",
+                    revoke_route,
+                    &path(&format!("token/{token}")),
+                    &secret,
+                )
+                .path_parameter("token", &token)
+                .query("purge=true"),
             )
-            .path_parameter("token", &token)
-            .query("purge=true"),
-        )
-        .await;
+            .await;
         assert_eq!(revoked.status(), 204);
     }
 
-    let (token_hashes, object_keys) = copy_walk(&app, &mut used, &mut methods, &secret).await;
+    let (token_hashes, object_keys) = copy_walk(&mut rec, &secret).await;
 
     let health = path("health");
-    run(
-        &app,
-        &mut used,
-        &mut methods,
-        Function::Health,
-        HttpApiEvent::new("GET", &health, &health),
-    )
-    .await;
+    rec.run(Function::Health, HttpApiEvent::new("GET", &health, &health))
+        .await;
 
+    let Recorder { used, methods, .. } = rec;
     Walk {
         actions: used,
         methods,
@@ -212,12 +203,8 @@ async fn walk() -> Walk {
     clippy::too_many_lines,
     reason = "one walk through the copy routes' outcomes, recording the calls each makes"
 )]
-async fn copy_walk(
-    app: &MemoryApp,
-    used: &mut Used,
-    methods: &mut BTreeMap<&'static str, BTreeSet<&'static str>>,
-    secret: &str,
-) -> (BTreeSet<String>, BTreeSet<String>) {
+async fn copy_walk(rec: &mut Recorder<'_>, secret: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let app = rec.app;
     let one = "/api/recovery/sessions/{session_id}";
     let gzip = [
         0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -242,14 +229,7 @@ async fn copy_walk(
         ("c", "parts=1&updated_at=3&new_token=true", 201),
         ("d", "parts=0&updated_at=1", 201),
     ] {
-        let response = run(
-            app,
-            used,
-            methods,
-            Function::CopySession,
-            copy(session, query),
-        )
-        .await;
+        let response = rec.run(Function::CopySession, copy(session, query)).await;
         assert_eq!(response.status(), status, "{session} {query}");
         if status == 201 {
             tokens.insert(
@@ -259,57 +239,33 @@ async fn copy_walk(
         }
     }
     // A part of session c, uploaded as any audio is.
-    let uploads = "/api/recovery/uploads";
-    let upload = run(
-        app,
-        used,
-        methods,
-        Function::CreateUpload,
-        testing::event("POST", uploads, uploads, secret)
-            .json(&json!({"session_id": "c", "content_type": "audio/wav", "content_length": 3})),
-    )
-    .await;
-    let part = body_json(&upload)["key"].as_str().unwrap().to_owned();
-    app.objects.put_object(
-        &part,
-        StoredObject {
-            bytes: vec![1, 2, 3],
-            content_type: "audio/wav".into(),
-            filename: None,
-        },
-    );
+    rec.upload(secret, "c").await;
     let list = "/api/recovery/sessions";
-    let listed = run(
-        app,
-        used,
-        methods,
-        Function::Sessions,
-        testing::event("GET", list, list, secret),
-    )
-    .await;
-    assert_eq!(body_json(&listed)["sessions"].as_array().unwrap().len(), 2);
-    for (session, status) in [("c", 200), ("nope", 404)] {
-        let restored = run(
-            app,
-            used,
-            methods,
+    let listed = rec
+        .run(
             Function::Sessions,
-            testing::event("GET", one, &format!("{list}/{session}"), secret)
-                .path_parameter("session_id", session),
+            testing::event("GET", list, list, secret),
         )
         .await;
+    assert_eq!(body_json(&listed)["sessions"].as_array().unwrap().len(), 2);
+    for (session, status) in [("c", 200), ("nope", 404)] {
+        let restored = rec
+            .run(
+                Function::Sessions,
+                testing::event("GET", one, &format!("{list}/{session}"), secret)
+                    .path_parameter("session_id", session),
+            )
+            .await;
         assert_eq!(restored.status(), status, "{session}");
     }
     let header_route = "/api/recovery/audio";
-    let redeemed = run(
-        app,
-        used,
-        methods,
-        Function::RedeemToken,
-        HttpApiEvent::new("GET", header_route, header_route)
-            .header("x-recovery-token", &tokens["c"]),
-    )
-    .await;
+    let redeemed = rec
+        .run(
+            Function::RedeemToken,
+            HttpApiEvent::new("GET", header_route, header_route)
+                .header("x-recovery-token", &tokens["c"]),
+        )
+        .await;
     assert_eq!(body_json(&redeemed)["parts"].as_array().unwrap().len(), 1);
 
     let hashes: BTreeSet<String> = app
@@ -321,32 +277,28 @@ async fn copy_walk(
     let objects: BTreeSet<String> = app.objects.keys().into_iter().collect();
 
     // Route 4: the owner deletes session c; route 6: session d purged through its token.
-    let deleted = run(
-        app,
-        used,
-        methods,
-        Function::RevokeToken,
-        testing::event("DELETE", one, &format!("{list}/c"), secret)
-            .path_parameter("session_id", "c"),
-    )
-    .await;
+    let deleted = rec
+        .run(
+            Function::RevokeToken,
+            testing::event("DELETE", one, &format!("{list}/c"), secret)
+                .path_parameter("session_id", "c"),
+        )
+        .await;
     assert_eq!(deleted.status(), 204);
     let revoke_route = "/api/recovery/token/{token}";
-    let purged = run(
-        app,
-        used,
-        methods,
-        Function::RevokeToken,
-        testing::event(
-            "DELETE",
-            revoke_route,
-            &format!("/api/recovery/token/{}", tokens["d"]),
-            secret,
+    let purged = rec
+        .run(
+            Function::RevokeToken,
+            testing::event(
+                "DELETE",
+                revoke_route,
+                &format!("/api/recovery/token/{}", tokens["d"]),
+                secret,
+            )
+            .path_parameter("token", &tokens["d"])
+            .query("purge=true"),
         )
-        .path_parameter("token", &tokens["d"])
-        .query("purge=true"),
-    )
-    .await;
+        .await;
     assert_eq!(purged.status(), 204);
     // Nothing of either session is left.
     assert!(
@@ -548,43 +500,49 @@ fn leading_key_grants(function: &str, action: &str) -> Vec<Option<Vec<String>>> 
         .collect()
 }
 
-#[tokio::test]
-async fn each_update_item_grant_is_limited_to_the_keys_its_code_writes() {
-    let walk = walk().await;
-    // A method that updates items and is missing above would go unchecked.
+/// The partition keys a port method's DynamoDB adapter reads or writes with one action
+/// (`update_item_keys`, `get_item_keys`); `None` for a method that makes no such call.
+type KeysOf = fn(&str, &Walk) -> Option<Vec<String>>;
+
+/// Checks every function's `action` grant against the partition keys its calls touch
+/// (`keys_of`): none without calls, one statement with them, and either a `LeadingKeys`
+/// condition that admits exactly those keys and no token record, or the whole table only where
+/// the code touches token records. Returns the functions whose grant has the condition.
+fn check_leading_key_grants(walk: &Walk, action: &str, keys_of: KeysOf) -> Vec<&'static str> {
+    // A method that makes the call and is missing from `keys_of` would go unchecked.
     for (method, actions) in IAM_ACTIONS {
-        if actions.contains(&"dynamodb:UpdateItem") {
+        if actions.contains(&action) {
             assert!(
-                update_item_keys(method, &walk).is_some(),
-                "{method}: which keys does it update?"
+                keys_of(method, walk).is_some(),
+                "{method}: which keys does its {action} touch?"
             );
         }
     }
     let mut conditioned = Vec::new();
     for function in Function::ALL {
         let id = function.logical_id();
-        let written: BTreeSet<String> = walk.methods[id]
+        let touched: BTreeSet<String> = walk.methods[id]
             .iter()
-            .filter_map(|m| update_item_keys(m, &walk))
+            .filter_map(|m| keys_of(m, walk))
             .flatten()
             .collect();
-        let grants = leading_key_grants(id, "dynamodb:UpdateItem");
-        if written.is_empty() {
-            assert!(grants.is_empty(), "{id} updates nothing");
+        let grants = leading_key_grants(id, action);
+        if touched.is_empty() {
+            assert!(grants.is_empty(), "{id} calls no {action}");
             continue;
         }
-        assert_eq!(grants.len(), 1, "{id}: one UpdateItem statement");
+        assert_eq!(grants.len(), 1, "{id}: one {action} statement");
         if let Some(patterns) = &grants[0] {
-            for key in &written {
+            for key in &touched {
                 assert!(
                     patterns.iter().any(|p| like(p, key)),
-                    "{id} writes {key}, which none of {patterns:?} grants"
+                    "{id} calls {action} on {key}, which none of {patterns:?} grants"
                 );
             }
             for pattern in patterns {
                 assert!(
-                    written.iter().any(|k| like(pattern, k)),
-                    "{id}: {pattern} grants keys its code never writes"
+                    touched.iter().any(|k| like(pattern, k)),
+                    "{id}: {pattern} grants {action} on keys its code never touches"
                 );
             }
             // The point of the condition: a token record stays out of reach.
@@ -592,18 +550,25 @@ async fn each_update_item_grant_is_limited_to_the_keys_its_code_writes() {
                 !patterns
                     .iter()
                     .any(|p| walk.token_hashes.iter().any(|h| like(p, h))),
-                "{id}: {patterns:?} lets it update token records"
+                "{id}: {patterns:?} lets its {action} reach token records"
             );
             conditioned.push(id);
         } else {
-            // The whole table only where the code updates token records, keyed by any hash:
+            // The whole table only where the code touches token records, keyed by any hash:
             // there a condition would keep nothing out that matters.
             assert!(
-                written.iter().any(|k| walk.is_token_record(k)),
-                "{id} updates only {written:?}, yet its grant covers the whole table"
+                touched.iter().any(|k| walk.is_token_record(k)),
+                "{id} calls {action} only on {touched:?}, yet its grant covers the whole table"
             );
         }
     }
+    conditioned
+}
+
+#[tokio::test]
+async fn each_update_item_grant_is_limited_to_the_keys_its_code_writes() {
+    let walk = walk().await;
+    let conditioned = check_leading_key_grants(&walk, "dynamodb:UpdateItem", update_item_keys);
     assert_eq!(
         conditioned,
         [
@@ -639,50 +604,7 @@ fn get_item_keys(method: &str, walk: &Walk) -> Option<Vec<String>> {
 #[tokio::test]
 async fn each_get_item_grant_is_limited_to_the_copy_lists_unless_the_code_reads_token_records() {
     let walk = walk().await;
-    for (method, actions) in IAM_ACTIONS {
-        if actions.contains(&"dynamodb:GetItem") {
-            assert!(
-                get_item_keys(method, &walk).is_some(),
-                "{method}: which keys does it read?"
-            );
-        }
-    }
-    let mut conditioned = Vec::new();
-    for function in Function::ALL {
-        let id = function.logical_id();
-        let read: BTreeSet<String> = walk.methods[id]
-            .iter()
-            .filter_map(|m| get_item_keys(m, &walk))
-            .flatten()
-            .collect();
-        let grants = leading_key_grants(id, "dynamodb:GetItem");
-        if read.is_empty() {
-            assert!(grants.is_empty(), "{id} reads nothing with GetItem");
-            continue;
-        }
-        assert_eq!(grants.len(), 1, "{id}: one GetItem statement");
-        match &grants[0] {
-            Some(patterns) => {
-                for key in &read {
-                    assert!(
-                        patterns.iter().any(|p| like(p, key)),
-                        "{id} reads {key}, which none of {patterns:?} grants"
-                    );
-                }
-                assert!(
-                    !patterns
-                        .iter()
-                        .any(|p| walk.token_hashes.iter().any(|h| like(p, h))),
-                    "{id}: {patterns:?} lets it read token records"
-                );
-                conditioned.push(id);
-            }
-            None => assert!(
-                read.iter().any(|k| walk.is_token_record(k)),
-                "{id} reads only {read:?}, yet its grant covers the whole table"
-            ),
-        }
-    }
+    let conditioned = check_leading_key_grants(&walk, "dynamodb:GetItem", get_item_keys);
     // The copy list's readers see nothing else of the table.
     assert_eq!(conditioned, ["CopySessionFunction", "SessionsFunction"]);
 }

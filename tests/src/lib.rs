@@ -13,6 +13,9 @@ use base64::Engine as _;
 use recovery_infra::gateway::{GatewayOptions, router};
 use recovery_infra::provision::{Target, provision};
 use recovery_infra::template::{Template, repo_template_path};
+use recovery_shared::domain::{Metadata, Owner, Token, TokenHash, TokenRecord};
+use recovery_shared::dynamodb::DynamoTokenStore;
+use recovery_shared::ports::{StoreError, TokenStore};
 use recovery_shared::{App, AwsApp, Clock, Config};
 use serde_json::{Value, json};
 
@@ -138,13 +141,35 @@ impl Stack {
             .header("x-recovery-client", secret)
     }
 
+    /// `method` `path` as the client `secret`, with `body` as JSON when there is one.
+    async fn call_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        secret: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut request = self.as_client(method, path, secret);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// A plain GET of `url` (a presigned URL, or one of the API's routes that needs no identity).
+    pub async fn get(&self, url: &str) -> reqwest::Response {
+        self.http.get(url).send().await.unwrap()
+    }
+
     /// `POST /uploads` as `secret`.
     pub async fn create_upload(&self, secret: &str, body: &Value) -> reqwest::Response {
-        self.as_client(reqwest::Method::POST, "/api/recovery/uploads", secret)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.call_as(
+            reqwest::Method::POST,
+            "/api/recovery/uploads",
+            secret,
+            Some(body),
+        )
+        .await
     }
 
     /// `POST /uploads` as `secret` for a WAV of `length` bytes in session `s`.
@@ -155,20 +180,26 @@ impl Stack {
 
     /// `GET /health`.
     pub async fn health(&self) -> reqwest::Response {
-        self.http
-            .get(self.url("/api/recovery/health"))
-            .send()
-            .await
-            .unwrap()
+        self.get(&self.url("/api/recovery/health")).await
     }
 
     /// `POST /token` as `secret`.
     pub async fn issue_token(&self, secret: &str, body: &Value) -> reqwest::Response {
-        self.as_client(reqwest::Method::POST, "/api/recovery/token", secret)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.call_as(
+            reqwest::Method::POST,
+            "/api/recovery/token",
+            secret,
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST /token` as `secret`, which must answer 201: the token.
+    pub async fn issue(&self, secret: &str, body: &Value) -> String {
+        let response = self.issue_token(secret, body).await;
+        assert_eq!(response.status(), 201);
+        let issued: Value = response.json().await.unwrap();
+        issued["token"].as_str().unwrap().to_owned()
     }
 
     /// `GET /audio/{token}`, optionally asking for JSON.
@@ -196,10 +227,8 @@ impl Stack {
     pub async fn revoke(&self, secret: &str, token: &str, purge: bool) -> reqwest::Response {
         let query = if purge { "?purge=true" } else { "" };
         let path = format!("/api/recovery/token/{token}{query}");
-        self.as_client(reqwest::Method::DELETE, &path, secret)
-            .send()
+        self.call_as(reqwest::Method::DELETE, &path, secret, None)
             .await
-            .unwrap()
     }
 
     /// Uploads `bytes` the way the browser does: ask for a presigned PUT, then PUT to S3 with the
@@ -279,10 +308,8 @@ impl Stack {
         if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
             body.extend(extra.clone());
         }
-        let response = self.issue_token(secret, &body).await;
-        assert_eq!(response.status(), 201);
-        let issued: Value = response.json().await.unwrap();
-        (key, issued["token"].as_str().unwrap().to_owned())
+        let token = self.issue(secret, &body).await;
+        (key, token)
     }
 
     /// Every token record in the table, as JSON-ish text, for assertions about what is stored.
@@ -342,42 +369,56 @@ impl Stack {
 
     /// `GET /sessions` as `secret`.
     pub async fn list_sessions(&self, secret: &str) -> reqwest::Response {
-        self.as_client(reqwest::Method::GET, "/api/recovery/sessions", secret)
-            .send()
+        self.call_as(reqwest::Method::GET, "/api/recovery/sessions", secret, None)
             .await
-            .unwrap()
     }
 
     /// `GET /sessions/{session}` as `secret`.
     pub async fn get_session(&self, secret: &str, session: &str) -> reqwest::Response {
         let path = format!("/api/recovery/sessions/{session}");
-        self.as_client(reqwest::Method::GET, &path, secret)
-            .send()
+        self.call_as(reqwest::Method::GET, &path, secret, None)
             .await
-            .unwrap()
     }
 
     /// `DELETE /sessions/{session}` as `secret`.
     pub async fn delete_session(&self, secret: &str, session: &str) -> reqwest::Response {
         let path = format!("/api/recovery/sessions/{session}");
-        self.as_client(reqwest::Method::DELETE, &path, secret)
-            .send()
+        self.call_as(reqwest::Method::DELETE, &path, secret, None)
             .await
-            .unwrap()
     }
 
     /// The body at `url` (a presigned GET), whatever the status: the caller compares it with
     /// what it expects.
     pub async fn download(&self, url: &str) -> Vec<u8> {
-        self.http
-            .get(url)
-            .send()
+        self.get(url).await.bytes().await.unwrap().to_vec()
+    }
+
+    /// The stack's table through the DynamoDB adapter, as the handlers see it.
+    pub fn token_store(&self) -> DynamoTokenStore {
+        DynamoTokenStore::new(self.dynamodb.clone(), &self.config.table_name)
+    }
+
+    /// Stores `records` straight through the adapter, 16 at a time: the many tokens of a test
+    /// of purges, in seconds rather than a request each.
+    pub async fn put_tokens(&self, records: &[TokenRecord]) {
+        use futures_util::TryStreamExt as _;
+        let store = self.token_store();
+        futures_util::stream::iter(records.iter().map(Ok::<_, StoreError>))
+            .try_for_each_concurrent(16, |r| store.put_token(r, None))
             .await
-            .unwrap()
-            .bytes()
+            .unwrap();
+    }
+
+    /// How many of the tokens of `hashes` are not marked purged (a purged one answers 410).
+    pub async fn unpurged(&self, hashes: &[TokenHash]) -> usize {
+        use futures_util::StreamExt as _;
+        let store = self.token_store();
+        futures_util::stream::iter(hashes)
+            .map(|h| store.get_token(h))
+            .buffer_unordered(16)
+            .filter(|r| std::future::ready(!matches!(r, Ok(Some(t)) if t.purged_at.is_some())))
+            .count()
             .await
-            .unwrap()
-            .to_vec()
     }
 
     /// The object under `key`: its bytes and its stored `Content-Encoding`.
@@ -403,6 +444,27 @@ impl Stack {
             .send()
             .await
             .is_ok()
+    }
+}
+
+/// A fresh token's record of `secret`'s 64 bytes of `audio/wav` under `audio_key` in `session`,
+/// good for an hour: one of the many tokens a purge test stores with [`Stack::put_tokens`]. A test
+/// changes the fields it is about with `TokenRecord { field, ..audio_record(..) }`.
+pub fn audio_record(secret: &str, session: &str, audio_key: &str) -> TokenRecord {
+    let now = recovery_shared::s3::now_epoch_seconds();
+    TokenRecord {
+        token_hash: Token::generate().unwrap().hash(),
+        audio_key: audio_key.to_owned(),
+        owner_hash: Owner::from_client_secret(secret).unwrap().hash(),
+        session_id: session.to_owned(),
+        created_at: now,
+        expires_at: now + 3600,
+        content_type: "audio/wav".to_owned(),
+        size_bytes: 64,
+        filename: None,
+        metadata: Metadata::new(),
+        session: None,
+        purged_at: None,
     }
 }
 

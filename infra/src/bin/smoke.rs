@@ -26,6 +26,7 @@ use anyhow::{Context as _, bail, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use recovery_infra::gzip::gzip_stored;
+use recovery_infra::preflight::preflight;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
 use reqwest::{Method, Response, StatusCode};
 use serde::Deserialize;
@@ -192,17 +193,15 @@ impl Smoke {
     }
 
     async fn preflight(&self, origin: &str) -> anyhow::Result<Option<String>> {
-        let response = self
-            .http
-            .request(Method::OPTIONS, self.url("token"))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header(
-                "access-control-request-headers",
-                "content-type,x-recovery-client",
-            )
-            .send()
-            .await?;
+        let response = preflight(
+            &self.http,
+            &self.url("token"),
+            origin,
+            "POST",
+            "content-type,x-recovery-client",
+        )
+        .send()
+        .await?;
         Ok(response
             .headers()
             .get("access-control-allow-origin")

@@ -26,24 +26,13 @@ pub(super) fn layer(template: &Template, origins: &[String]) -> anyhow::Result<O
                 .context("an allowed origin is not a header value")?,
         )
     };
-    let methods = cors
-        .allow_methods
-        .iter()
-        .map(|m| Method::from_bytes(m.as_bytes()))
-        .collect::<Result<Vec<_>, _>>()
-        .context("a CORS method in the template is invalid")?;
-    let headers = cors
-        .allow_headers
-        .iter()
-        .map(|h| HeaderName::from_bytes(h.as_bytes()))
-        .collect::<Result<Vec<_>, _>>()
-        .context("a CORS header in the template is invalid")?;
-    let exposed = cors
-        .expose_headers
-        .iter()
-        .map(|h| HeaderName::from_bytes(h.as_bytes()))
-        .collect::<Result<Vec<_>, _>>()
-        .context("an exposed CORS header in the template is invalid")?;
+    let methods = parse_all(&cors.allow_methods, Method::from_bytes, "a CORS method")?;
+    let headers = parse_all(&cors.allow_headers, HeaderName::from_bytes, "a CORS header")?;
+    let exposed = parse_all(
+        &cors.expose_headers,
+        HeaderName::from_bytes,
+        "an exposed CORS header",
+    )?;
     Ok(Some(
         CorsLayer::new()
             .allow_origin(allow_origin)
@@ -52,4 +41,20 @@ pub(super) fn layer(template: &Template, origins: &[String]) -> anyhow::Result<O
             .expose_headers(exposed)
             .max_age(Duration::from_secs(cors.max_age)),
     ))
+}
+
+/// Each of the template's `values` as `parse` reads it, or which `what` is invalid.
+fn parse_all<T, E>(
+    values: &[String],
+    parse: impl Fn(&[u8]) -> Result<T, E>,
+    what: &str,
+) -> anyhow::Result<Vec<T>>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    values
+        .iter()
+        .map(|v| parse(v.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("{what} in the template is invalid"))
 }

@@ -64,6 +64,8 @@ pub struct LifecycleRule {
     pub abort_incomplete_days: Option<i32>,
 }
 
+/// One of the bucket's CORS rules, as S3 has them: like [`ApiCors`], but its own resource type's
+/// fields (a rule's `MaxAge` is optional), so kept apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorsRule {
     pub allowed_methods: Vec<String>,

@@ -2,7 +2,9 @@
 //! read is modelled; serde skips every other resource, property and field, so the stack can grow
 //! (WAF, quotas, throttling...) without touching this reader. Values that CloudFormation lets an
 //! intrinsic function stand in for (`!Sub`, `!GetAtt`, `!If`) stay YAML values, read in
-//! `template/mod.rs` with `tagged`.
+//! `template/mod.rs` with `tagged`. Structs that look alike stay apart where CloudFormation's
+//! shapes do: the API's CORS (`AllowMethods`, `MaxAge` a number) and the bucket's
+//! (`AllowedMethods`, `MaxAge` optional) are two resource types' properties, not one.
 
 use std::collections::BTreeMap;
 

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use recovery_e2e::{ORIGIN, Stack, client_secret, problem};
+use recovery_infra::preflight::preflight;
 use recovery_shared::Clock;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -30,7 +31,7 @@ async fn upload_issue_and_redeem_by_following_the_redirect_returns_the_same_byte
     let location = redirect.headers()["location"].to_str().unwrap().to_owned();
     assert!(!location.contains(&secret));
 
-    let download = stack.http.get(&location).send().await.unwrap();
+    let download = stack.get(&location).await;
     assert_eq!(download.status(), 200);
     assert_eq!(download.headers()["content-type"], "audio/wav");
     assert_eq!(
@@ -65,12 +66,7 @@ async fn redeem_with_accept_json_reports_the_url_lifetime_size_name_and_metadata
     // The URL lives min(presign lifetime 300 s, token's 120 s left).
     let url_expires = body["url_expires_at"].as_str().unwrap();
     assert_eq!(url_expires, body["expires_at"].as_str().unwrap());
-    let fetched = stack
-        .http
-        .get(body["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let fetched = stack.get(body["url"].as_str().unwrap()).await;
     assert_eq!(fetched.bytes().await.unwrap().len(), 2048);
 }
 
@@ -101,12 +97,7 @@ async fn redeeming_with_the_token_in_a_header_answers_the_same_json_as_in_the_pa
         body
     };
     assert_eq!(without_url(&in_header), without_url(&in_path));
-    let download = stack
-        .http
-        .get(in_header["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let download = stack.get(in_header["url"].as_str().unwrap()).await;
     assert_eq!(download.status(), 200);
     assert_eq!(download.bytes().await.unwrap().as_ref(), bytes.as_slice());
 }
@@ -146,22 +137,19 @@ async fn a_tampered_presigned_url_is_refused_by_s3() {
         "0"
     };
     tampered.replace_range(sig_at..=sig_at, flipped);
-    assert_eq!(
-        stack.http.get(&tampered).send().await.unwrap().status(),
-        403
-    );
+    assert_eq!(stack.get(&tampered).await.status(), 403);
 
     // The same signature for another object.
     let other = stack.upload(&secret, "session-2", &audio(64), None).await;
     let swapped = url.replace(&key, &other);
-    assert_eq!(stack.http.get(&swapped).send().await.unwrap().status(), 403);
+    assert_eq!(stack.get(&swapped).await.status(), 403);
 
     // A longer lifetime than was signed.
     let longer = url.replace("X-Amz-Expires=300", "X-Amz-Expires=3600");
     assert_ne!(longer, url);
-    assert_eq!(stack.http.get(&longer).send().await.unwrap().status(), 403);
+    assert_eq!(stack.get(&longer).await.status(), 403);
 
-    assert_eq!(stack.http.get(url).send().await.unwrap().status(), 200);
+    assert_eq!(stack.get(url).await.status(), 200);
 }
 
 #[tokio::test]
@@ -233,7 +221,7 @@ async fn a_token_with_a_one_second_lifetime_is_refused_once_it_lapses() {
         other => panic!("a lapsed token answered {other}"),
     }
     // And S3 refuses the URL handed out before: it lived no longer than the token.
-    assert_eq!(stack.http.get(&url).send().await.unwrap().status(), 403);
+    assert_eq!(stack.get(&url).await.status(), 403);
 }
 
 #[tokio::test]
@@ -280,11 +268,7 @@ async fn another_clients_key_is_refused_with_403_and_nothing_is_written() {
     assert_eq!(stack.table_items().await, before);
 
     // The owner's token cannot be revoked by the stranger either.
-    let response = stack.issue_token(&owner, &json!({"key": key})).await;
-    let token = response.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = stack.issue(&owner, &json!({"key": key})).await;
     problem(stack.revoke(&stranger, &token, true).await, 403).await;
     assert_eq!(stack.redeem(&token, false).await.status(), 302);
     assert!(stack.object_exists(&key).await);
@@ -461,19 +445,17 @@ async fn an_unreachable_table_or_bucket_is_a_503_not_a_panic() {
 #[tokio::test]
 async fn the_api_answers_cors_preflights_for_allowed_origins_only() {
     let stack = Stack::start().await;
-    let preflight = |origin: &str| {
-        stack
-            .http
-            .request(reqwest::Method::OPTIONS, stack.url("/api/recovery/uploads"))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header(
-                "access-control-request-headers",
-                "content-type,x-recovery-client",
-            )
-            .send()
+    let from = |origin: &str| {
+        preflight(
+            &stack.http,
+            &stack.url("/api/recovery/uploads"),
+            origin,
+            "POST",
+            "content-type,x-recovery-client",
+        )
+        .send()
     };
-    let allowed = preflight(ORIGIN).await.unwrap();
+    let allowed = from(ORIGIN).await.unwrap();
     assert_eq!(allowed.headers()["access-control-allow-origin"], ORIGIN);
     let headers = allowed.headers()["access-control-allow-headers"]
         .to_str()
@@ -482,7 +464,7 @@ async fn the_api_answers_cors_preflights_for_allowed_origins_only() {
     assert!(headers.contains("x-recovery-client"), "{headers}");
     // The browser client redeems with the token in this header.
     assert!(headers.contains("x-recovery-token"), "{headers}");
-    let denied = preflight("https://evil.example").await.unwrap();
+    let denied = from("https://evil.example").await.unwrap();
     assert!(
         denied
             .headers()
@@ -518,20 +500,18 @@ async fn the_bucket_lets_the_allowed_origin_put_and_get_with_presigned_urls() {
     let secret = client_secret();
     let response = stack.create_wav_upload(&secret, 10).await;
     let upload: Value = response.json().await.unwrap();
-    let preflight = stack
-        .http
-        .request(
-            reqwest::Method::OPTIONS,
-            upload["upload_url"].as_str().unwrap(),
-        )
-        .header("origin", ORIGIN)
-        .header("access-control-request-method", "PUT")
-        .header("access-control-request-headers", "content-type")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(preflight.status(), 200);
-    assert_eq!(preflight.headers()["access-control-allow-origin"], ORIGIN);
+    let answered = preflight(
+        &stack.http,
+        upload["upload_url"].as_str().unwrap(),
+        ORIGIN,
+        "PUT",
+        "content-type",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(answered.status(), 200);
+    assert_eq!(answered.headers()["access-control-allow-origin"], ORIGIN);
 }
 
 #[tokio::test]

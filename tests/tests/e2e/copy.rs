@@ -4,7 +4,7 @@
 //! deletes the whole session.
 
 use recovery_e2e::openapi::OpenApi;
-use recovery_e2e::{SESSION_TYPE, Stack, client_secret, gzip_stored, problem};
+use recovery_e2e::{SESSION_TYPE, Stack, audio_record, client_secret, gzip_stored, problem};
 use serde_json::{Value, json};
 
 fn document(session: &str, text: &str, updated_at: u64) -> Vec<u8> {
@@ -20,6 +20,23 @@ async fn json_of(response: reqwest::Response, status: u16) -> Value {
     assert_eq!(response.status().as_u16(), status);
     assert_eq!(response.headers()["cache-control"], "no-store");
     response.json().await.unwrap()
+}
+
+/// A gzip-encoded copy of `doc` (`query`: its parts and edit time) as `secret`, which must
+/// answer `status`: the answer's JSON.
+async fn copied(
+    stack: &Stack,
+    secret: &str,
+    session: &str,
+    query: &str,
+    doc: &[u8],
+    status: u16,
+) -> Value {
+    json_of(
+        stack.copy_session(secret, session, query, doc, true).await,
+        status,
+    )
+    .await
 }
 
 fn copy_key(stack: &Stack, secret: &str, session: &str) -> String {
@@ -41,21 +58,17 @@ async fn a_copy_is_stored_gzip_encoded_listed_newest_first_and_its_token_redeems
     let openapi = OpenApi::load();
     let stack = Stack::start().await;
     let secret = client_secret();
-    let put_route = "PUT /api/recovery/sessions/{session_id}";
+    // A copy of session s-1, its answer checked against the contract.
+    let copy_s1 = async |query: &str, doc: &[u8], status: u16| {
+        let answer = copied(&stack, &secret, "s-1", query, doc, status).await;
+        let route = "PUT /api/recovery/sessions/{session_id}";
+        openapi.assert_response(route, status, "application/json", &answer);
+        answer
+    };
 
     // GIVEN a first copy of a session, gzip-encoded as the browser sends it
     let first = document("s-1", "Hello", 1_767_225_600_123);
-    let created = stack
-        .copy_session(
-            &secret,
-            "s-1",
-            "parts=0&updated_at=1767225600123",
-            &first,
-            true,
-        )
-        .await;
-    let created = json_of(created, 201).await;
-    openapi.assert_response(put_route, 201, "application/json", &created);
+    let created = copy_s1("parts=0&updated_at=1767225600123", &first, 201).await;
     // THEN the answer names the document's own edit and the token, shown once
     assert_eq!(created["session_id"], "s-1");
     assert_eq!(created["updated_at"], "2026-01-01T00:00:00.123Z");
@@ -69,17 +82,7 @@ async fn a_copy_is_stored_gzip_encoded_listed_newest_first_and_its_token_redeems
 
     // WHEN the copy is overwritten, and another session copied (uncompressed) after it
     let second = document("s-1", "Hello, world", 1_767_225_700_000);
-    let extended = stack
-        .copy_session(
-            &secret,
-            "s-1",
-            "parts=2&updated_at=1767225700000",
-            &second,
-            true,
-        )
-        .await;
-    let extended = json_of(extended, 200).await;
-    openapi.assert_response(put_route, 200, "application/json", &extended);
+    let extended = copy_s1("parts=2&updated_at=1767225700000", &second, 200).await;
     // THEN no new token is issued, and the stored copy is the new one
     assert!(extended.get("token").is_none(), "{extended}");
     assert_eq!(stack.object(&key).await.unwrap().0, gzip_stored(&second));
@@ -133,12 +136,7 @@ async fn a_copy_is_stored_gzip_encoded_listed_newest_first_and_its_token_redeems
     assert_eq!(redeemed["content_type"], SESSION_TYPE);
     assert_eq!(redeemed["size"], gzip_stored(&second).len());
     assert_eq!(redeemed["parts"], json!([]));
-    let download = stack
-        .http
-        .get(redeemed["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let download = stack.get(redeemed["url"].as_str().unwrap()).await;
     assert_eq!(download.status(), 200);
     assert_eq!(download.headers()["content-encoding"], "gzip");
     assert_eq!(download.headers()["content-type"], SESSION_TYPE);
@@ -172,7 +170,7 @@ async fn without_identity_the_copy_routes_answer_401_and_change_nothing() {
         .unwrap();
     problem(put, 401).await;
     for path in ["/api/recovery/sessions", "/api/recovery/sessions/s"] {
-        problem(stack.http.get(stack.url(path)).send().await.unwrap(), 401).await;
+        problem(stack.get(&stack.url(path)).await, 401).await;
     }
     let delete = stack
         .http
@@ -194,22 +192,10 @@ async fn a_copy_token_slides_redeemable_after_its_first_lifetime_and_410_after_t
     let secret = client_secret();
     let doc = document("slide", "a", 1);
     // GIVEN a first copy (its token lives 60 s) and a later one 50 s after
-    let first = json_of(
-        stack
-            .copy_session(&secret, "slide", "parts=0&updated_at=1", &doc, true)
-            .await,
-        201,
-    )
-    .await;
+    let first = copied(&stack, &secret, "slide", "parts=0&updated_at=1", &doc, 201).await;
     let token = first["token"].as_str().unwrap().to_owned();
     clock.advance(50);
-    let second = json_of(
-        stack
-            .copy_session(&secret, "slide", "parts=0&updated_at=2", &doc, true)
-            .await,
-        200,
-    )
-    .await;
+    let second = copied(&stack, &secret, "slide", "parts=0&updated_at=2", &doc, 200).await;
     assert_eq!(
         second["expires_at"].as_str().unwrap(),
         recovery_shared::app::rfc3339(clock.now() + 60).unwrap()
@@ -241,17 +227,8 @@ async fn a_copy_token_slides_redeemable_after_its_first_lifetime_and_410_after_t
     assert_eq!(listed["sessions"], json!([]));
 
     // AND the next copy of another session takes the expired entry out of the stored list
-    json_of(
-        stack
-            .copy_session(&secret, "next", "parts=0&updated_at=3", &doc, true)
-            .await,
-        201,
-    )
-    .await;
-    let store = recovery_shared::dynamodb::DynamoTokenStore::new(
-        stack.dynamodb.clone(),
-        &stack.config.table_name,
-    );
+    copied(&stack, &secret, "next", "parts=0&updated_at=3", &doc, 201).await;
+    let store = stack.token_store();
     let owner = recovery_shared::domain::Owner::from_client_secret(&secret)
         .unwrap()
         .hash();
@@ -269,30 +246,12 @@ async fn two_owners_never_see_list_restore_or_delete_each_others_copies() {
     let doc_a = document("same", "A's words", 1);
     let doc_b = document("same", "B's words", 2);
     // GIVEN two owners with a copy of a session of the same id
-    let token_a = json_of(
-        stack
-            .copy_session(&a, "same", "parts=0&updated_at=1", &doc_a, true)
-            .await,
-        201,
-    )
-    .await["token"]
+    let token_a = copied(&stack, &a, "same", "parts=0&updated_at=1", &doc_a, 201).await["token"]
         .as_str()
         .unwrap()
         .to_owned();
-    json_of(
-        stack
-            .copy_session(&b, "same", "parts=0&updated_at=2", &doc_b, true)
-            .await,
-        201,
-    )
-    .await;
-    json_of(
-        stack
-            .copy_session(&a, "only-a", "parts=0&updated_at=3", &doc_a, true)
-            .await,
-        201,
-    )
-    .await;
+    copied(&stack, &b, "same", "parts=0&updated_at=2", &doc_b, 201).await;
+    copied(&stack, &a, "only-a", "parts=0&updated_at=3", &doc_a, 201).await;
     // THEN each lists only their own
     let ids = |v: Value| -> Vec<String> {
         v["sessions"]
@@ -349,65 +308,22 @@ async fn more_tokens(
     keys: &[String],
     count: usize,
 ) -> Vec<recovery_shared::domain::TokenHash> {
-    use futures_util::TryStreamExt as _;
-    use recovery_shared::domain::{Owner, Token, TokenRecord};
-    use recovery_shared::dynamodb::DynamoTokenStore;
-    use recovery_shared::ports::TokenStore;
-    let store = DynamoTokenStore::new(stack.dynamodb.clone(), &stack.config.table_name);
-    let now = recovery_shared::s3::now_epoch_seconds();
-    let records: Vec<TokenRecord> = (0..count)
-        .map(|i| TokenRecord {
-            token_hash: Token::generate().unwrap().hash(),
-            audio_key: keys[i % keys.len()].clone(),
-            owner_hash: Owner::from_client_secret(secret).unwrap().hash(),
-            session_id: session.to_owned(),
-            created_at: now,
-            expires_at: now + 3600,
-            content_type: "audio/wav".to_owned(),
-            size_bytes: 64,
-            filename: None,
-            metadata: recovery_shared::domain::Metadata::new(),
-            session: None,
-            purged_at: None,
-        })
+    let records: Vec<_> = (0..count)
+        .map(|i| audio_record(secret, session, &keys[i % keys.len()]))
         .collect();
-    futures_util::stream::iter(
-        records
-            .iter()
-            .map(Ok::<_, recovery_shared::ports::StoreError>),
-    )
-    .try_for_each_concurrent(16, |r| store.put_token(r, None))
-    .await
-    .unwrap();
+    stack.put_tokens(&records).await;
     records.into_iter().map(|r| r.token_hash).collect()
-}
-
-async fn unpurged(stack: &Stack, hashes: &[recovery_shared::domain::TokenHash]) -> usize {
-    use futures_util::StreamExt as _;
-    use recovery_shared::dynamodb::DynamoTokenStore;
-    use recovery_shared::ports::TokenStore;
-    let store = DynamoTokenStore::new(stack.dynamodb.clone(), &stack.config.table_name);
-    futures_util::stream::iter(hashes)
-        .map(|h| store.get_token(h))
-        .buffer_unordered(16)
-        .filter(|r| std::future::ready(!matches!(r, Ok(Some(t)) if t.purged_at.is_some())))
-        .count()
-        .await
 }
 
 /// A copy of `session` (one part, `updated_at` 1) and that part uploaded beside it: the copy's
 /// token and the part's key.
 async fn copied_with_a_part(stack: &Stack, secret: &str, session: &str) -> (String, String) {
-    let copy_token = json_of(
-        stack
-            .copy_session(
-                secret,
-                session,
-                "parts=1&updated_at=1",
-                &document(session, "t", 1),
-                true,
-            )
-            .await,
+    let copy_token = copied(
+        stack,
+        secret,
+        session,
+        "parts=1&updated_at=1",
+        &document(session, "t", 1),
         201,
     )
     .await["token"]
@@ -450,13 +366,8 @@ async fn deleting_a_session_purges_its_copy_parts_backups_and_many_tokens_within
         let key = stack
             .upload(&secret, session, &[6; 64], Some("take.wav"))
             .await;
-        let issued: Value = stack
-            .issue_token(&secret, &json!({"key": key}))
-            .await
-            .json()
-            .await
-            .unwrap();
-        (key, issued["token"].as_str().unwrap().to_owned())
+        let token = stack.issue(&secret, &json!({"key": key})).await;
+        (key, token)
     };
     let document_key = copy_key(&stack, &secret, session);
     let hashes = more_tokens(
@@ -468,16 +379,12 @@ async fn deleting_a_session_purges_its_copy_parts_backups_and_many_tokens_within
     )
     .await;
     // and another session of the same owner, which must stay
-    json_of(
-        stack
-            .copy_session(
-                &secret,
-                "other",
-                "parts=0&updated_at=1",
-                &document("other", "u", 1),
-                true,
-            )
-            .await,
+    copied(
+        &stack,
+        &secret,
+        "other",
+        "parts=0&updated_at=1",
+        &document("other", "u", 1),
         201,
     )
     .await;
@@ -494,7 +401,7 @@ async fn deleting_a_session_purges_its_copy_parts_backups_and_many_tokens_within
         assert!(!stack.object_exists(key).await, "{key}");
     }
     assert_eq!(
-        unpurged(&stack, &hashes).await,
+        stack.unpurged(&hashes).await,
         0,
         "tokens left answering 200"
     );
@@ -544,7 +451,7 @@ async fn a_purge_through_the_copys_token_deletes_the_whole_session_as_deleting_i
     // THEN the document and the part are gone, every other token answers 410, the list is empty
     assert!(!stack.object_exists(&document_key).await);
     assert!(!stack.object_exists(&part).await);
-    assert_eq!(unpurged(&stack, &hashes).await, 0);
+    assert_eq!(stack.unpurged(&hashes).await, 0);
     assert_eq!(
         json_of(stack.list_sessions(&secret).await, 200).await["sessions"],
         json!([])
@@ -711,21 +618,16 @@ async fn overwrites_count_against_the_bytes_quota_only_never_the_uploads_or_toke
 #[tokio::test]
 async fn the_copy_route_answers_a_cors_preflight_for_a_gzip_put() {
     let stack = Stack::start().await;
-    let preflight = stack
-        .http
-        .request(
-            reqwest::Method::OPTIONS,
-            stack.url("/api/recovery/sessions/s?parts=0&updated_at=1"),
-        )
-        .header("origin", recovery_e2e::ORIGIN)
-        .header("access-control-request-method", "PUT")
-        .header(
-            "access-control-request-headers",
-            "content-type,content-encoding,x-recovery-client",
-        )
-        .send()
-        .await
-        .unwrap();
+    let preflight = recovery_infra::preflight::preflight(
+        &stack.http,
+        &stack.url("/api/recovery/sessions/s?parts=0&updated_at=1"),
+        recovery_e2e::ORIGIN,
+        "PUT",
+        "content-type,content-encoding,x-recovery-client",
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(preflight.status(), 200);
     let headers = preflight.headers();
     assert_eq!(headers["access-control-allow-origin"], recovery_e2e::ORIGIN);

@@ -3,7 +3,6 @@
 //! not hold, download names that cannot disguise themselves, and counters spread over shards.
 
 use recovery_e2e::{Stack, client_secret, problem};
-use recovery_shared::dynamodb::DynamoTokenStore;
 use recovery_shared::ports::TokenStore;
 use serde_json::{Value, json};
 
@@ -30,18 +29,30 @@ async fn assert_quota_problem(response: reqwest::Response, needle: &str) {
     assert!(body["detail"].as_str().unwrap().contains(needle), "{body}");
 }
 
+/// An upload of `first` bytes, then two of `racing` bytes at once: one gets its 201, the other
+/// a 429 problem naming `needle`.
+async fn assert_one_of_two_racing_uploads_is_refused(
+    stack: &Stack,
+    secret: &str,
+    first: u64,
+    racing: u64,
+    needle: &str,
+) {
+    assert_eq!(stack.create_wav_upload(secret, first).await.status(), 201);
+    let (statuses, limited) = race(
+        stack.create_wav_upload(secret, racing),
+        stack.create_wav_upload(secret, racing),
+    )
+    .await;
+    assert_eq!(statuses, [201, 429]);
+    assert_quota_problem(limited.unwrap(), needle).await;
+}
+
 #[tokio::test]
 async fn two_uploads_racing_for_the_last_of_the_days_uploads_get_one_201_and_one_429() {
     let stack = Stack::start_with(&[("QUOTA_UPLOADS_PER_DAY", "2")]).await;
     let secret = client_secret();
-    assert_eq!(stack.create_wav_upload(&secret, 10).await.status(), 201);
-    let (statuses, limited) = race(
-        stack.create_wav_upload(&secret, 10),
-        stack.create_wav_upload(&secret, 10),
-    )
-    .await;
-    assert_eq!(statuses, [201, 429]);
-    assert_quota_problem(limited.unwrap(), "uploads (2)").await;
+    assert_one_of_two_racing_uploads_is_refused(&stack, &secret, 10, 10, "uploads (2)").await;
     // Another owner's day is untouched.
     assert_eq!(
         stack.create_wav_upload(&client_secret(), 10).await.status(),
@@ -53,14 +64,8 @@ async fn two_uploads_racing_for_the_last_of_the_days_uploads_get_one_201_and_one
 async fn two_uploads_racing_for_the_last_bytes_of_the_day_get_one_201_and_one_429() {
     let stack = Stack::start_with(&[("QUOTA_UPLOAD_BYTES_PER_DAY", "100")]).await;
     let secret = client_secret();
-    assert_eq!(stack.create_wav_upload(&secret, 60).await.status(), 201);
-    let (statuses, limited) = race(
-        stack.create_wav_upload(&secret, 40),
-        stack.create_wav_upload(&secret, 40),
-    )
-    .await;
-    assert_eq!(statuses, [201, 429]);
-    assert_quota_problem(limited.unwrap(), "uploaded bytes (100)").await;
+    assert_one_of_two_racing_uploads_is_refused(&stack, &secret, 60, 40, "uploaded bytes (100)")
+        .await;
 }
 
 #[tokio::test]
@@ -86,11 +91,7 @@ async fn after_a_purge_every_token_of_the_audio_answers_410_and_no_new_one_is_is
     let stack = Stack::start().await;
     let secret = client_secret();
     let (key, first) = stack.upload_and_issue(&secret, &[3; 32], json!({})).await;
-    let second = stack.issue_token(&secret, &json!({"key": key})).await;
-    let second = second.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let second = stack.issue(&secret, &json!({"key": key})).await;
     assert_eq!(stack.redeem(&second, false).await.status(), 302);
 
     assert_eq!(stack.revoke(&secret, &first, true).await.status(), 204);
@@ -159,12 +160,7 @@ async fn a_download_name_cannot_disguise_its_type() {
         .await;
     let body: Value = stack.redeem(&token, true).await.json().await.unwrap();
     assert_eq!(body["filename"], "invoicegpj.wav");
-    let download = stack
-        .http
-        .get(body["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let download = stack.get(body["url"].as_str().unwrap()).await;
     let disposition = download.headers()["content-disposition"].to_str().unwrap();
     assert!(
         disposition.contains("filename=\"invoicegpj.wav\""),
@@ -176,7 +172,7 @@ async fn a_download_name_cannot_disguise_its_type() {
 async fn each_count_is_written_before_its_request_answers_and_summed_across_shards() {
     // Lambda freezes an instance after its response: nothing counted may wait for later.
     let stack = Stack::start().await;
-    let store = DynamoTokenStore::new(stack.dynamodb.clone(), &stack.config.table_name);
+    let store = stack.token_store();
     for _ in 0..50 {
         store
             .increment(recovery_shared::domain::Counter::Redeemed)
@@ -206,15 +202,7 @@ async fn health_reports_every_issued_token_at_once_while_the_instance_is_idle() 
     for _ in 0..5 {
         stack.upload_and_issue(&secret, &[1; 10], json!({})).await;
     }
-    let health: Value = stack
-        .http
-        .get(stack.url("/api/recovery/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = stack.health().await.json().await.unwrap();
     assert_eq!(health["counters"]["issued"], 5, "{health}");
 }
 
@@ -248,13 +236,7 @@ async fn the_longest_names_in_wide_characters_stay_within_s3s_metadata_limit_and
             stack.put_presigned(&upload, vec![1; 10]).await.status(),
             200
         );
-        let issued = stack
-            .issue_token(&secret, &json!({"key": upload["key"]}))
-            .await;
-        let token = issued.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token = stack.issue(&secret, &json!({"key": upload["key"]})).await;
         let body: Value = stack.redeem(&token, true).await.json().await.unwrap();
         // The name given at upload, read back from the object's metadata (none at token time).
         let expected = recovery_shared::download::download_name(Some(&name), "", "audio/wav");

@@ -2,10 +2,8 @@
 //! answered on redeem and deleted by a purge.
 
 use recovery_e2e::openapi::OpenApi;
-use recovery_e2e::{Stack, client_secret, problem};
+use recovery_e2e::{SESSION_TYPE, Stack, audio_record, client_secret, problem};
 use serde_json::{Value, json};
-
-const SESSION_TYPE: &str = "application/vnd.chatterbox.session+json";
 
 fn document(session: &str) -> Vec<u8> {
     json!({
@@ -32,38 +30,23 @@ async fn a_session_document_comes_back_beside_the_audio_and_a_purge_deletes_both
         .await;
     assert!(doc.contains("/take-1~2/"), "{doc}");
 
-    let issued = stack
-        .issue_token(&secret, &json!({"key": audio, "session_key": doc}))
+    let token = stack
+        .issue(&secret, &json!({"key": audio, "session_key": doc}))
         .await;
-    assert_eq!(issued.status(), 201);
-    let token = issued.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
 
     let response = stack.redeem(&token, true).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     openapi.assert_schema("AudioResponse", &body);
     assert_eq!(body["session_size"], doc_bytes.len());
-    let fetched = stack
-        .http
-        .get(body["session_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let fetched = stack.get(body["session_url"].as_str().unwrap()).await;
     assert_eq!(fetched.status(), 200);
     assert_eq!(fetched.headers()["content-type"], SESSION_TYPE);
     assert_eq!(
         fetched.bytes().await.unwrap().as_ref(),
         doc_bytes.as_slice()
     );
-    let audio_back = stack
-        .http
-        .get(body["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let audio_back = stack.get(body["url"].as_str().unwrap()).await;
     assert_eq!(audio_back.bytes().await.unwrap().as_ref(), &[7; 64]);
     // The redirect still leads to the audio.
     assert_eq!(stack.redeem(&token, false).await.status(), 302);
@@ -140,10 +123,7 @@ async fn a_session_key_must_be_the_callers_in_the_same_session_existing_and_a_do
 
 #[tokio::test]
 async fn a_purge_reaches_a_thousand_tokens_of_the_audio_and_the_document_within_the_deadline() {
-    use futures_util::{StreamExt as _, TryStreamExt as _};
-    use recovery_shared::domain::{Owner, SessionDocument, Token, TokenRecord};
-    use recovery_shared::dynamodb::DynamoTokenStore;
-    use recovery_shared::ports::TokenStore;
+    use recovery_shared::domain::{SessionDocument, Token, TokenRecord};
 
     // GIVEN one backup through the API, 998 more tokens of its audio and document (an index
     // holds about a thousand in a day), and one token of other audio with the same document
@@ -160,31 +140,15 @@ async fn a_purge_reaches_a_thousand_tokens_of_the_audio_and_the_document_within_
     let doc = stack
         .upload_as(&secret, session, SESSION_TYPE, &document(session))
         .await;
-    let issued = stack
-        .issue_token(&secret, &json!({"key": audio, "session_key": doc}))
+    let first = stack
+        .issue(&secret, &json!({"key": audio, "session_key": doc}))
         .await;
-    let first = issued.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let store = DynamoTokenStore::new(stack.dynamodb.clone(), &stack.config.table_name);
-    let now = recovery_shared::s3::now_epoch_seconds();
     let record = |audio_key: &str| TokenRecord {
-        token_hash: Token::generate().unwrap().hash(),
-        audio_key: audio_key.to_owned(),
-        owner_hash: Owner::from_client_secret(&secret).unwrap().hash(),
-        session_id: session.to_owned(),
-        created_at: now,
-        expires_at: now + 3600,
-        content_type: "audio/wav".to_owned(),
-        size_bytes: 64,
-        filename: None,
-        metadata: recovery_shared::domain::Metadata::new(),
         session: Some(SessionDocument {
             key: doc.clone(),
             size_bytes: 10,
         }),
-        purged_at: None,
+        ..audio_record(&secret, session, audio_key)
     };
     let mut records: Vec<TokenRecord> = (0..998).map(|_| record(&audio)).collect();
     let via_document = Token::generate().unwrap();
@@ -192,14 +156,7 @@ async fn a_purge_reaches_a_thousand_tokens_of_the_audio_and_the_document_within_
         token_hash: via_document.hash(),
         ..record(&other_audio)
     });
-    futures_util::stream::iter(
-        records
-            .iter()
-            .map(Ok::<_, recovery_shared::ports::StoreError>),
-    )
-    .try_for_each_concurrent(16, |r| store.put_token(r, None))
-    .await
-    .unwrap();
+    stack.put_tokens(&records).await;
 
     // WHEN the first is revoked with purge
     let started = std::time::Instant::now();
@@ -211,13 +168,12 @@ async fn a_purge_reaches_a_thousand_tokens_of_the_audio_and_the_document_within_
     eprintln!("purge of 1,000 tokens on DynamoDB Local took {took:?}");
     assert!(!stack.object_exists(&audio).await);
     assert!(!stack.object_exists(&doc).await);
-    let unpurged = futures_util::stream::iter(&records)
-        .map(|r| store.get_token(&r.token_hash))
-        .buffer_unordered(16)
-        .filter(|r| std::future::ready(!matches!(r, Ok(Some(t)) if t.purged_at.is_some())))
-        .count()
-        .await;
-    assert_eq!(unpurged, 0, "tokens left answering 200");
+    let hashes: Vec<_> = records.into_iter().map(|r| r.token_hash).collect();
+    assert_eq!(
+        stack.unpurged(&hashes).await,
+        0,
+        "tokens left answering 200"
+    );
     let gone = problem(stack.redeem(via_document.as_str(), true).await, 410).await;
     assert!(
         gone["detail"].as_str().unwrap().contains("deleted"),

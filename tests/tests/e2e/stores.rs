@@ -2,7 +2,6 @@
 
 use recovery_e2e::Stack;
 use recovery_shared::domain::{Counter, Counters, Metadata, OwnerHash, Token, TokenRecord};
-use recovery_shared::dynamodb::DynamoTokenStore;
 use recovery_shared::ports::{DeleteOutcome, StoreError, TokenStore};
 
 fn record(token: &Token, owner: &str) -> TokenRecord {
@@ -25,7 +24,7 @@ fn record(token: &Token, owner: &str) -> TokenRecord {
 #[tokio::test]
 async fn a_second_write_of_the_same_hash_is_refused_and_changes_nothing() {
     let stack = Stack::start().await;
-    let store = DynamoTokenStore::new(stack.dynamodb.clone(), &stack.config.table_name);
+    let store = stack.token_store();
     let token = Token::generate().unwrap();
     store
         .put_token(&record(&token, "first"), None)
@@ -40,7 +39,7 @@ async fn a_second_write_of_the_same_hash_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn deletes_are_owner_checked_and_idempotent() {
     let stack = Stack::start().await;
-    let store = DynamoTokenStore::new(stack.dynamodb.clone(), &stack.config.table_name);
+    let store = stack.token_store();
     let token = Token::generate().unwrap();
     store
         .put_token(&record(&token, "owner"), None)
@@ -66,7 +65,7 @@ async fn deletes_are_owner_checked_and_idempotent() {
 #[tokio::test]
 async fn counters_start_at_zero_and_add_up() {
     let stack = Stack::start().await;
-    let store = DynamoTokenStore::new(stack.dynamodb.clone(), &stack.config.table_name);
+    let store = stack.token_store();
     assert_eq!(store.counters().await.unwrap(), Counters::default());
     let mut tasks = Vec::new();
     for _ in 0..10 {
