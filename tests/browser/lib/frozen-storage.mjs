@@ -9,15 +9,11 @@
 // this browser (scripts/test-suite.sh puts :8766 and :8767 in ALLOWED_ORIGINS; cross-origin.test.mjs
 // uses the same port per browser, never at the same time as this suite's other files).
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BROWSER } from './browser.mjs';
 import { s3Port } from './faults.mjs';
+import { startGateway } from './gateway.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const GATEWAY = process.env.LOCAL_GATEWAY ?? join(ROOT, 'target', 'debug', 'local-gateway');
 const PORT = Number(process.env.FROZEN_STORAGE_PORT ?? { chromium: 8766, firefox: 8767 }[BROWSER]);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const RELAY = `
 const net = require('node:net');
@@ -42,18 +38,6 @@ export async function startFrozenStorage() {
     relay.stdout.once('data', (d) => resolve(Number(String(d).trim())));
     relay.once('exit', (code) => reject(new Error(`the S3 relay exited (${code})`)));
   });
-  const base = `http://127.0.0.1:${PORT}`;
-  const gateway = spawn(GATEWAY, [], {
-    env: {
-      ...process.env,
-      GATEWAY_ADDR: `127.0.0.1:${PORT}`,
-      ALLOWED_ORIGINS: base,
-      AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${relayPort}`,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  gateway.stderr.on('data', (d) => (stderr += d));
   const thaw = () => {
     try {
       process.kill(relay.pid, 'SIGCONT');
@@ -61,21 +45,18 @@ export async function startFrozenStorage() {
       // Gone.
     }
   };
-  const stop = () => {
-    thaw();
-    relay.kill('SIGKILL');
-    gateway.kill('SIGTERM');
-  };
-  process.once('exit', stop);
-  for (let i = 0; ; i++) {
-    const up = await fetch(`${base}/api/recovery/health`).then((r) => r.ok, () => false);
-    if (up) break;
-    if (i > 300 || gateway.exitCode !== null) {
-      stop();
-      throw new Error(`the gateway for frozen object storage did not start on ${base}:\n${stderr}`);
-    }
-    await sleep(100);
-  }
+  const { base, stop } = await startGateway({
+    port: PORT,
+    env: {
+      ALLOWED_ORIGINS: `http://127.0.0.1:${PORT}`,
+      AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${relayPort}`,
+    },
+    what: 'the gateway for frozen object storage',
+    onStop: () => {
+      thaw();
+      relay.kill('SIGKILL');
+    },
+  });
   const frozen = async (fn) => {
     process.kill(relay.pid, 'SIGSTOP');
     try {

@@ -2,20 +2,16 @@
 // under test (its environment is this process's, as scripts/test-suite.sh sets it), with an RS256
 // JWKS made here and tokens minted with it: for tests where one user signs in from two browsers
 // (copy.test.mjs), and for jwt.test.mjs, which also mints forged tokens with `keyPair`/`mintJwt`.
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { BASE_URL } from './browser.mjs';
+import { startGateway } from './gateway.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const GATEWAY = process.env.LOCAL_GATEWAY ?? join(ROOT, 'target', 'debug', 'local-gateway');
 const ISSUER = 'https://issuer.test/chatterbox';
 const AUDIENCE = 'chatterbox-recovery';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
 async function freePort() {
@@ -51,12 +47,9 @@ export async function startJwtGateway({ key = keyPair('copy-test-key') } = {}) {
   const jwks = join(dir, 'jwks.json');
   writeFileSync(jwks, JSON.stringify({ keys: [key.jwk] }));
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  // The same emulators, table and bucket as the gateway under test (its environment is ours).
-  const gateway = spawn(GATEWAY, [], {
+  const { base, stop } = await startGateway({
+    port,
     env: {
-      ...process.env,
-      GATEWAY_ADDR: `127.0.0.1:${port}`,
       // The page comes from the gateway under test, whose origin the bucket's CORS rules allow
       // (presigned uploads go straight to the bucket); this gateway answers it cross-origin.
       ALLOWED_ORIGINS: new URL(BASE_URL).origin,
@@ -64,23 +57,8 @@ export async function startJwtGateway({ key = keyPair('copy-test-key') } = {}) {
       JWT_AUDIENCE: AUDIENCE,
       JWT_JWKS_FILE: jwks,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    what: 'the JWT gateway',
+    onStop: () => rmSync(dir, { recursive: true, force: true }),
   });
-  let stderr = '';
-  gateway.stderr.on('data', (d) => (stderr += d));
-  const stop = () => {
-    gateway.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', stop);
-  for (let i = 0; ; i++) {
-    const up = await fetch(`${base}/api/recovery/health`).then((r) => r.ok, () => false);
-    if (up) break;
-    if (i > 300 || gateway.exitCode !== null) {
-      stop();
-      throw new Error(`the JWT gateway did not start:\n${stderr}`);
-    }
-    await sleep(100);
-  }
   return { base, key, mint: (sub) => mintJwt(key, { sub }), stop };
 }
