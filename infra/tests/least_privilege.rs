@@ -347,19 +347,24 @@ fn statements(function: &str) -> Vec<serde_yaml_ng::Value> {
         .collect()
 }
 
+/// The statements of a function's policies whose actions include `action`.
+fn statements_naming(function: &str, action: &str) -> Vec<serde_yaml_ng::Value> {
+    statements(function)
+        .into_iter()
+        .filter(|s| {
+            s["Action"]
+                .as_sequence()
+                .is_some_and(|a| a.iter().any(|a| a.as_str() == Some(action)))
+        })
+        .collect()
+}
+
 #[test]
 fn listing_is_granted_on_the_bucket_without_a_prefix_condition_to_the_role_that_heads_audio() {
     // HeadObject of a missing key is a 404 only with s3:ListBucket on the bucket (S3 API
     // Reference, "HeadObject"); s3:prefix belongs to list requests, which HeadObject is not, so a
     // prefix-conditioned grant could leave a missing key answering 403 (a 503 to the caller).
-    let listing: Vec<_> = statements("IssueTokenFunction")
-        .into_iter()
-        .filter(|s| {
-            s["Action"]
-                .as_sequence()
-                .is_some_and(|a| a.iter().any(|a| a.as_str() == Some("s3:ListBucket")))
-        })
-        .collect();
+    let listing = statements_naming("IssueTokenFunction", "s3:ListBucket");
     assert_eq!(listing.len(), 1, "{listing:?}");
     let grant = &listing[0];
     assert_eq!(grant["Effect"].as_str(), Some("Allow"));
@@ -463,14 +468,9 @@ fn like(pattern: &str, value: &str) -> bool {
 /// `dynamodb:GetItem`), the `dynamodb:LeadingKeys` patterns it is limited to, or `None` when it
 /// covers the whole table.
 fn leading_key_grants(function: &str, action: &str) -> Vec<Option<Vec<String>>> {
-    statements(function)
+    statements_naming(function, action)
         .into_iter()
-        .filter(|s| {
-            s["Effect"].as_str() == Some("Allow")
-                && s["Action"]
-                    .as_sequence()
-                    .is_some_and(|a| a.iter().any(|a| a.as_str() == Some(action)))
-        })
+        .filter(|s| s["Effect"].as_str() == Some("Allow"))
         .map(|s| {
             let condition = s.get("Condition")?;
             // ForAllValues: every key the request names must match. (ForAnyValue would let a
@@ -619,14 +619,7 @@ async fn listing_a_sessions_objects_is_granted_only_under_the_recovery_prefix() 
     for function in Function::ALL {
         let id = function.logical_id();
         let lists = walk.methods[id].contains("list_objects");
-        let grants: Vec<serde_yaml_ng::Value> = statements(id)
-            .into_iter()
-            .filter(|s| {
-                s["Action"]
-                    .as_sequence()
-                    .is_some_and(|a| a.iter().any(|a| a.as_str() == Some("s3:ListBucket")))
-            })
-            .collect();
+        let grants = statements_naming(id, "s3:ListBucket");
         if !lists {
             continue;
         }
