@@ -21,7 +21,7 @@ use crate::{
     model::SessionInput,
     prelude::*,
     server::{self, BackupOptions},
-    store::{self, StatusEvent, Store},
+    store::{self, SessionSummary, StatusEvent, Store},
     text::concat,
 };
 
@@ -53,6 +53,36 @@ where
 /// about a kilobyte of wasm each.
 fn to_promise(fut: Boxed<'static, Result<JsValue, ClientError>>) -> Promise {
     future_to_promise(async move { fut.await.map_err(js_err) })
+}
+
+/// A store operation on one id (a session's or a key's) that resolves to
+/// nothing, as a `Promise<void>`: one future type for the methods that are
+/// just that, rather than one each.
+type OnId = for<'a> fn(&'a Store, &'a str) -> Boxed<'a, Result<(), ClientError>>;
+
+fn on_id(store: &Store, id: String, op: OnId) -> Promise {
+    let store = store.clone();
+    promise(async move { op(&store, &id).await.map(|()| JsValue::UNDEFINED) })
+}
+
+/// `flush` or `close`, as a `Promise<void>` (one future type for both).
+type OnStore = for<'a> fn(&'a Store) -> Boxed<'a, Result<(), ClientError>>;
+
+fn on_store(store: &Store, op: OnStore) -> Promise {
+    let store = store.clone();
+    promise(async move { op(&store).await.map(|()| JsValue::UNDEFINED) })
+}
+
+/// `detect` or `list`, as a `Promise<SessionSummary[]>` (one future type for
+/// both).
+type Summaries = for<'a> fn(&'a Store) -> Boxed<'a, Result<Vec<SessionSummary>, ClientError>>;
+
+fn summaries(store: &Store, op: Summaries) -> Promise {
+    let store = store.clone();
+    promise(async move {
+        let list = op(&store).await?;
+        Ok(list.iter().map(summary_to_js).collect::<Array>().into())
+    })
 }
 
 /// The JS listeners subscribed through `onStatus`, with their ids in the
@@ -108,8 +138,7 @@ impl RecoveryStore {
     /// Writes every queued autosave now; resolves when committed.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush(&self) -> Promise {
-        let store = self.store.clone();
-        promise(async move { store.flush().await.map(|()| JsValue::UNDEFINED) })
+        on_store(&self.store, Store::flush)
     }
 
     /// Saves a snapshot now; resolves when committed.
@@ -154,8 +183,7 @@ impl RecoveryStore {
     /// Marks a session finished (its audio may be evicted first when full).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn complete(&self, id: String) -> Promise {
-        let store = self.store.clone();
-        promise(async move { store.complete(&id).await.map(|()| JsValue::UNDEFINED) })
+        on_id(&self.store, id, Store::complete)
     }
 
     /// Drops a session's audio to start its take anew, in one transaction:
@@ -163,28 +191,19 @@ impl RecoveryStore {
     /// server token stay. The server copy (if on) then lists no parts.
     #[wasm_bindgen(js_name = clearChunks, unchecked_return_type = "Promise<void>")]
     pub fn clear_chunks(&self, id: String) -> Promise {
-        let store = self.store.clone();
-        promise(async move { store.clear_chunks(&id).await.map(|()| JsValue::UNDEFINED) })
+        on_id(&self.store, id, Store::clear_chunks)
     }
 
     /// Sessions left by a crashed or killed tab, newest first.
     #[wasm_bindgen(unchecked_return_type = "Promise<SessionSummary[]>")]
     pub fn detect(&self) -> Promise {
-        let store = self.store.clone();
-        promise(async move {
-            let list = store.detect().await?;
-            Ok(list.iter().map(summary_to_js).collect::<Array>().into())
-        })
+        summaries(&self.store, Store::detect)
     }
 
     /// Every stored session, with the state of the tab that wrote it.
     #[wasm_bindgen(unchecked_return_type = "Promise<SessionSummary[]>")]
     pub fn list(&self) -> Promise {
-        let store = self.store.clone();
-        promise(async move {
-            let list = store.list().await?;
-            Ok(list.iter().map(summary_to_js).collect::<Array>().into())
-        })
+        summaries(&self.store, Store::list)
     }
 
     /// Text, voice, parameters and audio chunks in order; `null` if unknown.
@@ -204,19 +223,13 @@ impl RecoveryStore {
     /// not keep the local data.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn dismiss(&self, id: String) -> Promise {
-        let store = self.store.clone();
-        promise(async move {
-            server::dismiss(&store, &id)
-                .await
-                .map(|()| JsValue::UNDEFINED)
-        })
+        on_id(&self.store, id, server::dismiss)
     }
 
     /// Deletes a session and its audio.
     #[wasm_bindgen(js_name = "delete", unchecked_return_type = "Promise<void>")]
     pub fn delete_session(&self, id: String) -> Promise {
-        let store = self.store.clone();
-        promise(async move { store.delete(&id).await.map(|()| JsValue::UNDEFINED) })
+        on_id(&self.store, id, Store::delete)
     }
 
     /// `{usage, quota}` in bytes, or `null` where the browser does not say.
@@ -372,16 +385,14 @@ impl RecoveryStore {
 
     #[wasm_bindgen(js_name = removeItem, unchecked_return_type = "Promise<void>")]
     pub fn remove_item(&self, key: String) -> Promise {
-        let store = self.store.clone();
-        promise(async move { store.kv_remove(&key).await.map(|()| JsValue::UNDEFINED) })
+        on_id(&self.store, key, Store::kv_remove)
     }
 
     /// Flushes, marks a clean exit and releases the tab: this tab's sessions
     /// will not be offered as crashed.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> Promise {
-        let store = self.store.clone();
-        promise(async move { store.close().await.map(|()| JsValue::UNDEFINED) })
+        on_store(&self.store, Store::close)
     }
 }
 

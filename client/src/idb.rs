@@ -13,7 +13,7 @@ use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbOpenDbRequest, IdbRequest,
-    IdbTransaction, IdbTransactionMode, IdbVersionChangeEvent,
+    IdbTransaction, IdbTransactionMode,
 };
 
 use crate::{
@@ -112,17 +112,19 @@ pub(crate) async fn open(name: &str) -> Result<IdbDatabase> {
         .map_err(|e| ClientError::from_idb(&e))?;
 
     let for_upgrade = open_req.clone();
-    let on_upgrade =
-        Closure::<dyn FnMut(IdbVersionChangeEvent)>::new(move |event: IdbVersionChangeEvent| {
-            if let Err(e) = schema::upgrade(&for_upgrade, event.old_version(), schema::VERSION) {
-                // Aborting the versionchange transaction makes the open fail
-                // with this error instead of leaving a half-migrated store.
-                web_sys::console::error_2(&JsValue::from_str("recovery: upgrade failed"), &e);
-                if let Some(tx) = for_upgrade.transaction() {
-                    let _ = tx.abort();
-                }
+    // A `JsValue` event, as every other handler here takes: one closure
+    // type (and one set of wasm-bindgen shims) for all of them.
+    let on_upgrade = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let old_version = js::get_f64(&event, "oldVersion").unwrap_or(0.0);
+        if let Err(e) = schema::upgrade(&for_upgrade, old_version, schema::VERSION) {
+            // Aborting the versionchange transaction makes the open fail
+            // with this error instead of leaving a half-migrated store.
+            web_sys::console::error_2(&JsValue::from_str("recovery: upgrade failed"), &e);
+            if let Some(tx) = for_upgrade.transaction() {
+                let _ = tx.abort();
             }
-        });
+        }
+    });
     open_req.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
 
     let (promise, resolve, reject) = js::deferred();

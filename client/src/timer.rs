@@ -23,10 +23,9 @@ extern "C" {
 /// Resolves after `ms` (a backoff between retries). Nothing to cancel:
 /// `setTimeout` calls the promise's own resolve function.
 pub(crate) fn sleep(ms: u32) -> wasm_bindgen_futures::JsFuture {
-    js_sys::Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms);
-    })
-    .into()
+    let (promise, resolve, _) = crate::js::deferred();
+    set_timeout(&resolve, ms);
+    promise.into()
 }
 
 /// `setTimeout(f, ms)` with a function of the caller's.

@@ -3,8 +3,6 @@
 //! boundaries), each through a presigned upload with progress, then one
 //! recovery token naming both.
 
-use alloc::rc::Rc;
-
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 use web_sys::{Blob, BlobPropertyBag};
@@ -182,27 +180,19 @@ pub(super) fn upload<'a>(
         let url = js::get_str(&ticket, "upload_url")
             .ok_or_else(|| bad_answer("uploads", "upload_url"))?;
         let method = js::get_str(&ticket, "method").unwrap_or_else(|| "PUT".into());
-        let sink = progress.clone();
-        transfer_ok(
-            &Transfer {
-                method: &method,
-                url: &url,
-                // The headers the URL was signed with: sent exactly, nothing of ours.
-                headers: &js::get(&ticket, "headers"),
-                body: &object.body,
-                response_type: "text",
-                limit: f64::INFINITY,
-                on_progress: Rc::new(move |loaded, _| {
-                    sink(Progress {
-                        phase: "upload",
-                        loaded: offset + loaded,
-                        total,
-                    });
-                }),
-                upload: true,
-            },
-            "upload",
-        )
+        transfer_ok(&Transfer {
+            method: &method,
+            url: &url,
+            // The headers the URL was signed with: sent exactly, nothing of ours.
+            headers: &js::get(&ticket, "headers"),
+            body: &object.body,
+            response_type: "text",
+            limit: f64::INFINITY,
+            progress,
+            offset,
+            total,
+            upload: true,
+        })
         .await?;
         Ok(key)
     })

@@ -21,7 +21,7 @@
 //! retries and what to do).
 
 use alloc::rc::{Rc, Weak};
-use core::cell::RefCell;
+use core::cell::{RefCell, RefMut};
 
 use js_sys::{Array, Object, Promise};
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
@@ -29,11 +29,11 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::EventTarget;
 
 use super::{
-    Request, api, api_headers, attempt, backoff_ms,
+    Request, api, backoff_ms,
     backup::{Upload, blob, upload},
     bad_answer,
     document::{self, SESSION_TYPE, byte_length, copy_parts, valid_session_id},
-    encode, endpoint, no_progress, wait_ms,
+    encode, no_progress, send, wait_ms,
 };
 use crate::{
     Boxed,
@@ -147,26 +147,16 @@ impl core::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Runs `f` on the session's state, created on first use. (A thin
-    /// generic shell over [`Engine::visit`], so the search is compiled once.)
-    fn with<T: Default>(&self, id: &str, f: impl FnOnce(&mut Session) -> T) -> T {
-        let (mut f, mut out) = (Some(f), T::default());
-        self.visit(id, &mut |s| {
-            if let Some(f) = f.take() {
-                out = f(s);
-            }
-        });
-        out
-    }
-
-    fn visit(&self, id: &str, f: &mut dyn FnMut(&mut Session)) {
+    /// The session's state, created on first use. A borrow of the whole
+    /// list: every caller lets it go within the statement or block, before
+    /// anything that could come back here (a `kick`, an await).
+    fn session(&self, id: &str) -> RefMut<'_, Session> {
         let mut list = self.sessions.borrow_mut();
-        if !list.iter().any(|s| s.id == id) {
+        let at = list.iter().position(|s| s.id == id).unwrap_or_else(|| {
             list.push(Session::new(id));
-        }
-        if let Some(s) = list.iter_mut().find(|s| s.id == id) {
-            f(s);
-        }
+            list.len() - 1
+        });
+        RefMut::map(list, |list| &mut list[at])
     }
 
     fn due(&self) -> Vec<String> {
@@ -219,7 +209,7 @@ fn copy_now(weak: &Weak<Inner>, hiding: bool) {
             if let Some(engine) = store.inner.copy.get() {
                 for id in engine.due() {
                     // Back online: no backoff left to sit out.
-                    engine.with(&id, |s| s.retry_at = 0.0);
+                    engine.session(&id).retry_at = 0.0;
                     kick(&store, &id, hiding);
                 }
             }
@@ -270,7 +260,10 @@ async fn resume(store: Store) {
 /// A session write committed revision `revision`: its copy is due.
 pub(crate) fn committed(store: &Store, id: &str, revision: f64) {
     if let Some(engine) = store.inner.copy.get() {
-        engine.with(id, |s| s.committed = s.committed.max(revision));
+        {
+            let mut s = engine.session(id);
+            s.committed = s.committed.max(revision);
+        }
         kick(store, id, false);
     }
 }
@@ -281,7 +274,10 @@ pub(crate) fn committed(store: &Store, id: &str, revision: f64) {
 /// (`appendChunk` refuses them when `serverCopy` is on).
 pub(crate) fn part(store: &Store, id: &str, index: u32, bytes: JsValue, mime: &str) {
     if let (Some(engine), true) = (store.inner.copy.get(), mime.starts_with("audio/")) {
-        engine.with(id, |s| s.parts.push((index, bytes, mime.to_owned())));
+        engine
+            .session(id)
+            .parts
+            .push((index, bytes, mime.to_owned()));
         kick(store, id, false);
     }
 }
@@ -291,10 +287,11 @@ pub(crate) fn part(store: &Store, id: &str, index: u32, bytes: JsValue, mime: &s
 /// due.
 pub(crate) fn cleared(store: &Store, id: &str) {
     if let Some(engine) = store.inner.copy.get() {
-        engine.with(id, |s| {
+        {
+            let mut s = engine.session(id);
             s.parts.clear();
             s.parts_dirty = true;
-        });
+        }
         kick(store, id, false);
     }
 }
@@ -302,7 +299,7 @@ pub(crate) fn cleared(store: &Store, id: &str) {
 /// Forgets a deleted session (its record is gone; nothing more to copy).
 pub(crate) fn forget(store: &Store, id: &str) {
     if let Some(engine) = store.inner.copy.get() {
-        engine.with(id, |s| s.stopped = true);
+        engine.session(id).stopped = true;
     }
 }
 
@@ -312,12 +309,13 @@ fn kick(store: &Store, id: &str, force: bool) {
     let Some(engine) = store.inner.copy.get() else {
         return;
     };
-    let (start, wake) = engine.with(id, |s| {
+    let (start, wake) = {
+        let mut s = engine.session(id);
         s.force |= force;
         let start = !s.running && s.due();
         s.running |= start;
         (start, s.wake.take())
-    });
+    };
     if let Some(wake) = wake {
         let _ = wake.call0(&JsValue::NULL);
     }
@@ -327,15 +325,11 @@ fn kick(store: &Store, id: &str, force: bool) {
 }
 
 /// What a session's copy task does next.
-#[derive(Default)]
 enum Next {
-    #[default]
     Done,
     Wait(f64),
     Part(PendingPart),
-    Document {
-        keepalive: bool,
-    },
+    Document { keepalive: bool },
 }
 
 /// A session's copy task, while anything is behind: parts first, each as
@@ -348,7 +342,8 @@ async fn run(store: Store, id: String) {
             return;
         };
         let now = store.now();
-        let next = engine.with(&id, |s| {
+        let next = {
+            let mut s = engine.session(&id);
             let wait = s.retry_at - now;
             if store.is_closed() || !s.due() {
                 s.running = false;
@@ -366,7 +361,7 @@ async fn run(store: Store, id: String) {
                     _ => Next::Document { keepalive: false },
                 }
             }
-        });
+        };
         let result = match next {
             Next::Done => return,
             Next::Wait(ms) => {
@@ -375,13 +370,14 @@ async fn run(store: Store, id: String) {
             }
             Next::Part(part) => copy_part(&store, &id, part).await,
             Next::Document { keepalive } => {
-                let was_dirty = engine.with(&id, |s| {
+                let was_dirty = {
+                    let mut s = engine.session(&id);
                     s.last_put = now;
                     core::mem::take(&mut s.parts_dirty)
-                });
+                };
                 store.emit(Status::CopyPending, vec![id.clone()], None, Vec::new());
                 let result = put_document(&store, &id, keepalive).await;
-                engine.with(&id, |s| s.parts_dirty |= was_dirty && result.is_err());
+                engine.session(&id).parts_dirty |= was_dirty && result.is_err();
                 result
             }
         };
@@ -399,12 +395,13 @@ fn settle(store: &Store, id: &str, result: Put) {
     let ids = vec![id.to_owned()];
     match result {
         Ok(revision) => {
-            let backed_up = engine.with(id, |s| {
+            let backed_up = {
+                let mut s = engine.session(id);
                 s.acked = s.acked.max(revision);
                 s.failures = 0;
                 s.retry_at = 0.0;
                 !s.behind() && s.parts.is_empty()
-            });
+            };
             // Never while an edit is still uncommitted here.
             if backed_up && !store.has_pending() {
                 store.emit(Status::BackedUp, ids, None, Vec::new());
@@ -416,7 +413,8 @@ fn settle(store: &Store, id: &str, result: Put) {
                 error,
                 ClientError::Http { status: 410, .. } | ClientError::NotFound(_)
             );
-            let delay = engine.with(id, |s| {
+            let delay = {
+                let mut s = engine.session(id);
                 s.failures += 1;
                 s.stopped |= gone;
                 // The backoff, not the typing throttle, says when to retry.
@@ -424,7 +422,7 @@ fn settle(store: &Store, id: &str, result: Put) {
                 let delay = backoff_ms(s.failures, retry_after, js_sys::Math::random());
                 s.retry_at = store.now() + delay;
                 delay
-            });
+            };
             // A request that could not go out while the browser says it is
             // offline: `offline`, and the `online` event ends the wait. (Only
             // then: `navigator.onLine` is false on machines whose API is on
@@ -479,7 +477,7 @@ fn settle(store: &Store, id: &str, result: Put) {
 async fn wait(store: &Store, id: &str, ms: f64) {
     let (promise, resolve, _) = js::deferred();
     if let Some(engine) = store.inner.copy.get() {
-        engine.with(id, |s| s.wake = Some(resolve.clone()));
+        engine.session(id).wake = Some(resolve.clone());
     }
     // Through the store's timer seam when it has one (tests), else
     // `setTimeout`.
@@ -515,11 +513,7 @@ fn put_document<'a>(store: &'a Store, id: &'a str, keepalive: bool) -> Boxed<'a,
         let text = document::build_copy(&record)
             .map_err(|e| plain(ClientError::Invalid(js::describe(&e))))?;
         let (body, gzipped) = gzip(&text).await;
-        let headers = api_headers(store).await.map_err(plain)?;
-        js::set_str(&headers, "Content-Type", SESSION_TYPE);
-        if gzipped {
-            js::set_str(&headers, "Content-Encoding", "gzip");
-        }
+        let headers = [("Content-Type", SESSION_TYPE), ("Content-Encoding", "gzip")];
         #[allow(
             clippy::cast_possible_truncation,
             reason = "updatedAt is a whole number of ms"
@@ -537,15 +531,20 @@ fn put_document<'a>(store: &'a Store, id: &'a str, keepalive: bool) -> Boxed<'a,
                 ""
             },
         ]);
-        let url = endpoint(store, &path).map_err(plain)?;
-        let answer = attempt(&Request {
-            url: &url,
-            method: "PUT",
-            headers: &headers,
-            body: Some(&body),
-            // (Uncompressed, the body's size is not known cheaply: no keepalive.)
-            keepalive: keepalive && gzipped && byte_length(&body) <= KEEPALIVE_MAX,
-        })
+        let answer = send(
+            store,
+            &Request {
+                method: "PUT",
+                path: &path,
+                // `Content-Encoding` only when compressed.
+                headers: if gzipped { &headers } else { &headers[..1] },
+                body: Some(&body),
+                // (Uncompressed, the body's size is not known cheaply: no keepalive.)
+                keepalive: keepalive && gzipped && byte_length(&body) <= KEEPALIVE_MAX,
+                // Once: the task backs off and reports.
+                retry: false,
+            },
+        )
         .await
         .map_err(plain)?;
         if !answer.ok() {
@@ -606,10 +605,9 @@ fn copy_part<'a>(store: &'a Store, id: &'a str, part: PendingPart) -> Boxed<'a, 
         };
         let drop_part = |copied: bool| {
             if let Some(engine) = store.inner.copy.get() {
-                engine.with(id, |s| {
-                    s.parts.retain(|p| p.0 != index);
-                    s.parts_dirty |= copied;
-                });
+                let mut s = engine.session(id);
+                s.parts.retain(|p| p.0 != index);
+                s.parts_dirty |= copied;
             }
         };
         let uploaded = upload(store, id, &object, 0.0, size, &no_progress()).await;
@@ -635,7 +633,7 @@ fn copy_part<'a>(store: &'a Store, id: &'a str, part: PendingPart) -> Boxed<'a, 
                 .inner
                 .copy
                 .get()
-                .is_some_and(|engine| engine.with(id, |s| s.parts.iter().any(|p| p.0 == index)))
+                .is_some_and(|engine| engine.session(id).parts.iter().any(|p| p.0 == index))
         };
         store
             .update_record(

@@ -15,7 +15,7 @@ use core::cell::Cell;
 use js_sys::{Object, Promise};
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, RequestInit, Response};
+use web_sys::{AbortController, Response};
 
 pub use backup::{BackupOptions, BackupOutcome, backup};
 pub use copy::copies;
@@ -38,7 +38,7 @@ const CLIENT_HEADER: &str = "X-Recovery-Client";
 extern "C" {
     // The global `fetch`, present on Window and WorkerGlobalScope alike.
     #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(input: &str, init: &RequestInit) -> Promise;
+    fn global_fetch(input: &str, init: &Object) -> Promise;
 }
 
 /// A step of a backup or recovery, for a progress bar.
@@ -81,14 +81,20 @@ extern "C" {
     fn get(this: &Headers, name: &str) -> Option<String>;
 }
 
-/// An API request.
+/// An API request, sent by [`send`].
 pub(crate) struct Request<'a> {
-    pub url: &'a str,
     pub method: &'a str,
-    pub headers: &'a Object,
+    /// After `/api/recovery`.
+    pub path: &'a str,
+    /// Sent beside the API headers ([`api_headers`]).
+    pub headers: &'a [(&'a str, &'a str)],
     pub body: Option<&'a JsValue>,
     /// Outlives the page (`pagehide`); bodies up to 64 KiB.
     pub keepalive: bool,
+    /// Sent again after a network failure, a timeout, a 5xx or a 429 (see
+    /// [`send`]): for an idempotent request whose caller does not back off
+    /// on its own.
+    pub retry: bool,
 }
 
 /// An API answer, read whole within the request's timeout.
@@ -131,18 +137,20 @@ pub fn backoff_ms(n: u32, retry_after: Option<f64>, random: f64) -> f64 {
     }
 }
 
-/// One attempt, aborted after [`API_TIMEOUT_MS`].
-pub(crate) async fn attempt(r: &Request<'_>) -> Result<Answer> {
+/// One attempt of `r` at `url`, aborted after [`API_TIMEOUT_MS`].
+async fn attempt(url: &str, r: &Request<'_>, headers: &Object) -> Result<Answer> {
     let controller = AbortController::new().map_err(|e| ClientError::network(&e))?;
-    let init = RequestInit::new();
-    init.set_method(r.method);
-    init.set_headers(r.headers);
-    init.set_signal(Some(&controller.signal()));
+    // A plain object, its fields set as the other request objects' are:
+    // one import (`Reflect.set`) rather than a setter import per field.
+    let init = Object::new();
+    js::set_str(&init, "method", r.method);
+    js::set(&init, "headers", headers);
+    js::set(&init, "signal", &controller.signal());
     if let Some(body) = r.body {
-        init.set_body(body);
+        js::set(&init, "body", body);
     }
     if r.keepalive {
-        js::set(&init, "keepalive", &JsValue::TRUE);
+        js::set_bool(&init, "keepalive", true);
     }
     let timed_out = Rc::new(Cell::new(false));
     let flag = timed_out.clone();
@@ -152,16 +160,12 @@ pub(crate) async fn attempt(r: &Request<'_>) -> Result<Answer> {
     });
     let failed = |e: JsValue| {
         if timed_out.get() {
-            ClientError::Network(concat(&[
-                "the API at ",
-                r.url,
-                " did not answer within 10 s",
-            ]))
+            ClientError::Network(concat(&["the API at ", url, " did not answer within 10 s"]))
         } else {
-            ClientError::api_unreachable(r.url, &e)
+            ClientError::api_unreachable(url, &e)
         }
     };
-    let response: Response = JsFuture::from(global_fetch(r.url, &init))
+    let response: Response = JsFuture::from(global_fetch(url, &init))
         .await
         .map_err(failed)?
         .unchecked_into();
@@ -187,21 +191,27 @@ pub(crate) async fn attempt(r: &Request<'_>) -> Result<Answer> {
     })
 }
 
-/// Sends an API request: an idempotent one (not POST) is retried with
-/// backoff after a network failure, a timeout, a 5xx or a 429, up to
-/// [`ATTEMPTS`] in all; no attempt waits longer than [`API_TIMEOUT_MS`].
-pub(crate) fn call<'a>(r: &'a Request<'a>) -> Boxed<'a, Result<Answer>> {
+/// Sends an API request with the API headers and `r.headers`: with
+/// `r.retry`, again with backoff after a network failure, a timeout, a 5xx
+/// or a 429, up to [`ATTEMPTS`] in all; no attempt waits longer than
+/// [`API_TIMEOUT_MS`]. Every request to the API goes through here.
+pub(crate) fn send<'a>(store: &'a Store, r: &'a Request<'a>) -> Boxed<'a, Result<Answer>> {
     Box::pin(async move {
+        let headers = api_headers(store).await?;
+        for (name, value) in r.headers {
+            js::set_str(&headers, name, value);
+        }
+        let url = endpoint(store, r.path)?;
         let mut n = 0;
         loop {
             n += 1;
-            let result = attempt(r).await;
+            let result = attempt(&url, r, &headers).await;
             let again = match &result {
                 Err(ClientError::Network(_)) => None,
                 Ok(a) if a.status >= 500 || a.status == 429 => a.retry_after,
                 _ => break result,
             };
-            if r.method == "POST" || n >= ATTEMPTS {
+            if !r.retry || n >= ATTEMPTS {
                 break result;
             }
             let _ = sleep(wait_ms(backoff_ms(n, again, js_sys::Math::random()))).await;
@@ -219,8 +229,8 @@ pub(crate) fn wait_ms(ms: f64) -> u32 {
     ms as u32
 }
 
-/// A request with the API headers, sent by [`call`]; a non-2xx answer is
-/// an error.
+/// A request with a JSON body (or none) and a JSON answer, retried unless
+/// it is a POST; a non-2xx answer is an error.
 fn api<'a>(
     store: &'a Store,
     method: &'a str,
@@ -228,18 +238,22 @@ fn api<'a>(
     body: Option<&'a JsValue>,
 ) -> Boxed<'a, Result<JsValue>> {
     Box::pin(async move {
-        let headers = api_headers(store).await?;
-        if body.is_some() {
-            js::set_str(&headers, "Content-Type", "application/json");
-        }
-        let url = endpoint(store, path)?;
-        let answer = call(&Request {
-            url: &url,
-            method,
-            headers: &headers,
-            body,
-            keepalive: false,
-        })
+        let answer = send(
+            store,
+            &Request {
+                method,
+                path,
+                headers: if body.is_some() {
+                    &[("Content-Type", "application/json")]
+                } else {
+                    &[]
+                },
+                body,
+                keepalive: false,
+                // A POST is not idempotent: never sent twice.
+                retry: method != "POST",
+            },
+        )
         .await?;
         if answer.ok() {
             Ok(answer.body)
@@ -251,28 +265,27 @@ fn api<'a>(
 
 /// The headers of every API request: the client secret, and the value of
 /// the app's `authorization` provider, asked afresh for each request.
-fn api_headers(store: &Store) -> Boxed<'_, Result<Object>> {
-    Box::pin(async move {
-        let headers = Object::new();
-        js::set_str(&headers, CLIENT_HEADER, &store.client_secret().await?);
-        js::set_str(&headers, "Accept", "application/json");
-        if let Some(provider) = store.authorization() {
-            let failed = |e: JsValue| {
-                ClientError::Invalid(concat(&[
-                    "the authorization provider failed: ",
-                    &js::describe(&e),
-                ]))
-            };
-            let value = provider.call0(&JsValue::NULL).map_err(failed)?;
-            let value = JsFuture::from(Promise::resolve(&value))
-                .await
-                .map_err(failed)?;
-            if let Some(v) = value.as_string().filter(|v| !v.is_empty()) {
-                js::set_str(&headers, "Authorization", &v);
-            }
+/// (Its one caller is [`send`]: not boxed.)
+async fn api_headers(store: &Store) -> Result<Object> {
+    let headers = Object::new();
+    js::set_str(&headers, CLIENT_HEADER, &store.client_secret().await?);
+    js::set_str(&headers, "Accept", "application/json");
+    if let Some(provider) = store.authorization() {
+        let failed = |e: JsValue| {
+            ClientError::Invalid(concat(&[
+                "the authorization provider failed: ",
+                &js::describe(&e),
+            ]))
+        };
+        let value = provider.call0(&JsValue::NULL).map_err(failed)?;
+        let value = JsFuture::from(Promise::resolve(&value))
+            .await
+            .map_err(failed)?;
+        if let Some(v) = value.as_string().filter(|v| !v.is_empty()) {
+            js::set_str(&headers, "Authorization", &v);
         }
-        Ok(headers)
-    })
+    }
+    Ok(headers)
 }
 
 fn post_json<'a>(store: &'a Store, path: &'a str, body: &'a Object) -> Boxed<'a, Result<JsValue>> {
@@ -303,22 +316,24 @@ pub fn revoke<'a>(store: &'a Store, token: &'a str) -> Boxed<'a, Result<()>> {
 /// there is one, then deletes the session locally. A failed revoke is logged,
 /// not raised: the server copy expires on its own, and the user asked for
 /// the session to go.
-pub async fn dismiss(store: &Store, session_id: &str) -> Result<()> {
-    let token = store
-        .get_record(session_id)
-        .await?
-        .and_then(|r| r.server_token);
-    if let (Some(token), Some(_)) = (token, store.api_base_url())
-        && let Err(e) = revoke(store, &token).await
-    {
-        web_sys::console::warn_1(&JsValue::from_str(&concat(&[
-            "recovery: revoking the backup of ",
-            session_id,
-            " failed: ",
-            &e.message(),
-        ])));
-    }
-    store.delete(session_id).await
+pub fn dismiss<'a>(store: &'a Store, session_id: &'a str) -> Boxed<'a, Result<()>> {
+    Box::pin(async move {
+        let token = store
+            .get_record(session_id)
+            .await?
+            .and_then(|r| r.server_token);
+        if let (Some(token), Some(_)) = (token, store.api_base_url())
+            && let Err(e) = revoke(store, &token).await
+        {
+            web_sys::console::warn_1(&JsValue::from_str(&concat(&[
+                "recovery: revoking the backup of ",
+                session_id,
+                " failed: ",
+                &e.message(),
+            ])));
+        }
+        store.delete(session_id).await
+    })
 }
 
 #[cfg(test)]

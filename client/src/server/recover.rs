@@ -3,17 +3,15 @@
 //! session — text, voice, parameters and every part — as restore on the
 //! browser that made it would return it.
 
-use alloc::rc::Rc;
-
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsValue;
 
 use super::{
-    OnProgress, Progress, Request, api_headers, bad_answer, call,
+    OnProgress, Progress, Request, bad_answer,
     document::{
         self, MAX_AUDIO_BYTES, MAX_DOCUMENT_BYTES, MAX_PARTS, SESSION_TYPE, SessionDocument,
     },
-    encode, endpoint,
+    encode, send,
     transfer::{Transfer, transfer_ok},
 };
 use crate::{
@@ -212,22 +210,22 @@ fn look_up<'a>(
     copy: Option<&'a str>,
 ) -> Boxed<'a, Result<core::result::Result<JsValue, AudioState>>> {
     Box::pin(async move {
-        let headers = api_headers(store).await?;
-        let path = match (copy, token) {
-            (Some(id), _) => concat(&["/sessions/", &encode(id)]),
-            (None, token) => {
-                js::set_str(&headers, TOKEN_HEADER, token.unwrap_or_default());
-                "/audio".to_owned()
-            }
+        let token = [(TOKEN_HEADER, token.unwrap_or_default())];
+        let (path, headers): (String, &[(&str, &str)]) = match copy {
+            Some(id) => (concat(&["/sessions/", &encode(id)]), &[]),
+            None => ("/audio".to_owned(), &token),
         };
-        let url = endpoint(store, &path)?;
-        let answer = call(&Request {
-            url: &url,
-            method: "GET",
-            headers: &headers,
-            body: None,
-            keepalive: false,
-        })
+        let answer = send(
+            store,
+            &Request {
+                method: "GET",
+                path: &path,
+                headers,
+                body: None,
+                keepalive: false,
+                retry: true,
+            },
+        )
         .await?;
         match answer.status {
             410 => Ok(Err(AudioState::Expired)),
@@ -350,6 +348,8 @@ fn download<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, Result
 
 /// Downloads a session document and reads it: version 1 when `audio_size`
 /// is the size of the audio its parts cut, version 2 (a copy) when `None`.
+/// The browser parses it (`responseType` `json`: `null` when it is not
+/// JSON), so the text never passes through the wasm's memory.
 fn get_document<'a>(
     url: &'a str,
     limit: f64,
@@ -358,15 +358,11 @@ fn get_document<'a>(
     progress: &'a OnProgress,
 ) -> Boxed<'a, Result<SessionDocument>> {
     Box::pin(async move {
-        get(url, "text", limit, 0.0, total, progress)
-            .await?
-            .as_string()
-            .and_then(|t| js_sys::JSON::parse(&t).ok())
-            .ok_or_else(|| bad_answer("document", "JSON"))
-            .and_then(|doc| {
-                SessionDocument::from_js(&doc, audio_size)
-                    .map_err(|e| ClientError::BadAnswer(e.into()))
-            })
+        let doc = get(url, "json", limit, 0.0, total, progress).await?;
+        if !doc.is_object() {
+            return Err(bad_answer("document", "JSON"));
+        }
+        SessionDocument::from_js(&doc, audio_size).map_err(|e| ClientError::BadAnswer(e.into()))
     })
 }
 
@@ -401,28 +397,20 @@ fn get<'a>(
     progress: &'a OnProgress,
 ) -> Boxed<'a, Result<JsValue>> {
     Box::pin(async move {
-        let sink = progress.clone();
         // Straight to object storage: no API headers, so the request stays
         // CORS-simple.
-        transfer_ok(
-            &Transfer {
-                method: "GET",
-                url,
-                headers: &JsValue::UNDEFINED,
-                body: &JsValue::UNDEFINED,
-                response_type,
-                limit,
-                on_progress: Rc::new(move |loaded, _| {
-                    sink(Progress {
-                        phase: "download",
-                        loaded: offset + loaded,
-                        total,
-                    });
-                }),
-                upload: false,
-            },
-            "download",
-        )
+        transfer_ok(&Transfer {
+            method: "GET",
+            url,
+            headers: &JsValue::UNDEFINED,
+            body: &JsValue::UNDEFINED,
+            response_type,
+            limit,
+            progress,
+            offset,
+            total,
+            upload: false,
+        })
         .await
     })
 }

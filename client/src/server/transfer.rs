@@ -11,6 +11,7 @@ use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::EventTarget;
 
+use super::{OnProgress, Progress};
 use crate::{
     error::{ClientError, Result},
     js,
@@ -53,13 +54,23 @@ pub(super) struct Transfer<'a> {
     pub headers: &'a JsValue,
     /// The request body, or undefined.
     pub body: &'a JsValue,
-    /// `arraybuffer` or `text`.
+    /// `arraybuffer`, `json` or `text`.
     pub response_type: &'a str,
     /// Longest answer accepted, in bytes: the transfer is aborted past it.
     pub limit: f64,
-    /// `(loaded, total)` of the body sent (`upload`) or of the answer.
-    pub on_progress: Rc<dyn Fn(f64, f64)>,
+    /// Told `offset` + the bytes sent (`upload`) or received so far, of
+    /// `total`: the caller's progress, this transfer one part of it.
+    pub progress: &'a OnProgress,
+    pub offset: f64,
+    pub total: f64,
     pub upload: bool,
+}
+
+impl Transfer<'_> {
+    /// The progress phase, also what an error says was refused.
+    fn phase(&self) -> &'static str {
+        if self.upload { "upload" } else { "download" }
+    }
 }
 
 /// How much of a non-2xx answer a download reads at most (object storage's
@@ -121,8 +132,8 @@ const ATTEMPTS: u32 = 2;
 
 /// Runs the transfer, retried once after a network failure, a timeout or a
 /// 5xx, and resolves with the answer of a 2xx; anything else is an error
-/// that names `what` was refused.
-pub(super) async fn transfer_ok(t: &Transfer<'_>, what: &str) -> Result<JsValue> {
+/// that names what was refused (the upload or the download).
+pub(super) async fn transfer_ok(t: &Transfer<'_>) -> Result<JsValue> {
     let mut n = 0;
     loop {
         n += 1;
@@ -133,7 +144,7 @@ pub(super) async fn transfer_ok(t: &Transfer<'_>, what: &str) -> Result<JsValue>
                 return Err(ClientError::Http {
                     status,
                     title: concat(&[
-                        what,
+                        t.phase(),
                         " refused by object storage (",
                         &u64_str(status.into()),
                         ")",
@@ -182,11 +193,13 @@ pub(super) async fn transfer(t: &Transfer<'_>) -> Result<(u16, JsValue)> {
             too_big.clone(),
             t.limit,
         );
-        let on_progress = t.on_progress.clone();
+        let (on_progress, offset, total, phase) =
+            (t.progress.clone(), t.offset, t.total, t.phase());
         let upload = t.upload;
         move |event: JsValue| {
             let loaded = js::get_f64(&event, "loaded").unwrap_or(0.0);
-            let total = if js::get_bool(&event, "lengthComputable") {
+            // The body's length as the browser knows it (0: unknown).
+            let length = if js::get_bool(&event, "lengthComputable") {
                 js::get_f64(&event, "total").unwrap_or(0.0)
             } else {
                 0.0
@@ -198,12 +211,16 @@ pub(super) async fn transfer(t: &Transfer<'_>) -> Result<(u16, JsValue)> {
             } else {
                 limit.max(ERROR_BODY_LIMIT)
             };
-            if !upload && (loaded > limit || total > limit) {
+            if !upload && (loaded > limit || length > limit) {
                 too_big.set(true);
                 xhr.abort();
                 return;
             }
-            on_progress(loaded, total);
+            on_progress(Progress {
+                phase,
+                loaded: offset + loaded,
+                total,
+            });
         }
     };
     let target: EventTarget = if t.upload {

@@ -137,7 +137,7 @@ impl Store {
         let inputs: Vec<SessionInput> = batch.iter().map(|b| b.input.clone()).collect();
         let protect = ids.first().cloned().unwrap_or_default();
         let (result, evicted) = self
-            .with_quota_retry(&protect, || self.write_sessions(&inputs))
+            .with_quota_retry(&protect, &|| self.write_sessions(&inputs))
             .await;
         q.writes.set(q.writes.get() - 1);
         match result {
@@ -235,7 +235,7 @@ impl Store {
         self.emit(Status::Saving, vec![id.clone()], None, Vec::new());
         let batch = [input];
         let (result, evicted) = self
-            .with_quota_retry(&id, || self.write_sessions(&batch))
+            .with_quota_retry(&id, &|| self.write_sessions(&batch))
             .await;
         q.writes.set(q.writes.get() - 1);
         let committed = result.is_ok();

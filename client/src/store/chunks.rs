@@ -45,7 +45,7 @@ impl Store {
     ) -> Result<WriteOutcome> {
         self.check_open()?;
         let (result, evicted) = self
-            .with_quota_retry(session_id, || {
+            .with_quota_retry(session_id, &|| {
                 self.write_chunk(session_id, index, &bytes, mime)
             })
             .await;

@@ -33,14 +33,17 @@ impl Store {
     async fn kv_set_body(&self, key: &str, value: &str) -> Result<()> {
         self.check_open()?;
         let (result, evicted) = self
-            .with_quota_retry("", || async {
-                self.take_injected_failure()?;
-                let tx = idb::transaction(&self.inner.db, &[KV], IdbTransactionMode::Readwrite)?;
-                idb::req(
-                    idb::store(&tx, KV)?
-                        .put_with_key(&JsValue::from_str(value), &JsValue::from_str(key)),
-                )?;
-                idb::committed(&tx).await
+            .with_quota_retry("", &|| {
+                Box::pin(async move {
+                    self.take_injected_failure()?;
+                    let tx =
+                        idb::transaction(&self.inner.db, &[KV], IdbTransactionMode::Readwrite)?;
+                    idb::req(
+                        idb::store(&tx, KV)?
+                            .put_with_key(&JsValue::from_str(value), &JsValue::from_str(key)),
+                    )?;
+                    idb::committed(&tx).await
+                })
             })
             .await;
         if result.as_ref().is_err_and(ClientError::is_quota) || !evicted.is_empty() {

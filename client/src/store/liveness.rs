@@ -5,9 +5,9 @@
 use alloc::rc::{Rc, Weak};
 
 use js_sys::Object;
-use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{BroadcastChannel, EventTarget, IdbTransaction, IdbTransactionMode, MessageEvent};
+use web_sys::{BroadcastChannel, EventTarget, IdbTransaction, IdbTransactionMode};
 
 use super::{Inner, Status, Store, autosave::flush_in_background};
 use crate::{
@@ -122,11 +122,11 @@ impl Store {
             return;
         };
         let weak: Weak<Inner> = Rc::downgrade(&self.inner);
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let on_message = Listener::new(&channel, "message", move |event| {
             let Some(inner) = weak.upgrade() else {
                 return;
             };
-            let data = event.data();
+            let data = js::get(&event, "data");
             let (Some(id), Some(tab)) = (js::get_str(&data, "id"), js::get_str(&data, "tabId"))
             else {
                 return;
@@ -146,7 +146,6 @@ impl Store {
                 );
             }
         });
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         *self.inner.presence.channel.borrow_mut() = Some((channel, on_message));
     }
 

@@ -30,9 +30,9 @@ use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 
 use js_sys::Function;
-use wasm_bindgen::{JsValue, closure::Closure};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{BroadcastChannel, IdbDatabase, MessageEvent};
+use web_sys::{BroadcastChannel, IdbDatabase};
 
 pub use autosave::WriteOutcome;
 pub use chunks::NewChunk;
@@ -160,9 +160,9 @@ impl Known {
     }
 }
 
-/// The BroadcastChannel to the other tabs and its message handler, which
+/// The BroadcastChannel to the other tabs and its `message` listener, which
 /// must live as long as the channel.
-type TabChannel = (BroadcastChannel, Closure<dyn FnMut(MessageEvent)>);
+type TabChannel = (BroadcastChannel, PageListener);
 
 /// This tab's presence: its lock, heartbeat, page listeners and channel.
 #[derive(Default)]

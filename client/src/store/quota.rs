@@ -14,16 +14,21 @@ use crate::{
 
 impl Store {
     /// Retries `op` after evicting the oldest completed sessions' audio, one
-    /// session at a time, for as long as it fails on the quota.
-    pub(super) async fn with_quota_retry<T, F, Fut>(
-        &self,
-        protect: &str,
-        op: F,
-    ) -> (Result<T>, Vec<String>)
-    where
-        F: Fn() -> Fut,
-        Fut: core::future::Future<Output = Result<T>>,
-    {
+    /// session at a time, for as long as it fails on the quota. Not generic,
+    /// and boxed: one copy of the loop for its four callers.
+    pub(super) fn with_quota_retry<'a>(
+        &'a self,
+        protect: &'a str,
+        op: &'a dyn Fn() -> Boxed<'a, Result<()>>,
+    ) -> Boxed<'a, (Result<()>, Vec<String>)> {
+        Box::pin(self.with_quota_retry_body(protect, op))
+    }
+
+    async fn with_quota_retry_body<'a>(
+        &'a self,
+        protect: &'a str,
+        op: &'a dyn Fn() -> Boxed<'a, Result<()>>,
+    ) -> (Result<()>, Vec<String>) {
         // Sessions whose audio was removed, and every session tried (one
         // whose mark could not be written has nothing left to remove).
         let mut evicted = Vec::new();

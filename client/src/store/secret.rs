@@ -61,13 +61,20 @@ impl Store {
     }
 }
 
+/// `N` random bytes (`crypto.getRandomValues`).
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    fill_random(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The work of [`random_bytes`], compiled once rather than for each `N`.
+fn fill_random(bytes: &mut [u8]) -> Result<()> {
     let crypto: web_sys::Crypto = js::global_object("crypto")
         .ok_or_else(|| ClientError::Invalid("crypto.getRandomValues is not available".into()))?
         .unchecked_into();
-    let mut bytes = [0u8; N];
     crypto
-        .get_random_values_with_u8_array(&mut bytes)
-        .map_err(|e| ClientError::Invalid(js::describe(&e)))?;
-    Ok(bytes)
+        .get_random_values_with_u8_array(bytes)
+        .map(|_| ())
+        .map_err(|e| ClientError::Invalid(js::describe(&e)))
 }

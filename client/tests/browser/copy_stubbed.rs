@@ -49,7 +49,8 @@ fn fake_api() -> js_sys::Function {
 }
 
 /// Replaces `XMLHttpRequest` with object storage answering GETs from
-/// `globalThis.h2Objects[url]` (a string or an `ArrayBuffer`; 404 when absent).
+/// `globalThis.h2Objects[url]` (a string, parsed for `responseType` `json` as the real one
+/// does, or an `ArrayBuffer`; 404 when absent).
 fn fake_objects() -> js_sys::Function {
     let install = js_sys::Function::new_no_args(
         "const Real = globalThis.XMLHttpRequest;
@@ -58,7 +59,9 @@ fn fake_objects() -> js_sys::Function {
            open(method, url) { this.url = url; } setRequestHeader() {} abort() {}
            get upload() { return new EventTarget(); }
            send() { setTimeout(() => { const body = globalThis.h2Objects[this.url];
-             this.status = body === undefined ? 404 : 200; this.response = body ?? null;
+             this.status = body === undefined ? 404 : 200;
+             this.response = this.responseType === 'json' && typeof body === 'string'
+               ? JSON.parse(body) : body ?? null;
              this.dispatchEvent(new ProgressEvent('loadend')); }); }
          };
          return () => { globalThis.XMLHttpRequest = Real; };",
