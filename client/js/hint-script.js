@@ -1,28 +1,52 @@
 // Generated from hint.js (recoveryHintScript()): the start-up hint as a classic script, for
 // <script src> in <head>; the default database. vitest checks it matches.
 (function hint(root, { dbName = 'chatterbox-recovery', maxAge = 864e5, now = Date.now() } = {}, mark) {
-  const key = (what) => `chatterbox-recovery:${dbName}:${what}`;
-  let found = null;
-  try {
-    const index = JSON.parse(localStorage.getItem(key('index')));
-    if (!index || typeof index != 'object' || Array.isArray(index)) return null;
-    const cleanExit = Number(localStorage.getItem(key('clean-exit'))) || 0;
-    found = { sessions: 0, unclosed: 0, newest: null, crashed: false };
-    for (const at of Object.values(index)) {
-      if (typeof at != 'number' || !isFinite(at)) continue;
-      found.sessions++;
-      if (found.newest === null || at > found.newest) found.newest = at;
-      if (at > cleanExit && now - at < maxAge) found.unclosed++;
-    }
-    found.crashed = found.unclosed > 0;
-    if (mark && found.crashed) {
-      root ??= document.documentElement;
-      root.classList.add('recovery-hinted');
-      root.dataset.recoveryHint = 'crashed';
-      root.dataset.recoveryHintAt ??= String(performance.now()); // when it first showed
-    }
-  } catch {
-    // No localStorage or no document here, or a damaged index: the hint is only a hint.
-  }
-  return found;
+let found = null, cleanExit = 0;
+const key = (what) => localStorage.getItem(`chatterbox-recovery:${dbName}:${what}`);
+const fresh = (at) => at > cleanExit && now - at < maxAge;
+const safe = (f) => () => { try { f(); } catch {} };
+const show = (from) => {
+root ??= document.documentElement;
+root.classList.add('recovery-hinted');
+root.dataset.recoveryHint = 'crashed';
+root.dataset.recoveryHintAt ??= String(performance.now());
+if (from) root.dataset.recoveryHintFrom = from;
+};
+safe(() => {
+cleanExit = +key('clean-exit') || 0;
+const index = JSON.parse(key('index'));
+if (!index || typeof index != 'object' || Array.isArray(index)) return;
+found = { sessions: 0, unclosed: 0, newest: null, crashed: false };
+for (const at of Object.values(index)) if (typeof at == 'number' && isFinite(at)) {
+found.sessions++;
+found.newest = Math.max(found.newest ?? at, at);
+found.unclosed += fresh(at);
+}
+found.crashed = found.unclosed > 0;
+})();
+if (mark) safe(() => {
+if (found?.crashed) return show();
+const read = safe(() => {
+const open = indexedDB.open(dbName);
+open.onupgradeneeded = () => open.transaction.abort();
+open.onsuccess = () => {
+const db = open.result;
+safe(() => {
+const tx = db.transaction(['sessions', 'tabs']);
+const newest = tx.objectStore('sessions').index('updatedAt').openCursor(null, 'prev');
+newest.onsuccess = safe(() => {
+const s = newest.result?.value;
+if (!fresh(s?.updatedAt)) return;
+const tab = tx.objectStore('tabs').get(s.tabId);
+tab.onsuccess = safe(() => tab.result?.cleanExit || show('indexeddb'));
+});
+})();
+db.close();
+};
+});
+'dataLoss' in (globalThis.IDBVersionChangeEvent?.prototype ?? {}) && document.readyState == 'loading'
+? addEventListener('DOMContentLoaded', read, { once: true })
+: read();
+})();
+return found;
 })(null,{"dbName":"chatterbox-recovery"},true);

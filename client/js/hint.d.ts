@@ -29,8 +29,8 @@ export interface RecoveryHintOptions extends RecoveryDbOptions {
 }
 
 /**
- * Reads the hint synchronously (no wasm): null when there is no index, a damaged one, or no
- * localStorage. Never throws.
+ * Reads the hint synchronously (no wasm), from localStorage only: null when there is no index, a damaged one, or
+ * no localStorage. Never throws.
  */
 export function readRecoveryHint(options?: RecoveryHintOptions): RecoveryHint | null;
 
@@ -38,6 +38,13 @@ export function readRecoveryHint(options?: RecoveryHintOptions): RecoveryHint | 
  * Reads the hint and, when `crashed`, marks `root` (default `<html>`) with class `recovery-hinted`,
  * `data-recovery-hint="crashed"` and `data-recovery-hint-at` (ms since navigation start), so CSS
  * can show the banner in the first paint. Returns the hint. Never throws.
+ *
+ * When the localStorage index says nothing crashed (Chromium may lose its last write when the browser is killed
+ * within a second or so of a save), it also reads the store's IndexedDB database, without the wasm and never
+ * creating it, and marks `root` the same way a few ms later if the newest session's tab closed without a clean
+ * exit, adding `data-recovery-hint-from="indexeddb"`. In Chromium that read starts at `DOMContentLoaded`, after the
+ * page's module scripts, so that the store's own open (at start-up) gets Chromium's report of a database it deleted
+ * as damaged. That answer is not in the return value, which is localStorage's.
  */
 export function applyRecoveryHint(root?: HTMLElement | null, options?: RecoveryHintOptions): RecoveryHint | null;
 

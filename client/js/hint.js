@@ -1,6 +1,7 @@
 // The start-up hint (@chatterbox/recovery-client/hint): synchronous, no wasm, no imports, so a
 // page can put the recovery banner into its first paint. Reads the localStorage index the store
-// writes beside IndexedDB (client/src/store/hints.rs: `chatterbox-recovery:<dbName>:index`).
+// writes beside IndexedDB (client/src/store/hints.rs: `chatterbox-recovery:<dbName>:index`) and,
+// when that says nothing crashed, the store's IndexedDB database itself (see `hint` below).
 
 /** The localStorage key of one of the store's hints (`index`, `clean-exit`) for `dbName`. */
 export const hintKey = (dbName, what) => `chatterbox-recovery:${dbName}:${what}`;
@@ -26,31 +27,73 @@ export function recoveryDbName({ dbName = 'chatterbox-recovery', user } = {}) {
 }
 
 // Self-contained (it uses no outer name, so not even `hintKey`): `recoveryHintScript` inlines its source as a classic
-// script, the only kind every browser runs before its first paint. `dbName` is the database's own name, resolved.
+// script, the only kind every browser runs before its first paint, so it is written tersely (comments out here, where
+// they cost the script nothing). `dbName` is the database's own name, resolved.
+//
+// First the localStorage index, synchronously. When that says nothing crashed and `mark` is set, IndexedDB itself:
+// Chromium batches localStorage writes to disk, so a kill within a second or so of a save loses the index's last
+// write, while an IndexedDB commit reaches the OS before its `complete` event. The newest session (the `updatedAt`
+// index, backwards) counts as unclosed when it is newer than the clean-exit mark and `maxAge`, and its tab's row in
+// `tabs` says no clean exit (client/src/store: schema.rs, liveness.rs). Then <html> is marked as above, a few ms
+// later, with `data-recovery-hint-from="indexeddb"` (such a mark can come after the first paint; figures:
+// docs/figures/relaunch.md). The read never creates the database (opened without a version, a missing one would be:
+// aborting the upgrade leaves none), closes its connection at once (no upgrade of the store waits on it), and
+// swallows every failure (an older schema, no IndexedDB), as the index's read does (no localStorage, a damaged
+// index): the hint is only a hint. Its answer is not in the return value, which stays synchronous.
+//
+// In Chromium the read waits for DOMContentLoaded, i.e. until the page's module scripts have run: Chromium reports a
+// database it deleted as damaged (`dataLoss` on the upgrade event) to the first open after start-up only, and that
+// must be the store's (`openRecoveryStore` asks for it, to tell the user). An app that opens its store at start-up,
+// as both example pages do, asks first; one that opens it later loses that report to the hint. Firefox reports no
+// such loss, so there the read starts at once.
 function hint(root, { dbName = 'chatterbox-recovery', maxAge = 864e5, now = Date.now() } = {}, mark) {
-  const key = (what) => `chatterbox-recovery:${dbName}:${what}`;
-  let found = null;
-  try {
-    const index = JSON.parse(localStorage.getItem(key('index')));
-    if (!index || typeof index != 'object' || Array.isArray(index)) return null;
-    const cleanExit = Number(localStorage.getItem(key('clean-exit'))) || 0;
+  let found = null, cleanExit = 0;
+  const key = (what) => localStorage.getItem(`chatterbox-recovery:${dbName}:${what}`);
+  const fresh = (at) => at > cleanExit && now - at < maxAge;
+  const safe = (f) => () => { try { f(); } catch {} };
+  const show = (from) => {
+    root ??= document.documentElement;
+    root.classList.add('recovery-hinted');
+    root.dataset.recoveryHint = 'crashed';
+    root.dataset.recoveryHintAt ??= String(performance.now());
+    if (from) root.dataset.recoveryHintFrom = from;
+  };
+  safe(() => {
+    cleanExit = +key('clean-exit') || 0;
+    const index = JSON.parse(key('index'));
+    if (!index || typeof index != 'object' || Array.isArray(index)) return;
     found = { sessions: 0, unclosed: 0, newest: null, crashed: false };
-    for (const at of Object.values(index)) {
-      if (typeof at != 'number' || !isFinite(at)) continue;
+    for (const at of Object.values(index)) if (typeof at == 'number' && isFinite(at)) {
       found.sessions++;
-      if (found.newest === null || at > found.newest) found.newest = at;
-      if (at > cleanExit && now - at < maxAge) found.unclosed++;
+      found.newest = Math.max(found.newest ?? at, at);
+      found.unclosed += fresh(at);
     }
     found.crashed = found.unclosed > 0;
-    if (mark && found.crashed) {
-      root ??= document.documentElement;
-      root.classList.add('recovery-hinted');
-      root.dataset.recoveryHint = 'crashed';
-      root.dataset.recoveryHintAt ??= String(performance.now()); // when it first showed
-    }
-  } catch {
-    // No localStorage or no document here, or a damaged index: the hint is only a hint.
-  }
+  })();
+  if (mark) safe(() => {
+    if (found?.crashed) return show();
+    const read = safe(() => {
+      const open = indexedDB.open(dbName);
+      open.onupgradeneeded = () => open.transaction.abort();
+      open.onsuccess = () => {
+        const db = open.result;
+        safe(() => {
+          const tx = db.transaction(['sessions', 'tabs']);
+          const newest = tx.objectStore('sessions').index('updatedAt').openCursor(null, 'prev');
+          newest.onsuccess = safe(() => {
+            const s = newest.result?.value;
+            if (!fresh(s?.updatedAt)) return;
+            const tab = tx.objectStore('tabs').get(s.tabId);
+            tab.onsuccess = safe(() => tab.result?.cleanExit || show('indexeddb'));
+          });
+        })();
+        db.close();
+      };
+    });
+    'dataLoss' in (globalThis.IDBVersionChangeEvent?.prototype ?? {}) && document.readyState == 'loading'
+      ? addEventListener('DOMContentLoaded', read, { once: true })
+      : read();
+  })();
   return found;
 }
 
@@ -71,7 +114,7 @@ export const applyRecoveryHint = (root, options) => hint(root, resolved(options)
  * user's database, not the user, and escapes `<`, so no id can end the <script> element it goes in.
  */
 export const recoveryHintScript = ({ maxAge, ...options } = {}) =>
-  `(${hint})(null,${JSON.stringify({ dbName: recoveryDbName(options), maxAge }).replace(/</g, '\\u003c')},true)`;
+  `(${String(hint).replace(/\n */g, '\n')})(null,${JSON.stringify({ dbName: recoveryDbName(options), maxAge }).replace(/</g, '\\u003c')},true)`;
 
 /** Records a clean exit (nothing left to recover): sessions saved before it no longer count. */
 export function markCleanExit({ now = Date.now(), ...options } = {}) {

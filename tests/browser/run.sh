@@ -38,7 +38,7 @@ page=$(curl -s -o /dev/null -w '%{http_code}' "${RECOVERY_BASE_URL%/}$DEMO_PATH"
 [ "$page" = 200 ] || { echo "no page at ${RECOVERY_BASE_URL%/}$DEMO_PATH (HTTP $page)" >&2; exit 1; }
 
 if [ $# -eq 0 ]; then
-  set -- personas.test.mjs writer.test.mjs returning.test.mjs recovery.test.mjs hostile.test.mjs jwt.test.mjs cross-origin.test.mjs \
+  set -- personas.test.mjs hint.test.mjs writer.test.mjs returning.test.mjs recovery.test.mjs hostile.test.mjs jwt.test.mjs cross-origin.test.mjs \
     copy.test.mjs copy-purge.test.mjs copy-kill-loop.test.mjs kill-loop.test.mjs
 fi
 

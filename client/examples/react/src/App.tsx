@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import {
   AutoSaveIndicator,
   RecoveryBanner,
@@ -85,19 +85,28 @@ function meta(s: RecoverySummary<Params>): ReactNode {
   ].map((bit) => <span key={bit}>{bit}</span>);
 }
 
-/** When the page script saw the localStorage hint (index.html), in ms after navigation start. */
-const hintedAt = document.documentElement.dataset.recoveryHintAt;
+/**
+ * When the page script's hint (index.html) marked <html>, in ms after navigation start: before this bundle runs
+ * from the localStorage index, or a few ms later from IndexedDB when a kill took the index's last write.
+ */
+const hintedAt = () => document.documentElement.dataset.recoveryHintAt;
+function onHinted(changed: () => void) {
+  const observer = new MutationObserver(changed);
+  observer.observe(document.documentElement, { attributeFilter: ['data-recovery-hint-at'] });
+  return () => observer.disconnect();
+}
 
 function Recovery() {
   const sessions = useStudio((s) => s.recovery.crashedSessions);
   const hydrated = useStudio((s) => s.recovery.hydrated);
   const failed = useStudio((s) => s.recovery.error !== null && !s.recovery.hydrated);
   const [open, setOpen] = useState(false);
-  const checking = hintedAt !== undefined && !hydrated && !failed;
+  const hinted = useSyncExternalStore(onHinted, hintedAt);
+  const checking = hinted !== undefined && !hydrated && !failed;
   const shown = sessions.length > 0;
   // When the banner appeared (the hint's time if it was in the first paint), for the
   // end-to-end tests' first-paint check.
-  const shownAt = useMemo(() => (shown || checking ? (hintedAt ?? String(performance.now())) : undefined), [shown, checking]);
+  const shownAt = useMemo(() => (shown || checking ? (hinted ?? String(performance.now())) : undefined), [shown, checking, hinted]);
   useEffect(() => {
     if (!shown) setOpen(false);
   }, [shown]);

@@ -1,4 +1,4 @@
-// The start-up hint (@chatterbox/recovery-client/hint) against a fake localStorage and a fake
+// The start-up hint (@chatterbox/recovery-client/hint) against a fake localStorage, a fake IndexedDB and a fake
 // <html>: what it reads, that it never throws, and that its inline-script form does the same.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -37,8 +37,81 @@ function blockStorage() {
   });
 }
 
+/** The store's database as the hint reads it: sessions by `updatedAt`, tab rows by id; `v1` has no `tabs` store. */
+interface FakeDb {
+  sessions: { id: string; updatedAt: number; tabId: string }[];
+  tabs: Record<string, { tabId: string; cleanExit: boolean }>;
+  v1?: boolean;
+}
+
+type FakeRequest = { result?: unknown; transaction?: unknown; onsuccess?: () => void; onupgradeneeded?: () => void; onerror?: (e: unknown) => void };
+
+/**
+ * A fake `indexedDB` holding `dbs` (by name), answering each request in a later task as a browser does. `log` is
+ * what was done to it: opens, transactions, upgrades aborted, connections closed.
+ */
+function useIndexedDb(dbs: Record<string, FakeDb>) {
+  const log: string[] = [];
+  const answer = (req: FakeRequest, result: unknown) =>
+    setTimeout(() => {
+      req.result = result;
+      req.onsuccess?.();
+    });
+  const connection = (db: FakeDb) => ({
+    transaction(stores: string[]) {
+      log.push(`transaction ${stores.join(',')}`);
+      if (db.v1 && stores.includes('tabs')) throw new DOMException('One of the specified object stores was not found.', 'NotFoundError');
+      const newest = [...db.sessions].sort((a, b) => b.updatedAt - a.updatedAt)[0];
+      const store = (name: string) => ({
+        index: (index: string) => ({
+          openCursor(range: null, direction: string) {
+            const req: FakeRequest = {};
+            answer(req, name == 'sessions' && index == 'updatedAt' && range === null && direction == 'prev' && newest ? { value: newest } : null);
+            return req;
+          },
+        }),
+        get(key: string) {
+          const req: FakeRequest = {};
+          answer(req, name == 'tabs' ? db.tabs[key] : undefined);
+          return req;
+        },
+      });
+      return { objectStore: store };
+    },
+    close: () => log.push('close'),
+  });
+  const indexedDB = {
+    open(name: string, version?: number) {
+      log.push(version === undefined ? `open ${name}` : `open ${name} v${version}`);
+      const req: FakeRequest = {};
+      setTimeout(() => {
+        const db = dbs[name];
+        if (db) return answer(req, connection(db));
+        // A missing database: the open would create it, unless its upgrade is aborted.
+        let aborted = false;
+        req.transaction = { abort: () => ((aborted = true), log.push('abort')) };
+        req.onupgradeneeded?.();
+        if (!aborted) log.push(`created ${name}`);
+        req.onerror?.({ preventDefault() {} });
+      });
+      return req;
+    },
+  };
+  Object.defineProperty(globalThis, 'indexedDB', { configurable: true, get: () => indexedDB });
+  return log;
+}
+
+/**
+ * Lets the fake IndexedDB's tasks run: rounds of zero-delay timers, each queued behind the fake's answers of the round
+ * before (a fixed delay would be outrun by a chain of answers on a loaded machine).
+ */
+async function settle() {
+  for (let round = 0; round < 10; round++) await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 afterEach(() => {
   delete (globalThis as { localStorage?: unknown }).localStorage;
+  delete (globalThis as { indexedDB?: unknown }).indexedDB;
 });
 
 describe('readRecoveryHint', () => {
@@ -88,6 +161,7 @@ describe('applyRecoveryHint', () => {
     applyRecoveryHint(root as unknown as HTMLElement);
     expect(root.classes.has('recovery-hinted')).toBe(true);
     expect(root.dataset.recoveryHint).toBe('crashed');
+    expect(root.dataset.recoveryHintFrom).toBeUndefined();
     expect(first).toMatch(/^\d/);
     expect(root.dataset.recoveryHintAt).toBe(first);
   });
@@ -103,6 +177,138 @@ describe('applyRecoveryHint', () => {
   });
 });
 
+describe('applyRecoveryHint: IndexedDB when the localStorage index lost the last save', () => {
+  const crashed = (): FakeDb => ({
+    sessions: [{ id: 'old', updatedAt: Date.now() - 3 * HOUR, tabId: 'tab-0' }, { id: 'new', updatedAt: Date.now() - 500, tabId: 'tab-1' }],
+    tabs: { 'tab-0': { tabId: 'tab-0', cleanExit: true }, 'tab-1': { tabId: 'tab-1', cleanExit: false } },
+  });
+
+  it("marks the root, a task later, when the newest session's tab has no clean exit; the sync answer stays localStorage's", async () => {
+    useStorage(fakeStorage({}));
+    const log = useIndexedDb({ 'chatterbox-recovery': crashed() });
+    const root = fakeRoot();
+    expect(applyRecoveryHint(root as unknown as HTMLElement)).toBeNull();
+    expect(root.classes.size).toBe(0);
+    await settle();
+    expect(root.classes.has('recovery-hinted')).toBe(true);
+    expect(root.dataset.recoveryHint).toBe('crashed');
+    expect(root.dataset.recoveryHintAt).toMatch(/^\d/);
+    expect(root.dataset.recoveryHintFrom).toBe('indexeddb');
+    // Opened without a version (never an upgrade) and closed again at once.
+    expect(log).toEqual(['open chatterbox-recovery', 'transaction sessions,tabs', 'close']);
+  });
+
+  it('also when the index is there but older than the last save (a clean exit since its last write)', async () => {
+    useStorage(fakeStorage({
+      'chatterbox-recovery:chatterbox-recovery:index': JSON.stringify({ old: Date.now() - 3 * HOUR }),
+      'chatterbox-recovery:chatterbox-recovery:clean-exit': String(Date.now() - 2 * HOUR),
+    }));
+    useIndexedDb({ 'chatterbox-recovery': crashed() });
+    const root = fakeRoot();
+    expect(applyRecoveryHint(root as unknown as HTMLElement)).toMatchObject({ sessions: 1, crashed: false });
+    await settle();
+    expect(root.dataset.recoveryHint).toBe('crashed');
+  });
+
+  it('leaves the root alone after a clean exit, for an old session, or one saved before the clean-exit mark', async () => {
+    const cases: [string, FakeDb, Record<string, string>][] = [
+      ['tab closed cleanly', { ...crashed(), tabs: { 'tab-1': { tabId: 'tab-1', cleanExit: true } } }, {}],
+      ['older than maxAge', { ...crashed(), sessions: [{ id: 'a', updatedAt: Date.now() - 30 * HOUR, tabId: 'tab-1' }] }, {}],
+      ['before the clean-exit mark', crashed(), { 'chatterbox-recovery:chatterbox-recovery:clean-exit': String(Date.now()) }],
+      ['no sessions', { sessions: [], tabs: {} }, {}],
+    ];
+    for (const [what, db, items] of cases) {
+      useStorage(fakeStorage(items));
+      useIndexedDb({ 'chatterbox-recovery': db });
+      const root = fakeRoot();
+      applyRecoveryHint(root as unknown as HTMLElement);
+      await settle();
+      expect(root.classes.size, what).toBe(0);
+    }
+  });
+
+  it("reads the user's own database", async () => {
+    useStorage(fakeStorage({}));
+    const log = useIndexedDb({ 'chatterbox-recovery': { sessions: [], tabs: {} }, 'user-7': crashed() });
+    const root = fakeRoot();
+    applyRecoveryHint(root as unknown as HTMLElement, { dbName: 'user-7' });
+    await settle();
+    expect(root.dataset.recoveryHint).toBe('crashed');
+    expect(log[0]).toBe('open user-7');
+  });
+
+  it('never creates a missing database: its upgrade is aborted', async () => {
+    useStorage(fakeStorage({}));
+    const log = useIndexedDb({});
+    const root = fakeRoot();
+    applyRecoveryHint(root as unknown as HTMLElement);
+    await settle();
+    expect(log).toEqual(['open chatterbox-recovery', 'abort']);
+    expect(root.classes.size).toBe(0);
+  });
+
+  it('closes the connection and says nothing on an older schema, and never throws without IndexedDB', async () => {
+    useStorage(fakeStorage({}));
+    const log = useIndexedDb({ 'chatterbox-recovery': { ...crashed(), v1: true } });
+    const root = fakeRoot();
+    applyRecoveryHint(root as unknown as HTMLElement);
+    await settle();
+    expect(log).toEqual(['open chatterbox-recovery', 'transaction sessions,tabs', 'close']);
+    expect(root.classes.size).toBe(0);
+    Object.defineProperty(globalThis, 'indexedDB', {
+      configurable: true,
+      get: () => {
+        throw new DOMException('The operation is insecure.', 'SecurityError');
+      },
+    });
+    expect(applyRecoveryHint(root as unknown as HTMLElement)).toBeNull();
+    blockStorage();
+    expect(applyRecoveryHint(root as unknown as HTMLElement)).toBeNull();
+  });
+
+  it("waits for DOMContentLoaded where the browser reports lost databases (Chromium), so the store's open asks first", async () => {
+    useStorage(fakeStorage({}));
+    const log = useIndexedDb({ 'chatterbox-recovery': crashed() });
+    const listeners: Record<string, () => void> = {};
+    const page = globalThis as unknown as Record<string, unknown>;
+    page.IDBVersionChangeEvent = class {
+      get dataLoss() {
+        return 'none';
+      }
+    };
+    page.document = { readyState: 'loading' };
+    page.addEventListener = (type: string, listener: () => void) => void (listeners[type] = listener);
+    try {
+      const root = fakeRoot();
+      applyRecoveryHint(root as unknown as HTMLElement);
+      await settle();
+      expect(log).toEqual([]);
+      listeners.DOMContentLoaded?.();
+      await settle();
+      expect(log[0]).toBe('open chatterbox-recovery');
+      expect(root.dataset.recoveryHint).toBe('crashed');
+      // Once the document has loaded (the hint applied from a late module), at once.
+      page.document = { readyState: 'interactive' };
+      const late = fakeRoot();
+      applyRecoveryHint(late as unknown as HTMLElement);
+      await settle();
+      expect(late.dataset.recoveryHint).toBe('crashed');
+    } finally {
+      delete page.IDBVersionChangeEvent;
+      delete page.document;
+      delete page.addEventListener;
+    }
+  });
+
+  it('is not read by readRecoveryHint, which stays synchronous and touches nothing', async () => {
+    useStorage(fakeStorage({}));
+    const log = useIndexedDb({ 'chatterbox-recovery': crashed() });
+    expect(readRecoveryHint()).toBeNull();
+    await settle();
+    expect(log).toEqual([]);
+  });
+});
+
 describe('recoveryHintScript', () => {
   it('is a classic script that marks <html> for the given database', () => {
     useStorage(fakeStorage({ 'chatterbox-recovery:user-7:index': JSON.stringify({ a: Date.now() - HOUR }) }));
@@ -111,6 +317,17 @@ describe('recoveryHintScript', () => {
     new Function('document', recoveryHintScript({ dbName: 'user-7' }))(document);
     expect(root.dataset.recoveryHint).toBe('crashed');
     new Function('document', recoveryHintScript())({ documentElement: fakeRoot() });
+  });
+
+  it("falls back to the user's IndexedDB database the same way", async () => {
+    useStorage(fakeStorage({}));
+    useIndexedDb({
+      'user-7': { sessions: [{ id: 'a', updatedAt: Date.now() - 500, tabId: 't' }], tabs: { t: { tabId: 't', cleanExit: false } } },
+    });
+    const root = fakeRoot();
+    new Function('document', recoveryHintScript({ dbName: 'user-7' }))({ documentElement: root });
+    await settle();
+    expect(root.dataset.recoveryHint).toBe('crashed');
   });
 });
 
