@@ -2,7 +2,8 @@
 # Measures the client's size, speed and memory figures and writes them, with the date, the
 # machine and the tools' versions, to docs/figures/client.md (and prints them; targets from
 # client/README.md in brackets): package size after build.sh, then in headless
-# Chromium and Firefox ESR the autosave, detect, chunk-write and memory benchmarks of tests/bench.rs,
+# Chromium and Firefox ESR the autosave, detect, chunk-write and memory benchmarks of tests/bench.rs
+# and the browser's own floor under the write figures (the same writes in plain IndexedDB),
 # built with the optimised wasm-release profile; with RECOVERY_BASE_URL set (a
 # running gateway), the demo page's figures too. Figures, not pass/fail.
 set -euo pipefail
@@ -31,7 +32,7 @@ bench() {
         -- --nocapture "$name" 2>&1 | tee /dev/stderr | grep -E '^BENCH ' | sed "s/^BENCH /BENCH $browser:/" >>"$results"
 }
 for browser in "${browsers[@]}"; do
-    for name in bench_autosave bench_detect bench_chunk bench_memory; do
+    for name in bench_autosave bench_detect bench_chunk bench_memory bench_indexeddb_floor; do
         say "running $name in $browser"
         bench "$browser" "$name" || die "$name failed in $browser"
     done
@@ -53,6 +54,8 @@ trap 'rm -f "$results" "$report"' EXIT
         printf '%-44s %s\n' "chunk writes, 64 KB chunks" "$(value chunk_write_64kb_mb_per_s) MB/s [>= 50 MB/s]"
         printf '%-44s %s\n' "chunk writes, 256 KB chunks" "$(value chunk_write_256kb_mb_per_s) MB/s"
         printf '%-44s %s\n' "JS heap + wasm growth, 1,000 autosaves" "$(value memory_growth_1000_autosaves_kb) KB (wasm alone $(value wasm_memory_growth_1000_autosaves_kb) KB; by $(value memory_method)) [<= 1 MB]"
+        printf '%-44s %s\n' "floor: plain IndexedDB, 10 KB row read+put, p95" "$(value floor_row_10kb_p95_ms) ms (p50 $(value floor_row_10kb_p50_ms) ms), no client"
+        printf '%-44s %s\n' "floor: plain IndexedDB, 64 KB part puts" "$(value floor_part_64kb_mb_per_s) MB/s, no client"
     done
 } | tee "$report"
 

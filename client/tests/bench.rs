@@ -230,3 +230,71 @@ async fn bench_chunk_writes() {
         console_log!("BENCH chunk_write_{label}_mb_per_s={:.1}", mb / seconds);
     }
 }
+
+/// The browser's own floor under the two write figures: the same work in
+/// plain JavaScript, with no client at all. A 10 KB session row read and
+/// rewritten in one read-write transaction (as an autosave does: the row is
+/// read for its revision), awaited to its `complete`, 200 times after 20 of
+/// warm-up; and 320 parts of 64 KB, each put in its own transaction. What
+/// the client adds is the difference.
+#[wasm_bindgen_test]
+async fn bench_indexeddb_floor() {
+    let run = js_sys::Function::new_with_args(
+        "name",
+        "return (async () => {
+           const db = await new Promise((resolve, reject) => {
+             const open = indexedDB.open(name, 1);
+             open.onupgradeneeded = () => {
+               open.result.createObjectStore('rows', { keyPath: 'id' });
+               open.result.createObjectStore('parts', { keyPath: ['id', 'index'] });
+             };
+             open.onsuccess = () => resolve(open.result);
+             open.onerror = () => reject(open.error);
+           });
+           const done = (tx) => new Promise((resolve, reject) => {
+             tx.oncomplete = resolve;
+             tx.onerror = tx.onabort = () => reject(tx.error);
+           });
+           const words = 'speech synthesis recovers every word typed ';
+           const samples = [];
+           for (let i = 0; i < 220; i++) {
+             const text = (String(i) + words.repeat(250)).slice(0, 10240);
+             const start = performance.now();
+             const tx = db.transaction(['rows'], 'readwrite');
+             const rows = tx.objectStore('rows');
+             rows.get('s1').onsuccess = (e) => {
+               const revision = (e.target.result?.revision ?? 0) + 1;
+               rows.put({ id: 's1', text, voiceId: 'v', params: null, revision, updatedAt: Date.now() });
+             };
+             await done(tx);
+             if (i >= 20) samples.push(performance.now() - start);
+           }
+           samples.sort((a, b) => a - b);
+           const at = (p) => samples[Math.ceil((p / 100) * samples.length) - 1];
+           const start = performance.now();
+           for (let i = 0; i < 320; i++) {
+             const tx = db.transaction(['parts'], 'readwrite');
+             tx.objectStore('parts').put({ id: 's-64kb', index: i, mime: 'audio/wav', bytes: new Uint8Array(65536).fill(i & 255).buffer });
+             await done(tx);
+           }
+           const mbPerS = 20 / ((performance.now() - start) / 1000);
+           db.close();
+           return [at(50), at(95), mbPerS];
+         })();",
+    );
+    let promise: js_sys::Promise = run
+        .call1(
+            &wasm_bindgen::JsValue::NULL,
+            &unique_db("bench-floor").into(),
+        )
+        .unwrap()
+        .into();
+    let figures: js_sys::Array = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .unwrap()
+        .into();
+    let figure = |i| figures.get(i).as_f64().unwrap();
+    console_log!("BENCH floor_row_10kb_p50_ms={:.2}", figure(0));
+    console_log!("BENCH floor_row_10kb_p95_ms={:.2}", figure(1));
+    console_log!("BENCH floor_part_64kb_mb_per_s={:.1}", figure(2));
+}
