@@ -1,5 +1,7 @@
 //! Server answers with `fetch` stubbed: 410, 404, 500 and a refused download URL.
 
+use chatterbox_recovery_client::server::{self, AudioState, RecoverOutcome};
+
 use super::*;
 
 // ---- server answers, stubbed -------------------------------------------------------
@@ -23,30 +25,37 @@ fn stub_audio_lookup(status: u16) -> js_sys::Function {
         .unwrap()
 }
 
-#[wasm_bindgen_test]
-async fn a_410_from_the_server_is_audio_expired_with_text_and_params_restored() {
-    let db = unique_db("stub-410");
-    let store = Store::open(OpenOptions {
+/// A store whose API is the stub origin: every request to it is answered by a stub.
+async fn stubbed_store(name: &str) -> Store {
+    Store::open(OpenOptions {
         api_base_url: Some("http://stub.invalid".into()),
-        ..options(&db, "tab-a")
+        ..options(&unique_db(name), "tab-a")
     })
     .await
-    .unwrap();
-    store.save(input("s1", "keep me")).await.unwrap();
-    let restore_fetch = stub_audio_lookup(410);
-    let out = chatterbox_recovery_client::server::recover(
-        &store,
-        Some("s1"),
-        Some(&"A".repeat(43)),
-        no_progress(),
-    )
-    .await;
+    .unwrap()
+}
+
+/// Recovers session `s1` with `token` while the redeem route answers `status`; the real
+/// `fetch` is back before the outcome is returned.
+async fn recover_when_lookup_answers(
+    store: &Store,
+    token: &str,
+    status: u16,
+) -> Result<RecoverOutcome, chatterbox_recovery_client::ClientError> {
+    let restore_fetch = stub_audio_lookup(status);
+    let out = server::recover(store, Some("s1"), Some(token), no_progress()).await;
     restore_fetch.call0(&JsValue::NULL).unwrap();
-    let out = out.expect("410 is an outcome");
-    assert_eq!(
-        out.audio,
-        chatterbox_recovery_client::server::AudioState::Expired
-    );
+    out
+}
+
+#[wasm_bindgen_test]
+async fn a_410_from_the_server_is_audio_expired_with_text_and_params_restored() {
+    let store = stubbed_store("stub-410").await;
+    store.save(input("s1", "keep me")).await.unwrap();
+    let out = recover_when_lookup_answers(&store, &"A".repeat(43), 410)
+        .await
+        .expect("410 is an outcome");
+    assert_eq!(out.audio, AudioState::Expired);
     let session = out.session.unwrap();
     assert_eq!(session.record.text, "keep me");
     assert!(
@@ -58,37 +67,12 @@ async fn a_410_from_the_server_is_audio_expired_with_text_and_params_restored() 
 
 #[wasm_bindgen_test]
 async fn a_404_from_the_server_is_not_found_and_a_500_is_an_error() {
-    let db = unique_db("stub-404");
-    let store = Store::open(OpenOptions {
-        api_base_url: Some("http://stub.invalid".into()),
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
+    let store = stubbed_store("stub-404").await;
     let token = "B".repeat(43);
-    let restore_fetch = stub_audio_lookup(404);
-    let out = chatterbox_recovery_client::server::recover(
-        &store,
-        Some("s1"),
-        Some(&token),
-        no_progress(),
-    )
-    .await;
-    restore_fetch.call0(&JsValue::NULL).unwrap();
-    assert_eq!(
-        out.unwrap().audio,
-        chatterbox_recovery_client::server::AudioState::NotFound
-    );
+    let out = recover_when_lookup_answers(&store, &token, 404).await;
+    assert_eq!(out.unwrap().audio, AudioState::NotFound);
 
-    let restore_fetch = stub_audio_lookup(500);
-    let out = chatterbox_recovery_client::server::recover(
-        &store,
-        Some("s1"),
-        Some(&token),
-        no_progress(),
-    )
-    .await;
-    restore_fetch.call0(&JsValue::NULL).unwrap();
+    let out = recover_when_lookup_answers(&store, &token, 500).await;
     let err = out.expect_err("a 500 is an error");
     assert!(err.to_string().contains("500"), "{err}");
 }
@@ -136,28 +120,13 @@ async fn a_refused_download_url_is_looked_up_again_and_an_expiry_meanwhile_repor
     let restore_fetch: js_sys::Function =
         install.call0(&JsValue::NULL).unwrap().dyn_into().unwrap();
     let restore_xhr = fake_object_storage(403);
-    let db = unique_db("stub-403");
-    let store = Store::open(OpenOptions {
-        api_base_url: Some("http://stub.invalid".into()),
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
+    let store = stubbed_store("stub-403").await;
     store.save(input("s1", "keep me")).await.unwrap();
     // WHEN the audio is recovered
-    let out = chatterbox_recovery_client::server::recover(
-        &store,
-        Some("s1"),
-        Some(&"C".repeat(43)),
-        no_progress(),
-    )
-    .await;
+    let out = server::recover(&store, Some("s1"), Some(&"C".repeat(43)), no_progress()).await;
     let lookups = restore_fetch.call0(&JsValue::NULL).unwrap();
     restore_xhr.call0(&JsValue::NULL).unwrap();
     // THEN the token was looked up twice and the expiry reported, not an error
-    assert_eq!(
-        out.unwrap().audio,
-        chatterbox_recovery_client::server::AudioState::Expired
-    );
+    assert_eq!(out.unwrap().audio, AudioState::Expired);
     assert_eq!(lookups.as_f64(), Some(2.0));
 }
