@@ -26,9 +26,15 @@ found.crashed = found.unclosed > 0;
 })();
 if (mark) safe(() => {
 if (found?.crashed) return show();
-const read = safe(() => {
+safe(() => {
 const open = indexedDB.open(dbName);
-open.onupgradeneeded = () => open.transaction.abort();
+open.onupgradeneeded = (e) => {
+safe(() => {
+const d = document.documentElement.dataset;
+if (e.dataLoss == 'total') d.recoveryDataLossDb = dbName, d.recoveryDataLoss = e.dataLossMessage || 'lost';
+})();
+open.transaction.abort();
+};
 open.onsuccess = () => {
 const db = open.result;
 safe(() => {
@@ -43,10 +49,7 @@ tab.onsuccess = safe(() => tab.result?.cleanExit || show('indexeddb'));
 })();
 db.close();
 };
-});
-'dataLoss' in (globalThis.IDBVersionChangeEvent?.prototype ?? {}) && document.readyState == 'loading'
-? addEventListener('DOMContentLoaded', read, { once: true })
-: read();
+})();
 })();
 return found;
 })(null,{"dbName":"chatterbox-recovery"},true);

@@ -41,11 +41,10 @@ export function recoveryDbName({ dbName = 'chatterbox-recovery', user } = {}) {
 // swallows every failure (an older schema, no IndexedDB), as the index's read does (no localStorage, a damaged
 // index): the hint is only a hint. Its answer is not in the return value, which stays synchronous.
 //
-// In Chromium the read waits for DOMContentLoaded, i.e. until the page's module scripts have run: Chromium reports a
-// database it deleted as damaged (`dataLoss` on the upgrade event) to the first open after start-up only, and that
-// must be the store's (`openRecoveryStore` asks for it, to tell the user). An app that opens its store at start-up,
-// as both example pages do, asks first; one that opens it later loses that report to the hint. Firefox reports no
-// such loss, so there the read starts at once.
+// The read starts at once. Chromium reports a database it deleted as damaged (`dataLoss` on the upgrade event) to the
+// first open after start-up only, which is then the hint's: the hint hands the report on, on <html>
+// (`data-recovery-data-loss`, and `data-recovery-data-loss-db` naming the database), where `openRecoveryStore` takes it
+// to tell the user (IndexedDB answers opens of one database in the order they were made, so it is there by then).
 function hint(root, { dbName = 'chatterbox-recovery', maxAge = 864e5, now = Date.now() } = {}, mark) {
   let found = null, cleanExit = 0;
   const key = (what) => localStorage.getItem(`chatterbox-recovery:${dbName}:${what}`);
@@ -72,9 +71,15 @@ function hint(root, { dbName = 'chatterbox-recovery', maxAge = 864e5, now = Date
   })();
   if (mark) safe(() => {
     if (found?.crashed) return show();
-    const read = safe(() => {
+    safe(() => {
       const open = indexedDB.open(dbName);
-      open.onupgradeneeded = () => open.transaction.abort();
+      open.onupgradeneeded = (e) => {
+        safe(() => {
+          const d = document.documentElement.dataset;
+          if (e.dataLoss == 'total') d.recoveryDataLossDb = dbName, d.recoveryDataLoss = e.dataLossMessage || 'lost';
+        })();
+        open.transaction.abort();
+      };
       open.onsuccess = () => {
         const db = open.result;
         safe(() => {
@@ -89,10 +94,7 @@ function hint(root, { dbName = 'chatterbox-recovery', maxAge = 864e5, now = Date
         })();
         db.close();
       };
-    });
-    'dataLoss' in (globalThis.IDBVersionChangeEvent?.prototype ?? {}) && document.readyState == 'loading'
-      ? addEventListener('DOMContentLoaded', read, { once: true })
-      : read();
+    })();
   })();
   return found;
 }

@@ -241,11 +241,16 @@ function browserDataLoss(dbName: string): Promise<string | null> {
       if (e.dataLoss === 'total') loss = e.dataLossMessage || 'the browser deleted its damaged storage';
       req.transaction!.abort();
     };
+    // The start-up hint's read (hint.js) may have been the first open, and handed the report on.
+    const handed = () => {
+      const d = globalThis.document?.documentElement?.dataset;
+      return loss ?? (d?.recoveryDataLossDb === dbName ? (d.recoveryDataLoss ?? null) : null);
+    };
     req.onsuccess = () => {
       req.result.close();
-      resolve(loss);
+      resolve(handed());
     };
-    req.onerror = () => resolve(loss);
+    req.onerror = () => resolve(handed());
     req.onblocked = () => resolve(null);
   });
 }

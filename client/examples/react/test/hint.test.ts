@@ -44,13 +44,13 @@ interface FakeDb {
   v1?: boolean;
 }
 
-type FakeRequest = { result?: unknown; transaction?: unknown; onsuccess?: () => void; onupgradeneeded?: () => void; onerror?: (e: unknown) => void };
+type FakeRequest = { result?: unknown; transaction?: unknown; onsuccess?: () => void; onupgradeneeded?: (e: { dataLoss: string; dataLossMessage: string }) => void; onerror?: (e: unknown) => void };
 
 /**
  * A fake `indexedDB` holding `dbs` (by name), answering each request in a later task as a browser does. `log` is
  * what was done to it: opens, transactions, upgrades aborted, connections closed.
  */
-function useIndexedDb(dbs: Record<string, FakeDb>) {
+function useIndexedDb(dbs: Record<string, FakeDb>, lost: Record<string, string> = {}) {
   const log: string[] = [];
   const answer = (req: FakeRequest, result: unknown) =>
     setTimeout(() => {
@@ -90,7 +90,8 @@ function useIndexedDb(dbs: Record<string, FakeDb>) {
         // A missing database: the open would create it, unless its upgrade is aborted.
         let aborted = false;
         req.transaction = { abort: () => ((aborted = true), log.push('abort')) };
-        req.onupgradeneeded?.();
+        // Chromium's report of a database it deleted as damaged comes with this upgrade.
+        req.onupgradeneeded?.({ dataLoss: lost[name] ? 'total' : 'none', dataLossMessage: lost[name] ?? '' });
         if (!aborted) log.push(`created ${name}`);
         req.onerror?.({ preventDefault() {} });
       });
@@ -266,37 +267,22 @@ describe('applyRecoveryHint: IndexedDB when the localStorage index lost the last
     expect(applyRecoveryHint(root as unknown as HTMLElement)).toBeNull();
   });
 
-  it("waits for DOMContentLoaded where the browser reports lost databases (Chromium), so the store's open asks first", async () => {
+  it("reads at once, and hands Chromium's report of a lost database to the store on <html>", async () => {
     useStorage(fakeStorage({}));
-    const log = useIndexedDb({ 'chatterbox-recovery': crashed() });
-    const listeners: Record<string, () => void> = {};
+    const log = useIndexedDb({}, { 'chatterbox-recovery': 'Corruption: checksum mismatch' });
+    const html = fakeRoot();
     const page = globalThis as unknown as Record<string, unknown>;
-    page.IDBVersionChangeEvent = class {
-      get dataLoss() {
-        return 'none';
-      }
-    };
-    page.document = { readyState: 'loading' };
-    page.addEventListener = (type: string, listener: () => void) => void (listeners[type] = listener);
+    page.document = { readyState: 'loading', documentElement: html };
     try {
-      const root = fakeRoot();
-      applyRecoveryHint(root as unknown as HTMLElement);
+      applyRecoveryHint();
       await settle();
-      expect(log).toEqual([]);
-      listeners.DOMContentLoaded?.();
-      await settle();
-      expect(log[0]).toBe('open chatterbox-recovery');
-      expect(root.dataset.recoveryHint).toBe('crashed');
-      // Once the document has loaded (the hint applied from a late module), at once.
-      page.document = { readyState: 'interactive' };
-      const late = fakeRoot();
-      applyRecoveryHint(late as unknown as HTMLElement);
-      await settle();
-      expect(late.dataset.recoveryHint).toBe('crashed');
+      // The report is the first open's only: the store takes it from here (index.ts, browserDataLoss).
+      expect(html.dataset.recoveryDataLoss).toBe('Corruption: checksum mismatch');
+      expect(html.dataset.recoveryDataLossDb).toBe('chatterbox-recovery');
+      expect(log).toEqual(['open chatterbox-recovery', 'abort']);
+      expect(html.dataset.recoveryHint).toBeUndefined();
     } finally {
-      delete page.IDBVersionChangeEvent;
       delete page.document;
-      delete page.addEventListener;
     }
   });
 
