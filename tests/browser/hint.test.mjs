@@ -4,10 +4,8 @@
 // of a deleted, damaged database to the store, and that it never leaves a database behind where
 // there was none.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { BASE_URL, BROWSER, Browser, newProfile } from './lib/browser.mjs';
+import { BASE_URL, BROWSER, Browser, damageChromiumIndexedDb, newProfile } from './lib/browser.mjs';
 import { EventLog, openDemo, recordEvents, start, tid } from './lib/demo.mjs';
 
 const INDEX = 'chatterbox-recovery:chatterbox-recovery:index';
@@ -69,16 +67,7 @@ test('after a kill the localStorage index did not survive, the hint marks <html>
 test("the hint's read leaves Chromium's report of a deleted, damaged database to the store", { skip: BROWSER !== 'chromium' && 'Chromium reports a deleted database; Firefox does not' }, async () => {
   const profile = newProfile('hint-data-loss');
   await saveThenKill(profile, 'Saved, then lost with the browser’s own files.');
-  const dir = join(profile, 'Default', 'IndexedDB');
-  const store = readdirSync(dir).find((name) => name.endsWith('.indexeddb.leveldb'));
-  const logs = readdirSync(join(dir, store)).filter((name) => name.endsWith('.log') && name !== 'LOG');
-  assert.ok(logs.length > 0, 'the database has a write-ahead log');
-  for (const name of logs) {
-    const file = join(dir, store, name);
-    const bytes = readFileSync(file);
-    bytes.fill(0xa5, Math.floor(bytes.length / 3), Math.floor(bytes.length / 3) + 64);
-    writeFileSync(file, bytes);
-  }
+  damageChromiumIndexedDb(profile);
   const { browser, ready } = await relaunchWithoutIndex(profile);
   assert.match(String(ready.dataLoss), /corrupt|checksum|damaged/i, `the store reports the browser's loss: ${ready.dataLoss}`);
   assert.deepEqual(ready.crashed, []);

@@ -1,9 +1,7 @@
 // What is not a crash, what dismissing means, and a full storage quota.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { BASE_URL, BROWSER, Browser, newProfile } from './lib/browser.mjs';
+import { BASE_URL, BROWSER, Browser, damageChromiumIndexedDb, newProfile } from './lib/browser.mjs';
 import { EventLog, openDemo, readChunks, recordEvents, restoreFromModal, start, tid, ttsUrl } from './lib/demo.mjs';
 
 const FAST = { tts: ttsUrl({ chunk_delay_ms: 0 }) };
@@ -195,16 +193,7 @@ test('a browser that deleted its damaged storage: the page says the saved work i
   await typeAndSave(page, log, 'Saved, then lost with the browser’s own files.');
   await browser.kill();
 
-  const dir = join(profile, 'Default', 'IndexedDB');
-  const store = readdirSync(dir).find((name) => name.endsWith('.indexeddb.leveldb'));
-  const logs = readdirSync(join(dir, store)).filter((name) => name.endsWith('.log') && name !== 'LOG');
-  assert.ok(logs.length > 0, 'the database has a write-ahead log');
-  for (const name of logs) {
-    const file = join(dir, store, name);
-    const bytes = readFileSync(file);
-    bytes.fill(0xa5, Math.floor(bytes.length / 3), Math.floor(bytes.length / 3) + 64);
-    writeFileSync(file, bytes);
-  }
+  damageChromiumIndexedDb(profile);
 
   let ready;
   ({ browser, log, page, ready } = await start(profile, FAST));

@@ -9,7 +9,7 @@
 // The tests see one small interface, the same in both: `Browser` (launch, newPage, kill, close)
 // and `Page` (goto, click, fill, type, read the DOM, evaluate). Selectors are CSS.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -63,6 +63,24 @@ export function newProfile(label = 'profile') {
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
   return dir;
+}
+
+/**
+ * Damages a killed Chromium profile's IndexedDB as a crash can: 64 bytes a third of the way into
+ * each write-ahead log overwritten. At its next start Chromium finds the checksum wrong, deletes
+ * the database and reports `dataLoss` to the first open. Throws when there is no log to damage.
+ */
+export function damageChromiumIndexedDb(profile) {
+  const dir = join(profile, 'Default', 'IndexedDB');
+  const store = readdirSync(dir).find((name) => name.endsWith('.indexeddb.leveldb'));
+  const logs = readdirSync(join(dir, store)).filter((name) => name.endsWith('.log') && name !== 'LOG');
+  if (logs.length === 0) throw new Error(`no write-ahead log in ${join(dir, store)}`);
+  for (const name of logs) {
+    const file = join(dir, store, name);
+    const bytes = readFileSync(file);
+    bytes.fill(0xa5, Math.floor(bytes.length / 3), Math.floor(bytes.length / 3) + 64);
+    writeFileSync(file, bytes);
+  }
 }
 
 /** Browser processes still running: killed when the tests exit, whatever happened. */
