@@ -95,12 +95,12 @@ export async function runTake(id: string): Promise<void> {
   useStudio.setState({ generating: id });
   const take = () => get().takes.get(id) ?? initial;
   // The take (its text, settings and number of parts) is committed beside its first speech
-  // request, not before it: the person waits for the audio, not for the write. Its parts
-  // (`appendPart`, audio.ts) wait for that write. The take's own snapshot, not the editor's: a
-  // resumed take need not be the one the editor shows.
+  // request, not before it: the person waits for the audio, not for the write. The slice orders
+  // the rest after it (`appendPart` in audio.ts and `completeTake` wait for the take's start). The
+  // take's own snapshot, not the editor's: a resumed take need not be the one the editor shows.
   const snapshot = { text: initial.text, voiceId: initial.voiceId, params: paramsOf(initial.settings, segments.length) };
   queued({ id, ...snapshot });
-  const committed = useStudio.recovery.startTake({ id, snapshot }).catch(() => undefined); // the indicator already says why
+  void useStudio.recovery.startTake({ id, snapshot }).catch(() => undefined); // the indicator already says why
   const from = firstMissing(take());
   emit('generation', { phase: 'start', id, from, parts: segments.length });
   /** Parts being hashed and stored while the next is generated. */
@@ -137,11 +137,11 @@ export async function runTake(id: string): Promise<void> {
     statusLine.set(`Done: ${segments.length} part${segments.length === 1 ? '' : 's'}.`);
     emit('generation', { phase: 'done', id, parts: segments.length });
     playTake(take());
-    await Promise.allSettled([committed, ...writes]);
+    await Promise.allSettled(writes);
     await useStudio.recovery.completeTake(id).catch(() => undefined);
     emit('generation', { phase: 'stored', id, parts: segments.length });
   } catch (e) {
-    await Promise.allSettled([committed, ...writes]);
+    await Promise.allSettled(writes);
     const kept = take().chunks.size;
     updateTake(id, () => ({ note: `stopped at part ${index + 1}` }));
     statusLine.set(`The TTS endpoint failed at part ${index + 1}: ${errorText(e)}. ` +
