@@ -20,7 +20,8 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { BASE_URL, BROWSER, Browser, newProfile } from './lib/browser.mjs';
-import { openDemo, start, tid, ttsUrl } from './lib/demo.mjs';
+import { turnCopyOn } from './lib/copy.mjs';
+import { EventLog, openDemo, recordEvents, start, tid, ttsUrl } from './lib/demo.mjs';
 
 const BANNER_RUNS = Number(process.env.BANNER_RUNS ?? 30);
 const PACED_RUNS = Number(process.env.PACED_RUNS ?? 20);
@@ -95,16 +96,6 @@ async function bannerFigures() {
 
 /** Whether the "Keep a copy on the server" switch is on in the page. */
 const copyOn = (page) => page.evaluate((s) => document.querySelector(s)?.checked === true, tid('server-copy'));
-
-/** Turns the server copy on as a person does (the page reloads with its store reopened). */
-async function turnCopyOn(page, speech) {
-  await openDemo(page, { query: speech });
-  if (await copyOn(page)) return;
-  await page.click(tid('server-copy'));
-  await page.waitForFunction(() => document.readyState === 'complete', null, { timeout: 30_000 });
-  await openDemo(page, { query: speech });
-  if (!(await copyOn(page))) throw new Error('the server-copy switch did not stay on');
-}
 
 async function generationMs(page, recovery, speech) {
   await openDemo(page, { query: recovery ? speech : { ...speech, recovery: 'off' } });
@@ -193,8 +184,13 @@ async function ttsFigures(speech, runs) {
 async function ttsRuns(speech, runs) {
   // Launched after the CPUs are set: the browser's processes inherit this script's.
   const browser = await Browser.launch(newProfile('bench-tts'));
+  const log = new EventLog();
+  await recordEvents(browser, log);
   const page = await browser.newPage();
-  if (SERVER_COPY) await turnCopyOn(page, speech);
+  if (SERVER_COPY) {
+    await openDemo(page, { query: speech });
+    await turnCopyOn(page, log);
+  }
   await generationMs(page, true, speech); // warm-up: cache, JIT, the endpoint
   const on = [];
   const off = [];
