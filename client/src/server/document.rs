@@ -67,7 +67,8 @@ pub struct Part {
     pub index: u32,
     pub mime: String,
     pub size: u64,
-    /// Version 2: the part's object key.
+    /// Version 2: the part's object key. Parts uploaded together share
+    /// one: consecutive in the list, the object their bytes in that order.
     pub key: Option<String>,
 }
 

@@ -237,13 +237,15 @@ fn look_up<'a>(
 }
 
 /// Downloads a server copy: the document (version 2) from `url`, then each
-/// part it names from the presigned GETs in `parts` (`[{key, url, size}]`),
-/// each checked against the size the document gives. A part the listing
+/// object its parts name from the presigned GETs in `parts`
+/// (`[{key, url, size}]`), checked against the sizes the document gives,
+/// and cut into the parts uploaded together in it. An object the listing
 /// lacks is left out: the text and the other parts still come back.
 #[allow(
     clippy::cast_precision_loss,
-    clippy::float_cmp,
-    reason = "sizes checked whole below 2^53: exact in f64, compared exactly"
+    clippy::cast_possible_truncation,
+    reason = "sizes checked whole below 2^53: exact in f64; an object is at most MAX_AUDIO_BYTES, \
+              so its offsets fit u32"
 )]
 fn download_copy<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, Result<Backup>> {
     Box::pin(async move {
@@ -257,20 +259,45 @@ fn download_copy<'a>(info: &'a JsValue, progress: &'a OnProgress) -> Boxed<'a, R
         let total: f64 = doc.parts.iter().map(|p| p.size as f64).sum();
         let mut loaded = 0.0;
         let mut chunks = Vec::with_capacity(doc.parts.len());
-        for part in &doc.parts {
-            let url = listed
-                .iter()
-                .find(|p| js::get_str(p, "key") == part.key)
-                .and_then(|p| js::get_str(&p, "url"));
-            let Some(url) = url else { continue };
-            let size = part.size as f64;
-            let bytes = get_exact(&url, size, loaded, total, progress).await?;
-            loaded += size;
-            chunks.push(NewChunk {
-                index: part.index,
-                mime: part.mime.clone(),
-                bytes,
-            });
+        // Consecutive parts with one key were uploaded together: that
+        // object is their bytes in order, downloaded at the first of them.
+        let mut object: Option<(&Option<String>, Option<js_sys::Uint8Array>)> = None;
+        let mut at = 0u32;
+        for (n, part) in doc.parts.iter().enumerate() {
+            if object.as_ref().map(|o| o.0) != Some(&part.key) {
+                let url = listed
+                    .iter()
+                    .find(|p| js::get_str(p, "key") == part.key)
+                    .and_then(|p| js::get_str(&p, "url"));
+                let bytes = match url {
+                    Some(url) => {
+                        // Checked whole: as long as its parts together.
+                        let size: f64 = doc
+                            .parts
+                            .iter()
+                            .skip(n)
+                            .take_while(|p| p.key == part.key)
+                            .map(|p| p.size as f64)
+                            .sum();
+                        let bytes = get_exact(&url, size, loaded, total, progress).await?;
+                        loaded += size;
+                        Some(js_sys::Uint8Array::new(&bytes))
+                    }
+                    None => None,
+                };
+                object = Some((&part.key, bytes));
+                at = 0;
+            }
+            let end = at.saturating_add(part.size as u32);
+            // An object the listing lacks: its parts are left out.
+            if let Some((_, Some(bytes))) = &object {
+                chunks.push(NewChunk {
+                    index: part.index,
+                    mime: part.mime.clone(),
+                    bytes: bytes.slice(at, end).buffer().into(),
+                });
+            }
+            at = end;
         }
         Ok(Backup {
             document: Some(doc),

@@ -50,15 +50,19 @@ fn fake_api() -> js_sys::Function {
 
 /// Replaces `XMLHttpRequest` with object storage answering GETs from
 /// `globalThis.h2Objects[url]` (a string, parsed for `responseType` `json` as the real one
-/// does, or an `ArrayBuffer`; 404 when absent).
+/// does, or an `ArrayBuffer`; 404 when absent), and PUTs to a URL it holds with 200, each
+/// recorded in `globalThis.h2Sent` as `{url, body}`.
 fn fake_objects() -> js_sys::Function {
     let install = js_sys::Function::new_no_args(
         "const Real = globalThis.XMLHttpRequest;
-         globalThis.h2Objects = {};
+         globalThis.h2Objects = {}; globalThis.h2Sent = [];
          globalThis.XMLHttpRequest = class extends EventTarget {
-           open(method, url) { this.url = url; } setRequestHeader() {} abort() {}
+           open(method, url) { this.method = method; this.url = url; }
+           setRequestHeader() {} abort() {}
            get upload() { return new EventTarget(); }
-           send() { setTimeout(() => { const body = globalThis.h2Objects[this.url];
+           send(sent) {
+             if (this.method === 'PUT') globalThis.h2Sent.push({ url: this.url, body: sent });
+             setTimeout(() => { const body = globalThis.h2Objects[this.url];
              this.status = body === undefined ? 404 : 200;
              this.response = this.responseType === 'json' && typeof body === 'string'
                ? JSON.parse(body) : body ?? null;
@@ -67,6 +71,16 @@ fn fake_objects() -> js_sys::Function {
          return () => { globalThis.XMLHttpRequest = Real; };",
     );
     install.call0(&JsValue::NULL).unwrap().dyn_into().unwrap()
+}
+
+/// A store that knows the fake API, its server copy off.
+async fn open_with_api(db: &str, tab: &str) -> Store {
+    Store::open(OpenOptions {
+        api_base_url: Some(API.into()),
+        ..options(db, tab)
+    })
+    .await
+    .unwrap()
 }
 
 /// A store with the server copy on, against the fake API.
@@ -406,12 +420,7 @@ async fn a_restored_copy_never_overwrites_a_different_local_session_with_its_id(
     // GIVEN a local session "s1" with its own text and audio
     let (restore_fetch, restore_xhr) = (fake_api(), fake_objects());
     let db = unique_db("copy-new-id");
-    let store = Store::open(OpenOptions {
-        api_base_url: Some(API.into()),
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
+    let store = open_with_api(&db, "tab-a").await;
     store.save(input("s1", "local work")).await.unwrap();
     store
         .append_chunk("s1", 0, bytes(9, 5), "audio/wav")
@@ -465,12 +474,7 @@ async fn a_copy_token_brings_the_whole_session_back_on_a_fresh_browser() {
     // GIVEN a browser that never had the session, and a copy token's redeem answer
     let (restore_fetch, restore_xhr) = (fake_api(), fake_objects());
     let db = unique_db("copy-token");
-    let store = Store::open(OpenOptions {
-        api_base_url: Some(API.into()),
-        ..options(&db, "tab-a")
-    })
-    .await
-    .unwrap();
+    let store = open_with_api(&db, "tab-a").await;
     let info = serve_copy("s9", "typed elsewhere", 222.0);
     Reflect::set(&global("h2Routes"), &"/api/recovery/audio".into(), &info).unwrap();
     // WHEN the link's token is redeemed
@@ -609,4 +613,132 @@ async fn clearing_the_audio_keeps_text_and_token_resets_the_flags_and_the_copy_l
     );
     assert_eq!(Reflect::get(&doc, &"text".into()).unwrap(), "kept text");
     store.close().await.unwrap();
+}
+
+/// Each part a document lists: its object's key and its size.
+fn places(doc: &JsValue) -> Vec<(String, f64)> {
+    Array::from(&Reflect::get(doc, &"parts".into()).unwrap())
+        .iter()
+        .map(|part| {
+            let field = |name: &str| Reflect::get(&part, &name.into()).unwrap();
+            (
+                field("key").as_string().unwrap(),
+                field("size").as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The bytes of `body` (an `ArrayBuffer`, a typed array or a `Blob`), as an `ArrayBuffer`.
+async fn array_buffer(body: &JsValue) -> JsValue {
+    let read = js_sys::Function::new_with_args("body", "return new Response(body).arrayBuffer();");
+    let promise: js_sys::Promise = read
+        .call1(&JsValue::NULL, body)
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    JsFuture::from(promise).await.unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn parts_committed_within_a_second_go_up_as_one_object_and_come_back_cut_apart() {
+    // GIVEN a copy whose object storage takes one object per create-upload
+    let (restore_fetch, restore_xhr) = (fake_api(), fake_objects());
+    let object_url = "http://stub.invalid/objects/take";
+    let ticket = Object::new();
+    Reflect::set(&ticket, &"key".into(), &"owner/s1/take".into()).unwrap();
+    Reflect::set(&ticket, &"upload_url".into(), &object_url.into()).unwrap();
+    Reflect::set(
+        &global("h2Routes"),
+        &"/api/recovery/uploads".into(),
+        &ticket,
+    )
+    .unwrap();
+    Reflect::set(&global("h2Objects"), &object_url.into(), &"stored".into()).unwrap();
+    let time = FakeTime::default();
+    time.now.set(5_000_000.0);
+    let db = unique_db("copy-together");
+    let store = Store::open(time.options(&db)).await.unwrap();
+    store.save(input("s1", "a take")).await.unwrap();
+    // WHEN three parts are committed 200 ms apart
+    for (index, (fill, len)) in [(1u8, 10usize), (2, 20), (3, 5)].into_iter().enumerate() {
+        store
+            .append_chunk(
+                "s1",
+                u32::try_from(index).unwrap(),
+                bytes(fill, len),
+                "audio/wav",
+            )
+            .await
+            .unwrap();
+        time.advance(200.0).await;
+    }
+    let listed = |put: &JsValue| {
+        Reflect::get(put, &"url".into())
+            .unwrap()
+            .as_string()
+            .unwrap()
+            .contains("parts=3")
+    };
+    for _ in 0..20 {
+        if puts().iter().any(|p| listed(&p)) {
+            break;
+        }
+        time.advance(1_000.0).await;
+    }
+    // THEN they went up as one object, their bytes in order
+    let sent: Array = global("h2Sent").dyn_into().unwrap();
+    assert_eq!(sent.length(), 1, "one upload for the three parts");
+    let body = array_buffer(&Reflect::get(&sent.get(0), &"body".into()).unwrap()).await;
+    let body = js_sys::Uint8Array::new(&body).to_vec();
+    assert_eq!(body.len(), 35);
+    assert_eq!(
+        (body[0], body[9], body[10], body[29], body[30], body[34]),
+        (1, 1, 2, 2, 3, 3)
+    );
+    // and the document lists the three parts in that object, in its order
+    let put = puts()
+        .iter()
+        .find(|p| listed(p))
+        .expect("a document listing the three parts");
+    let doc = put_document(&put).await;
+    let take = "owner/s1/take".to_owned();
+    assert_eq!(
+        places(&doc),
+        vec![(take.clone(), 10.0), (take.clone(), 20.0), (take, 5.0)]
+    );
+    store.close().await.unwrap();
+    // WHEN that copy is restored on a browser that never had it
+    let objects = global("h2Objects");
+    let text = js_sys::JSON::stringify(&doc).unwrap();
+    Reflect::set(&objects, &"http://stub.invalid/doc".into(), &text.into()).unwrap();
+    Reflect::set(
+        &objects,
+        &object_url.into(),
+        &js_sys::Uint8Array::from(&body[..]).buffer(),
+    )
+    .unwrap();
+    let info = js_sys::JSON::parse(
+        r#"{"url":"http://stub.invalid/doc","content_type":"application/vnd.chatterbox.session+json",
+            "size":100,"parts":[{"key":"owner/s1/take","url":"http://stub.invalid/objects/take","size":35}]}"#,
+    )
+    .unwrap();
+    Reflect::set(
+        &global("h2Routes"),
+        &"/api/recovery/sessions/s1".into(),
+        &info,
+    )
+    .unwrap();
+    let fresh = open_with_api(&unique_db("copy-together-fresh"), "tab-b").await;
+    let out = server::restore_copy(&fresh, "s1", no_progress()).await;
+    restore_fetch.call0(&JsValue::NULL).unwrap();
+    restore_xhr.call0(&JsValue::NULL).unwrap();
+    // THEN each part comes back as it was committed
+    let restored = out.unwrap().session.unwrap();
+    let got: Vec<(u8, u32)> = restored
+        .chunks
+        .iter()
+        .map(|c| (first_byte(&c.bytes), byte_len(&c.bytes)))
+        .collect();
+    assert_eq!(got, vec![(1, 10), (2, 20), (3, 5)]);
 }
