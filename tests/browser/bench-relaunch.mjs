@@ -14,12 +14,16 @@
 // `indexedDB.open(dbName)` and one small read (the newest session by `updatedAt`), issued by the
 // bench before any page script runs, completed how long after DOMContentLoaded (an extra
 // connection beside the page's own: measure the banner without it); RELAUNCH_FLOOR=dcl issues
-// them at DOMContentLoaded instead (where the hint's read starts in Chromium).
-import { BROWSER, Browser, newProfile } from './lib/browser.mjs';
+// them at DOMContentLoaded instead (where the hint's read starts in Chromium); RELAUNCH_FLOOR=alone
+// measures the floor alone: the relaunched browser opens a document of the same origin that runs
+// none of the page's scripts (the API's health route), where the bench issues the same open and
+// read at once, so that nothing else asks the storage; the figure is then when they completed,
+// in ms after navigation start, to set beside the page's DOMContentLoaded (each run prints it).
+import { BASE_URL, BROWSER, Browser, newProfile } from './lib/browser.mjs';
 import { openDemo, start, tid } from './lib/demo.mjs';
 
 const RUNS = Number(process.env.RELAUNCH_RUNS ?? 8);
-const FLOOR = { 1: 'start', dcl: 'dcl' }[process.env.RELAUNCH_FLOOR] ?? null;
+const FLOOR = { 1: 'start', dcl: 'dcl', alone: 'alone' }[process.env.RELAUNCH_FLOOR] ?? null;
 
 // Runs in the page before its scripts: DOMContentLoaded and the first frame after the banner
 // shows, in ms since navigation start; what the localStorage index said at that point; with
@@ -44,7 +48,7 @@ function watch(floor) {
       db.close();
     };
   };
-  if (floor === 'start') bare();
+  if (floor === 'start' || floor === 'alone') bare();
   if (floor === 'dcl') addEventListener('DOMContentLoaded', bare);
   const check = () => {
     const banner = document.querySelector('[data-testid="recovery-banner"]');
@@ -86,6 +90,15 @@ for (let i = 0; i < RUNS; i++) {
   const again = await Browser.launch(profile);
   await again.addInitScript(watch, FLOOR);
   const fresh = await again.newPage();
+  if (FLOOR === 'alone') {
+    await fresh.goto(`${BASE_URL}/api/recovery/health`);
+    await fresh.waitForFunction(() => window.__relaunch?.idb !== undefined, null, { timeout: 30_000 });
+    const { idb } = await fresh.evaluate(() => window.__relaunch);
+    figures.push({ killedAfterSave: wait, idb });
+    console.log(`# run ${i + 1}: killed ${wait} ms after the save; bare IndexedDB open + read alone done ${idb.toFixed(1)} ms after navigation start`);
+    await again.kill();
+    continue;
+  }
   await openDemo(fresh);
   await fresh.waitForFunction(
     (floor) => {
@@ -98,18 +111,29 @@ for (let i = 0; i < RUNS; i++) {
   const r = await fresh.evaluate(() => window.__relaunch);
   const source = !r.hinted ? 'the check' : r.from === 'indexeddb' ? 'the hint: IndexedDB' : 'the hint: localStorage';
   const floor = FLOOR ? r.idb - r.dcl : undefined;
-  figures.push({ killedAfterSave: wait, afterDcl: r.visible - r.dcl, source, gap: r.gap, floor, indexKept: r.indexSaysCrashed });
+  figures.push({ killedAfterSave: wait, dcl: r.dcl, afterDcl: r.visible - r.dcl, source, gap: r.gap, floor, indexKept: r.indexSaysCrashed });
   console.log(
-    `# run ${i + 1}: killed ${wait} ms after the save; the index ${r.indexSaysCrashed ? 'survived' : 'lost the save'}; ` +
+    `# run ${i + 1}: killed ${wait} ms after the save; DOMContentLoaded at ${r.dcl.toFixed(1)} ms; ` +
+      `the index ${r.indexSaysCrashed ? 'survived' : 'lost the save'}; ` +
       `banner ${(r.visible - r.dcl).toFixed(1)} ms after DOMContentLoaded (from ${source}${r.gap ? '; shown before, it went away first' : ''})` +
       (FLOOR ? `; bare IndexedDB open + read (from ${FLOOR}) done ${floor.toFixed(1)} ms after DOMContentLoaded` : ''),
   );
   await again.kill();
 }
+if (FLOOR === 'alone') {
+  const done = figures.map((f) => f.idb);
+  console.log(
+    `${BROWSER}: bare IndexedDB open + read alone after a kill, p95 of ${RUNS}: ${p95(done).toFixed(1)} ms after navigation start ` +
+      `(min ${Math.min(...done).toFixed(1)} ms)`,
+  );
+  process.exit(0);
+}
 const after = figures.map((f) => f.afterDcl);
+const dclMedian = [...figures.map((f) => f.dcl)].sort((a, b) => a - b)[Math.floor(RUNS / 2)];
 const from = (source) => figures.filter((f) => f.source === source).length;
 console.log(
   `${BROWSER} ${process.env.DEMO_PATH ?? '/'}: relaunch banner after DOMContentLoaded, p95 of ${RUNS}: ${p95(after).toFixed(1)} ms ` +
+    `(DOMContentLoaded p50 ${dclMedian.toFixed(1)} ms after navigation start) ` +
     `(max ${Math.max(...after).toFixed(1)} ms; from the hint's localStorage ${from('the hint: localStorage')}, its IndexedDB ` +
     `${from('the hint: IndexedDB')}, the check ${from('the check')}; gaps ${figures.filter((f) => f.gap).length}; ` +
     `index survived the kill ${figures.filter((f) => f.indexKept).length})` +
