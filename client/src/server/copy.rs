@@ -87,8 +87,6 @@ struct PendingPart {
     index: u32,
     bytes: JsValue,
     mime: String,
-    /// When it was committed (the store's clock).
-    at: f64,
 }
 
 /// One session's copy.
@@ -116,6 +114,8 @@ struct Session {
     wake: Option<js_sys::Function>,
     /// Committed parts not uploaded yet, oldest first.
     parts: Vec<PendingPart>,
+    /// Since when the oldest of them waits (the store's clock).
+    parts_since: f64,
     /// The server refused parts uploaded together as too large: each goes
     /// alone from now on.
     alone: bool,
@@ -142,6 +142,7 @@ impl Session {
             force: false,
             wake: None,
             parts: Vec::new(),
+            parts_since: 0.0,
             alone: false,
             clears: 0,
             parts_dirty: false,
@@ -300,12 +301,17 @@ pub(crate) fn committed(store: &Store, id: &str, revision: f64) {
 /// (`appendChunk` refuses them when `serverCopy` is on).
 pub(crate) fn part(store: &Store, id: &str, index: u32, bytes: JsValue, mime: &str) {
     if let (Some(engine), true) = (store.inner.copy.get(), mime.starts_with("audio/")) {
-        engine.session(id).parts.push(PendingPart {
-            index,
-            bytes,
-            mime: mime.to_owned(),
-            at: store.now(),
-        });
+        {
+            let mut s = engine.session(id);
+            if s.parts.is_empty() {
+                s.parts_since = store.now();
+            }
+            s.parts.push(PendingPart {
+                index,
+                bytes,
+                mime: mime.to_owned(),
+            });
+        }
         kick(store, id, false);
     }
 }
@@ -387,7 +393,7 @@ async fn run(store: Store, id: String) {
                 // Parts wait for the parts after them (not while the page is
                 // being hidden); the document waits for its interval.
                 let parts = match s.parts.first() {
-                    Some(first) if !s.force => first.at + BATCH_MS - now,
+                    Some(_) if !s.force => s.parts_since + BATCH_MS - now,
                     Some(_) => 0.0,
                     None => f64::INFINITY,
                 };
@@ -689,23 +695,30 @@ fn copy_parts_together<'a>(store: &'a Store, id: &'a str) -> Boxed<'a, Put> {
                     k > n
                 });
                 s.parts_dirty |= copied;
+                // Parts committed meanwhile wait from now.
+                s.parts_since = store.now();
             }
         };
-        let status = match &uploaded {
-            Err(ClientError::Http { status, .. }) => *status,
-            _ => 0,
+        let key = match uploaded {
+            Ok(key) => key,
+            Err(error) => {
+                match error {
+                    // Too large together: each goes alone, at once.
+                    ClientError::Http { status: 413, .. } if n > 1 => {
+                        engine.session(id).alone = true;
+                        return Ok(0.0);
+                    }
+                    // Refused for good (type or size): reported as a failure;
+                    // the parts stay on this device.
+                    ClientError::Http {
+                        status: 400 | 413 | 415,
+                        ..
+                    } => done(false),
+                    _ => {}
+                }
+                return Err((error, None));
+            }
         };
-        if n > 1 && status == 413 {
-            // Too large together: each goes alone, at once.
-            engine.session(id).alone = true;
-            return Ok(0.0);
-        }
-        if matches!(status, 400 | 413 | 415) {
-            // Refused for good (type or size): reported as a failure; the
-            // parts stay on this device.
-            done(false);
-        }
-        let key = uploaded.map_err(|e| (e, None))?;
         for entry in entries.iter() {
             js::set_str(entry.unchecked_ref(), "key", &key);
         }
