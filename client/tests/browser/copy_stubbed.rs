@@ -539,16 +539,7 @@ async fn clearing_the_audio_keeps_text_and_token_resets_the_flags_and_the_copy_l
     let restore = fake_api();
     let restore_objects = fake_objects();
     let part_url = "http://stub.invalid/objects/part-0";
-    let ticket = Object::new();
-    Reflect::set(&ticket, &"key".into(), &"owner/s1/part-0".into()).unwrap();
-    Reflect::set(&ticket, &"upload_url".into(), &part_url.into()).unwrap();
-    Reflect::set(
-        &global("h2Routes"),
-        &"/api/recovery/uploads".into(),
-        &ticket,
-    )
-    .unwrap();
-    Reflect::set(&global("h2Objects"), &part_url.into(), &"stored".into()).unwrap();
+    take_uploads("owner/s1/part-0", part_url);
     let time = FakeTime::default();
     time.now.set(3_000_000.0);
     let db = unique_db("copy-clear");
@@ -629,6 +620,21 @@ fn places(doc: &JsValue) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// Makes the fake API answer every `POST /uploads` with the object `key` at `url`, and the fake
+/// object storage take PUTs to `url`.
+fn take_uploads(key: &str, url: &str) {
+    let ticket = Object::new();
+    Reflect::set(&ticket, &"key".into(), &key.into()).unwrap();
+    Reflect::set(&ticket, &"upload_url".into(), &url.into()).unwrap();
+    Reflect::set(
+        &global("h2Routes"),
+        &"/api/recovery/uploads".into(),
+        &ticket,
+    )
+    .unwrap();
+    Reflect::set(&global("h2Objects"), &url.into(), &"stored".into()).unwrap();
+}
+
 /// The bytes of `body` (an `ArrayBuffer`, a typed array or a `Blob`), as an `ArrayBuffer`.
 async fn array_buffer(body: &JsValue) -> JsValue {
     let read = js_sys::Function::new_with_args("body", "return new Response(body).arrayBuffer();");
@@ -645,16 +651,7 @@ async fn parts_committed_within_a_second_go_up_as_one_object_and_come_back_cut_a
     // GIVEN a copy whose object storage takes one object per create-upload
     let (restore_fetch, restore_xhr) = (fake_api(), fake_objects());
     let object_url = "http://stub.invalid/objects/take";
-    let ticket = Object::new();
-    Reflect::set(&ticket, &"key".into(), &"owner/s1/take".into()).unwrap();
-    Reflect::set(&ticket, &"upload_url".into(), &object_url.into()).unwrap();
-    Reflect::set(
-        &global("h2Routes"),
-        &"/api/recovery/uploads".into(),
-        &ticket,
-    )
-    .unwrap();
-    Reflect::set(&global("h2Objects"), &object_url.into(), &"stored".into()).unwrap();
+    take_uploads("owner/s1/take", object_url);
     let time = FakeTime::default();
     time.now.set(5_000_000.0);
     let db = unique_db("copy-together");
