@@ -367,9 +367,9 @@ enum Next {
     Document { keepalive: bool },
 }
 
-/// A session's copy task, while anything is behind: parts [`BATCH_MS`]
-/// after the oldest waiting one was committed (at once when the page is
-/// being hidden), together; the document no sooner than `INTERVAL_MS`
+/// A session's copy task, while anything is behind: parts together,
+/// [`BATCH_MS`] after the oldest waiting one began to wait (at once when the
+/// page is being hidden); the document no sooner than `INTERVAL_MS`
 /// after the previous one (unless the page is being hidden); after a
 /// failure, nothing before the backoff is over.
 async fn run(store: Store, id: String) {
@@ -639,10 +639,11 @@ async fn gzip(text: &JsValue) -> (JsValue, bool) {
 }
 
 /// Uploads the oldest committed parts of the queue once, together as one
-/// object (the oldest, and those after it while they fit in [`BATCH_MAX`];
-/// each part's type is in the document, the object's is the first part's) (create-upload, then the presigned PUT of their bytes in
-/// order), lists each in the record's `copy_parts` with the object's key,
-/// in the object's order, and takes them off the queue. Parts the server
+/// object: the oldest, and those after it while they fit in [`BATCH_MAX`]
+/// (create-upload, then the presigned PUT of their bytes in order; each
+/// part's type is in the document, the object's is the first part's).
+/// Lists each in the record's `copy_parts` with the object's key, in the
+/// object's order, and takes them off the queue. Parts the server
 /// refuses for good (400, 413, 415) are taken off after a `copy-error`;
 /// they stay on this device. Refused as too large together, they go again
 /// one by one. After any other failure they wait for the next try. If the
