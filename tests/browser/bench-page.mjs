@@ -163,18 +163,26 @@ function listener(port) {
  * comes from a second gateway of its own (lib/gateway.mjs: the same binary, DEV_SPEECH=1, on
  * SPEECH_PORT), which the pages use as a TTS endpoint the user typed (kept in localStorage, as the
  * TTS endpoint field keeps it), cross-origin through the CORS the template sets.
- * `SPEECH_SERVER=same` uses the gateway's own endpoint, as before. Resolves with
+ * `SPEECH_SERVER=same` uses the gateway's own endpoint, as before (and so does a run whose
+ * environment cannot start a gateway). Resolves with
  * `{ url(knobs), pid, how, stop() }`.
  */
 async function speechServer() {
   const own = (why) => ({ url: ttsUrl, pid: listener(new URL(BASE_URL).port || '80'), how: `the gateway's own speech endpoint (${why})`, stop: () => {} });
   if (process.env.SPEECH_SERVER === 'same') return own('SPEECH_SERVER=same');
   const port = Number(process.env.SPEECH_PORT ?? 3011);
-  const server = await startGateway({
-    port,
-    env: { DEV_SPEECH: '1', ALLOWED_ORIGINS: new URL(BASE_URL).origin },
-    what: 'the speech server',
-  });
+  let server;
+  try {
+    server = await startGateway({
+      port,
+      env: { DEV_SPEECH: '1', ALLOWED_ORIGINS: new URL(BASE_URL).origin },
+      what: 'the speech server',
+    });
+  } catch (e) {
+    // The gateway binary needs the stack's settings in this environment (as `make run` and the
+    // test suite set them); without them, the figure is taken the old way, and says so.
+    return own(`no speech server of its own: ${String(e.message).split('\n')[0]}`);
+  }
   const url = (knobs) => {
     const u = new URL('/v1/audio/speech', server.base);
     for (const [k, v] of Object.entries(knobs)) u.searchParams.set(k, String(v));
