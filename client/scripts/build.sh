@@ -23,8 +23,8 @@ say "stub the panic-message formatters (scripts/stub-panic-fmt.mjs)"
 wat=$(mktemp)
 "$WASM_DIS" "${WASM_OPT_FEATURES[@]}" "$PKG_DIR/${WASM_NAME}_bg.wasm" -o "$wat"
 node "$CLIENT_DIR/scripts/stub-panic-fmt.mjs" "$wat"
-say "zero the panic locations (scripts/blank-panic-locations.mjs)"
-node "$CLIENT_DIR/scripts/blank-panic-locations.mjs" "$wat"
+say "zero what a panic hands its trapping handler (scripts/blank-panic-data.mjs)"
+node "$CLIENT_DIR/scripts/blank-panic-data.mjs" "$wat"
 "$WASM_AS" "${WASM_OPT_FEATURES[@]}" "$wat" -o "$PKG_DIR/${WASM_NAME}_bg.wasm"
 rm "$wat"
 
