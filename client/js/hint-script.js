@@ -40,11 +40,11 @@ const db = open.result;
 safe(() => {
 const tx = db.transaction(['sessions', 'tabs']);
 const newest = tx.objectStore('sessions').index('updatedAt').openCursor(null, 'prev');
-newest.onsuccess = safe(() => {
+const tabs = tx.objectStore('tabs').getAll();
+newest.onsuccess = tabs.onsuccess = safe(() => {
+if (newest.readyState != 'done' || tabs.readyState != 'done') return;
 const s = newest.result?.value;
-if (!fresh(s?.updatedAt)) return;
-const tab = tx.objectStore('tabs').get(s.tabId);
-tab.onsuccess = safe(() => tab.result?.cleanExit || show('indexeddb'));
+if (fresh(s?.updatedAt) && !tabs.result.some((t) => t.tabId == s.tabId && t.cleanExit)) show('indexeddb');
 });
 })();
 db.close();

@@ -34,9 +34,10 @@ export function recoveryDbName({ dbName = 'chatterbox-recovery', user } = {}) {
 // Chromium batches localStorage writes to disk, so a kill within a second or so of a save loses the index's last
 // write, while an IndexedDB commit reaches the OS before its `complete` event. The newest session (the `updatedAt`
 // index, backwards) counts as unclosed when it is newer than the clean-exit mark and `maxAge`, and its tab's row in
-// `tabs` says no clean exit (client/src/store: schema.rs, liveness.rs). Then <html> is marked as above, a few ms
-// later, with `data-recovery-hint-from="indexeddb"` (such a mark can come after the first paint; figures:
-// docs/figures/relaunch.md). The read never creates the database (opened without a version, a missing one would be:
+// `tabs` says no clean exit (client/src/store: schema.rs, liveness.rs); the newest session and the tab rows are asked
+// for at once, not one after the other (after a kill each answer can take tens of ms). Then <html> is marked as
+// above, a few ms later, with `data-recovery-hint-from="indexeddb"` (such a mark can come after the first paint;
+// figures: docs/figures/relaunch.md). The read never creates the database (opened without a version, a missing one would be:
 // aborting the upgrade leaves none), closes its connection at once (no upgrade of the store waits on it), and
 // swallows every failure (an older schema, no IndexedDB), as the index's read does (no localStorage, a damaged
 // index): the hint is only a hint. Its answer is not in the return value, which stays synchronous.
@@ -85,11 +86,11 @@ function hint(root, { dbName = 'chatterbox-recovery', maxAge = 864e5, now = Date
         safe(() => {
           const tx = db.transaction(['sessions', 'tabs']);
           const newest = tx.objectStore('sessions').index('updatedAt').openCursor(null, 'prev');
-          newest.onsuccess = safe(() => {
+          const tabs = tx.objectStore('tabs').getAll();
+          newest.onsuccess = tabs.onsuccess = safe(() => {
+            if (newest.readyState != 'done' || tabs.readyState != 'done') return;
             const s = newest.result?.value;
-            if (!fresh(s?.updatedAt)) return;
-            const tab = tx.objectStore('tabs').get(s.tabId);
-            tab.onsuccess = safe(() => tab.result?.cleanExit || show('indexeddb'));
+            if (fresh(s?.updatedAt) && !tabs.result.some((t) => t.tabId == s.tabId && t.cleanExit)) show('indexeddb');
           });
         })();
         db.close();

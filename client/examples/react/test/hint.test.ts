@@ -44,7 +44,7 @@ interface FakeDb {
   v1?: boolean;
 }
 
-type FakeRequest = { result?: unknown; transaction?: unknown; onsuccess?: () => void; onupgradeneeded?: (e: { dataLoss: string; dataLossMessage: string }) => void; onerror?: (e: unknown) => void };
+type FakeRequest = { readyState?: string; result?: unknown; transaction?: unknown; onsuccess?: () => void; onupgradeneeded?: (e: { dataLoss: string; dataLossMessage: string }) => void; onerror?: (e: unknown) => void };
 
 /**
  * A fake `indexedDB` holding `dbs` (by name), answering each request in a later task as a browser does. `log` is
@@ -55,6 +55,7 @@ function useIndexedDb(dbs: Record<string, FakeDb>, lost: Record<string, string> 
   const answer = (req: FakeRequest, result: unknown) =>
     setTimeout(() => {
       req.result = result;
+      req.readyState = 'done';
       req.onsuccess?.();
     });
   const connection = (db: FakeDb) => ({
@@ -62,19 +63,18 @@ function useIndexedDb(dbs: Record<string, FakeDb>, lost: Record<string, string> 
       log.push(`transaction ${stores.join(',')}`);
       if (db.v1 && stores.includes('tabs')) throw new DOMException('One of the specified object stores was not found.', 'NotFoundError');
       const newest = [...db.sessions].sort((a, b) => b.updatedAt - a.updatedAt)[0];
+      const request = (result: unknown) => {
+        const req: FakeRequest = { readyState: 'pending' };
+        answer(req, result);
+        return req;
+      };
       const store = (name: string) => ({
         index: (index: string) => ({
-          openCursor(range: null, direction: string) {
-            const req: FakeRequest = {};
-            answer(req, name == 'sessions' && index == 'updatedAt' && range === null && direction == 'prev' && newest ? { value: newest } : null);
-            return req;
-          },
+          openCursor: (range: null, direction: string) =>
+            request(name == 'sessions' && index == 'updatedAt' && range === null && direction == 'prev' && newest ? { value: newest } : null),
         }),
-        get(key: string) {
-          const req: FakeRequest = {};
-          answer(req, name == 'tabs' ? db.tabs[key] : undefined);
-          return req;
-        },
+        get: (key: string) => request(name == 'tabs' ? db.tabs[key] : undefined),
+        getAll: () => request(name == 'tabs' ? Object.values(db.tabs) : db.sessions),
       });
       return { objectStore: store };
     },
