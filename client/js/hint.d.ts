@@ -42,11 +42,20 @@ export function readRecoveryHint(options?: RecoveryHintOptions): RecoveryHint | 
  * When the localStorage index says nothing crashed (Chromium may lose its last write when the browser is killed
  * within a second or so of a save), it also reads the store's IndexedDB database, without the wasm and never
  * creating it, and marks `root` the same way a few ms later if the newest session's tab closed without a clean
- * exit, adding `data-recovery-hint-from="indexeddb"`. In Chromium that read starts at `DOMContentLoaded`, after the
- * page's module scripts, so that the store's own open (at start-up) gets Chromium's report of a database it deleted
- * as damaged. That answer is not in the return value, which is localStorage's.
+ * exit, adding `data-recovery-hint-from="indexeddb"`. That answer is not in the return value, which is
+ * localStorage's: follow the mark (`recoveryHinted`, `onRecoveryHint`) in code that may run before it lands.
  */
 export function applyRecoveryHint(root?: HTMLElement | null, options?: RecoveryHintOptions): RecoveryHint | null;
+
+/** Whether `<html>` carries the hint's mark (`data-recovery-hint="crashed"`): work may be waiting. False without a document. */
+export function recoveryHinted(): boolean;
+
+/**
+ * Calls `changed` whenever the hint's mark on `<html>` changes (the hint's IndexedDB read can set it after the app's
+ * first render); returns the function that stops that. With `recoveryHinted`, the subscribe/snapshot pair of React's
+ * `useSyncExternalStore`: `useSyncExternalStore(onRecoveryHint, recoveryHinted, () => false)`.
+ */
+export function onRecoveryHint(changed: () => void): () => void;
 
 /**
  * Records that the page closed with nothing left to recover (call it on `pagehide` once the

@@ -119,6 +119,19 @@ export const applyRecoveryHint = (root, options) => hint(root, resolved(options)
 export const recoveryHintScript = ({ maxAge, ...options } = {}) =>
   `(${String(hint).replace(/\n */g, '\n')})(null,${JSON.stringify({ dbName: recoveryDbName(options), maxAge }).replace(/</g, '\\u003c')},true)`;
 
+/** Whether <html> carries the hint's mark (`data-recovery-hint="crashed"`): work may be waiting. */
+export const recoveryHinted = () => globalThis.document?.documentElement.dataset.recoveryHint === 'crashed';
+
+/**
+ * Calls `changed` when the hint's mark on <html> changes (its IndexedDB read can set it after the app's first render);
+ * returns the function that stops that. With `recoveryHinted`, the pair React's `useSyncExternalStore` takes.
+ */
+export function onRecoveryHint(changed) {
+  const observer = new MutationObserver(() => changed());
+  observer.observe(document.documentElement, { attributeFilter: ['data-recovery-hint'] });
+  return () => observer.disconnect();
+}
+
 /** Records a clean exit (nothing left to recover): sessions saved before it no longer count. */
 export function markCleanExit({ now = Date.now(), ...options } = {}) {
   try {

@@ -19,10 +19,24 @@
 // none of the page's scripts (the API's health route), where the bench issues the same open and
 // read at once, so that nothing else asks the storage; the figure is then when they completed,
 // in ms after navigation start, to set beside the page's DOMContentLoaded (each run prints it).
+// RELAUNCH_APP=<url> measures an app that follows the package's README instead of the demo pages
+// (the tarball app, built and served: client/README.md, "Figures"): text typed into its first
+// <textarea>, saved when the package's indicator says so, the package's banner watched.
 import { BASE_URL, BROWSER, Browser, newProfile } from './lib/browser.mjs';
 import { openDemo, start, tid } from './lib/demo.mjs';
 
 const RUNS = Number(process.env.RELAUNCH_RUNS ?? 8);
+const APP = process.env.RELAUNCH_APP ?? null;
+
+/** The demo page, or the app, opened in a browser launched on `profile`. */
+async function launch(profile) {
+  if (!APP) return start(profile);
+  const browser = await Browser.launch(profile);
+  const page = await browser.newPage();
+  await page.goto(APP);
+  return { browser, page };
+}
+const textField = APP ? 'textarea' : tid('tts-text');
 const FLOOR = { 1: 'start', dcl: 'dcl', alone: 'alone' }[process.env.RELAUNCH_FLOOR] ?? null;
 
 // Runs in the page before its scripts: DOMContentLoaded and the first frame after the banner
@@ -80,8 +94,8 @@ const figures = [];
 for (let i = 0; i < RUNS; i++) {
   // A fresh profile each run: the one session's hint is the only one there.
   const profile = newProfile(`bench-relaunch-${i}`);
-  const { browser, page } = await start(profile);
-  await page.fill(tid('tts-text'), `Left behind by crash ${i}.`);
+  const { browser, page } = await launch(profile);
+  await page.fill(textField, `Left behind by crash ${i}.`);
   await page.waitForSelector(`${tid('autosave-indicator')}[data-state="saved"]`, { timeout: 30_000 });
   const wait = Math.round((i / Math.max(1, RUNS - 1)) * 1000);
   await new Promise((resolve) => setTimeout(resolve, wait));
@@ -99,7 +113,7 @@ for (let i = 0; i < RUNS; i++) {
     await again.kill();
     continue;
   }
-  await openDemo(fresh);
+  await (APP ? fresh.goto(APP) : openDemo(fresh));
   await fresh.waitForFunction(
     (floor) => {
       const r = window.__relaunch;
@@ -132,7 +146,7 @@ const after = figures.map((f) => f.afterDcl);
 const dclMedian = [...figures.map((f) => f.dcl)].sort((a, b) => a - b)[Math.floor(RUNS / 2)];
 const from = (source) => figures.filter((f) => f.source === source).length;
 console.log(
-  `${BROWSER} ${process.env.DEMO_PATH ?? '/'}: relaunch banner after DOMContentLoaded, p95 of ${RUNS}: ${p95(after).toFixed(1)} ms ` +
+  `${BROWSER} ${APP ?? process.env.DEMO_PATH ?? '/'}: relaunch banner after DOMContentLoaded, p95 of ${RUNS}: ${p95(after).toFixed(1)} ms ` +
     `(DOMContentLoaded p50 ${dclMedian.toFixed(1)} ms after navigation start) ` +
     `(max ${Math.max(...after).toFixed(1)} ms; from the hint's localStorage ${from('the hint: localStorage')}, its IndexedDB ` +
     `${from('the hint: IndexedDB')}, the check ${from('the check')}; gaps ${figures.filter((f) => f.gap).length}; ` +

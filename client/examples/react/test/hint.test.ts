@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   applyRecoveryHint,
   markCleanExit,
+  onRecoveryHint,
   readRecoveryHint,
+  recoveryHinted,
   recoveryHintScript,
 } from '@chatterbox/recovery-client/hint';
 
@@ -292,6 +294,61 @@ describe('applyRecoveryHint: IndexedDB when the localStorage index lost the last
     expect(readRecoveryHint()).toBeNull();
     await settle();
     expect(log).toEqual([]);
+  });
+});
+
+describe('recoveryHinted and onRecoveryHint: the mark, for code that runs before it lands', () => {
+  it("follow <html>'s mark as the IndexedDB read sets it, after the synchronous answer said nothing", async () => {
+    useStorage(fakeStorage({}));
+    useIndexedDb({
+      'chatterbox-recovery': { sessions: [{ id: 'a', updatedAt: Date.now() - 500, tabId: 't' }], tabs: { t: { tabId: 't', cleanExit: false } } },
+    });
+    const html = fakeRoot();
+    // The browser's MutationObserver, reduced to what onRecoveryHint asks of it: attribute changes on one element.
+    const observers: { filter: string[]; callback: () => void; on: boolean }[] = [];
+    const page = globalThis as unknown as Record<string, unknown>;
+    page.MutationObserver = class {
+      entry = { filter: [] as string[], callback: () => {}, on: false };
+      constructor(callback: () => void) {
+        this.entry.callback = callback;
+        observers.push(this.entry);
+      }
+      observe(target: unknown, { attributeFilter }: { attributeFilter: string[] }) {
+        expect(target).toBe(root);
+        Object.assign(this.entry, { filter: attributeFilter, on: true });
+      }
+      disconnect() {
+        this.entry.on = false;
+      }
+    };
+    const watched = new Proxy(html.dataset, {
+      set(target, key, value) {
+        target[key as string] = value;
+        const attribute = `data-${String(key).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+        for (const o of observers) if (o.on && o.filter.includes(attribute)) o.callback();
+        return true;
+      },
+    });
+    const root = { ...html, dataset: watched };
+    page.document = { readyState: 'loading', documentElement: root };
+    try {
+      expect(recoveryHinted()).toBe(false);
+      const seen: boolean[] = [];
+      const stop = onRecoveryHint(() => seen.push(recoveryHinted()));
+      expect(applyRecoveryHint()).toBeNull(); // the index had nothing: the answer is IndexedDB's, later
+      await settle();
+      expect(seen).toEqual([true]);
+      expect(recoveryHinted()).toBe(true);
+      stop();
+      expect(observers.every((o) => !o.on)).toBe(true);
+    } finally {
+      delete page.document;
+      delete page.MutationObserver;
+    }
+  });
+
+  it('say nothing is marked without a document', () => {
+    expect(recoveryHinted()).toBe(false);
   });
 });
 

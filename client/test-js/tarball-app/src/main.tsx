@@ -3,8 +3,8 @@
 // package's README (client/README.md) and the project's ("Add recovery to a React + Zustand
 // app") are cut from here: check-react.sh checks that each line of their marked snippets is in
 // this file. The lines that exist for recovery are counted in client/README.md, "Figures".
-import { applyRecoveryHint, markCleanExit } from '@chatterbox/recovery-client/hint';
-import { StrictMode, useState } from 'react';
+import { applyRecoveryHint, markCleanExit, onRecoveryHint, recoveryHinted } from '@chatterbox/recovery-client/hint';
+import { StrictMode, useState, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { create, type StateCreator } from 'zustand';
 import {
@@ -19,7 +19,7 @@ import '@chatterbox/recovery-client/react.css';
 import { peekSessions } from '@chatterbox/recovery-client';
 import { useSaveState } from '@chatterbox/recovery-client/react';
 
-const hinted = applyRecoveryHint()?.crashed === true; // first thing: work may be waiting
+applyRecoveryHint(); // first thing: marks <html> when work may be waiting
 
 interface Params {
   exaggeration: number;
@@ -101,6 +101,7 @@ function App() {
   const { crashedSessions, restore, dismiss, hydrated } = useEditor((s) => s.recovery);
   const parts = useEditor((s) => s.parts.length);
   const [open, setOpen] = useState(false);
+  const hinted = useSyncExternalStore(onRecoveryHint, recoveryHinted, () => false); // the hint's mark, even after this render
   return (
     <RecoveryProvider store={recoveryStore}>
       <AutoSaveIndicator waiting={crashedSessions.length} />
