@@ -37,10 +37,11 @@ export function recoveryDbName({ dbName = 'chatterbox-recovery', user } = {}) {
 // `tabs` says no clean exit (client/src/store: schema.rs, liveness.rs); the newest session and the tab rows are asked
 // for at once, not one after the other (after a kill each answer can take tens of ms). Then <html> is marked as
 // above, a few ms later, with `data-recovery-hint-from="indexeddb"` (such a mark can come after the first paint;
-// figures: docs/figures/relaunch.md). The read never creates the database (opened without a version, a missing one would be:
-// aborting the upgrade leaves none), closes its connection at once (no upgrade of the store waits on it), and
-// swallows every failure (an older schema, no IndexedDB), as the index's read does (no localStorage, a damaged
-// index): the hint is only a hint. Its answer is not in the return value, which stays synchronous.
+// figures: docs/figures/relaunch.md). The read never creates the database (opened without a version, a missing one
+// would be: aborting the upgrade leaves none), closes its connection at once (no upgrade of the store waits on it),
+// and swallows every failure (an older schema, no IndexedDB), as the index's read does (no localStorage, a damaged
+// index): the hint is only a hint. Its answer is not in the return value, which stays synchronous: follow the mark
+// (`recoveryHinted`, `onRecoveryHint`) in code that may run before it lands.
 //
 // The read starts at once. Chromium reports a database it deleted as damaged (`dataLoss` on the upgrade event) to the
 // first open after start-up only, which is then the hint's: the hint hands the report on, on <html>
