@@ -13,7 +13,10 @@
 #   4. in that app's build, the three components on a page styled by Tailwind v4 (its preflight)
 #      with a dark theme, in Debian's Chromium (playwright-core): text contrast >= 4.5:1, the modal
 #      centred, the buttons painted, the modal closing once empty (test-js/tarball-app/
-#      host-css.check.mjs); it writes docs/screenshots/react-host-css-dark{,-modal}.png;
+#      host-css.check.mjs); it writes docs/screenshots/react-host-css-dark{,-modal}.png; and the
+#      banner's skeleton in its first paint: the app's bundle held back, shown when the start-up
+#      hint (vite.config.ts puts it in <head>) says work may be waiting, hidden when not, replaced
+#      by React's first render (test-js/tarball-app/first-paint.check.mjs);
 #   5. that app under `vite` dev (pre-bundling on, nothing configured for the package), with the
 #      app's Vite 8 and with Vite 7 (whose pre-bundling broke the wasm's URL), in Chromium:
 #      "Generate" on the unedited draft stores its text, voice and parameters with its audio part
@@ -93,6 +96,9 @@ say "tarball app built: $(cd "$scratch/dist/assets" && ls | tr '\n' ' ')"
 
 say "the components under a host's CSS (Tailwind v4 preflight, dark theme) in Chromium"
 (cd "$scratch" && node host-css.check.mjs "$ROOT_DIR/docs/screenshots")
+
+say "the recovery banner in that app's first paint (the hint's inline script, index.html's skeleton) in Chromium"
+(cd "$scratch" && node first-paint.check.mjs)
 
 say "the tarball app under vite dev (Vite 8, then Vite 7) in Chromium: Generate on the draft, a crash, Restore; an edit reaches 'saved'; a new take clears the old parts"
 (cd "$scratch" && node vite-dev.check.mjs vite && node vite-dev.check.mjs vite7)

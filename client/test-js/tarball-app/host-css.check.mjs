@@ -6,31 +6,16 @@
 // them), and that the modal closes, and the page behind is usable again, once the last session is
 // restored or dismissed. Writes screenshots of the dark page into the directory given (if any).
 // Usage: node host-css.check.mjs [screenshot dir]   (after `vite build`; CHROMIUM overrides the browser)
-import { createServer } from 'node:http';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { serveDist } from './serve-dist.mjs';
 
 const MIN_TEXT = 4.5; // WCAG AA, normal text (applied to all text, large included)
 const MIN_EDGE = 1.3; // a button's fill or border against what is behind it
-const dist = fileURLToPath(new URL('./dist/', import.meta.url));
 const shots = process.argv[2];
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.svg': 'image/svg+xml' };
-
-const server = createServer((req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-  const file = join(dist, path.endsWith('/') ? `${path}index.html` : path);
-  try {
-    if (!file.startsWith(dist) || !statSync(file).isFile()) throw new Error('not found');
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const origin = `http://127.0.0.1:${server.address().port}`;
+const server = await serveDist();
+const { origin } = server;
 
 /** In the page: what the checks need, measured from computed styles. */
 function measure() {

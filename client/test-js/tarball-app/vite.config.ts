@@ -1,3 +1,4 @@
+import { recoveryHintScript } from '@chatterbox/recovery-client/hint';
 import tailwindcss from '@tailwindcss/vite';
 import { defineConfig, type Plugin } from 'vite';
 
@@ -41,9 +42,16 @@ function speechStub(): Plugin {
   };
 }
 
+// The start-up hint as a classic script at the top of <head>: the recovery banner's skeleton in
+// index.html is then in the first paint when work may be waiting.
+const recoveryHint: Plugin = {
+  name: 'recovery-hint',
+  transformIndexHtml: () => [{ tag: 'script', children: recoveryHintScript(), injectTo: 'head-prepend' }],
+};
+
 // index.html: the app as a new user writes it. host-css.html: the components under a host's
 // Tailwind v4 preflight and dark theme (host-css.check.mjs).
 export default defineConfig({
-  plugins: [tailwindcss(), speechStub()],
+  plugins: [recoveryHint, tailwindcss(), speechStub()],
   build: { rollupOptions: { input: ['index.html', 'host-css.html'] } },
 });

@@ -3,7 +3,7 @@
 // package's README (client/README.md) and the project's ("Add recovery to a React + Zustand
 // app") are cut from here: check-react.sh checks that each line of their marked snippets is in
 // this file. The lines that exist for recovery are counted in client/README.md, "Figures".
-import { applyRecoveryHint, markCleanExit, onRecoveryHint, recoveryHinted } from '@chatterbox/recovery-client/hint';
+import { markCleanExit, onRecoveryHint, recoveryHinted } from '@chatterbox/recovery-client/hint';
 import { StrictMode, useState, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { create, type StateCreator } from 'zustand';
@@ -18,8 +18,6 @@ import { createRecoverySlice, recovery, type RecoverySlice } from '@chatterbox/r
 import '@chatterbox/recovery-client/react.css';
 import { peekSessions } from '@chatterbox/recovery-client';
 import { useSaveState } from '@chatterbox/recovery-client/react';
-
-applyRecoveryHint(); // first thing: marks <html> when work may be waiting
 
 interface Params {
   exaggeration: number;
