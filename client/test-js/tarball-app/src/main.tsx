@@ -1,8 +1,9 @@
 // A new app that installed @chatterbox/recovery-client from its tarball: a small TTS editor (text,
 // voice, parameters, a take of audio parts) with recovery added, typed and built by Vite. The
 // package's README (client/README.md) and the project's ("Add recovery to a React + Zustand
-// app") are cut from here: check-react.sh checks that each line of their marked snippets is in
-// this file. The lines that exist for recovery are counted in client/README.md, "Figures".
+// app") are cut from here, and from vite.config.ts and index.html (the banner in the first
+// paint): check-react.sh checks that each line of their marked snippets is in its file. The
+// lines that exist for recovery, in the three, are counted in client/README.md, "Figures".
 import { markCleanExit, onRecoveryHint, recoveryHinted } from '@chatterbox/recovery-client/hint';
 import { StrictMode, useState, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
