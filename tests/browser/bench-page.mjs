@@ -42,39 +42,29 @@ const ms = (x) => `${x.toFixed(1)} ms`;
 // Runs in the page before its scripts: notes the first frame after the banner shows and the
 // first after detect() filled it in, in ms since navigation start.
 function watchBanner() {
-  window.__bench = {};
-  // `frame`: when called from a frame's callbacks (below), the time they run. performance.now(),
-  // not the callback's argument: that is when the frame began, which a long task can put well
-  // before the frame is drawn.
-  const frameAfter = (key, frame) =>
-    typeof frame === 'number'
-      ? (window.__bench[key] ??= frame)
-      : requestAnimationFrame(() => {
-          window.__bench[key] ??= performance.now();
-        });
-  const check = (frame) => {
+  const b = (window.__bench = {});
+  const check = () => {
     const banner = document.querySelector('[data-testid="recovery-banner"]');
     // Shown by the page script's hint (a class on <html>; the element may still be `hidden`), or
     // by the recovery check.
     const shown = [banner, document.querySelector('.cbr-first-paint')].some((el) => el?.checkVisibility());
     if (!shown) return;
-    if (!window.__bench.shownSeen) {
-      window.__bench.shownSeen = true;
-      frameAfter('visible', frame);
-    }
-    if (!window.__bench.foundSeen && banner?.textContent.includes('Unsaved work was found.')) {
-      window.__bench.foundSeen = true;
-      frameAfter('found', frame);
-    }
+    b.shownSeen = true;
+    if (banner?.textContent.includes('Unsaved work was found.')) b.foundSeen = true;
   };
-  // At every frame until the banner is seen, too: a stylesheet that loads shows a marked skeleton
-  // without changing the document.
+  // The figures: the first frame drawn with each, timed when its callbacks run (performance.now(),
+  // not the callback's argument: that is when the frame began, which a long task can put well
+  // before the frame is drawn). Checked at every frame too: a stylesheet that loads shows a marked
+  // skeleton without changing the document.
   const everyFrame = () => {
-    check(performance.now());
-    if (!window.__bench.shownSeen) requestAnimationFrame(everyFrame);
+    const now = performance.now();
+    check();
+    if (b.shownSeen) b.visible ??= now;
+    if (b.foundSeen) b.found ??= now;
+    if (b.found === undefined) requestAnimationFrame(everyFrame);
   };
   requestAnimationFrame(everyFrame);
-  new MutationObserver(() => check()).observe(document, {
+  new MutationObserver(check).observe(document, {
     subtree: true,
     childList: true,
     attributes: true,

@@ -50,15 +50,13 @@ const FLOOR = { 1: 'start', dcl: 'dcl', alone: 'alone' }[process.env.RELAUNCH_FL
 // `floor`, when a bare IndexedDB open and read of the store's database completed.
 function watch(floor) {
   const r = (window.__relaunch = { gap: false, longTasks: null });
-  // The page's long tasks (Chromium only): while one runs, no frame is drawn.
-  try {
+  // The page's long tasks (Chromium only; Firefox has no long task timing): while one runs, no
+  // frame is drawn.
+  if (PerformanceObserver.supportedEntryTypes.includes('longtask')) {
+    r.longTasks = [];
     new PerformanceObserver((list) => {
-      r.longTasks ??= [];
       for (const e of list.getEntries()) r.longTasks.push([e.startTime, e.duration]);
     }).observe({ type: 'longtask', buffered: true });
-    r.longTasks ??= PerformanceObserver.supportedEntryTypes.includes('longtask') ? [] : null;
-  } catch {
-    // Firefox: no long task timing.
   }
   addEventListener('DOMContentLoaded', () => (r.dcl = performance.now()));
   try {
